@@ -1,0 +1,65 @@
+"""spec file -> plan directory, skipping plans that are already up to date."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .. import __version__
+from ..spec.check import check
+from ..spec.parser import parse, read_spec
+from .compile import compile_program
+from .store import PLAN_FILE, PlanError, atomic_write, read_meta, sha256_file, write_plan
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    spec: Path
+    out_dir: Path
+    meta: dict
+    fresh: bool  # False when the plan on disk was already up to date
+    seconds: float
+
+
+def default_out_dir(spec: Path, build_root: Path = Path("build")) -> Path:
+    return build_root / spec.stem
+
+
+def up_to_date(spec_source: str, out_dir: Path) -> dict | None:
+    """The plan's metadata if `out_dir` holds a plan of this exact source by this compiler."""
+    if not (out_dir / PLAN_FILE).exists():
+        return None
+    try:
+        meta = read_meta(out_dir)
+    except PlanError:
+        return None
+    table = out_dir / meta["sequences"]["path"]
+    if (meta["compiler"]["version"] != __version__
+            or meta["spec"]["sha256"] != hashlib.sha256(spec_source.encode()).hexdigest()
+            or not table.exists() or sha256_file(table) != meta["sequences"]["file_sha256"]):
+        return None
+    return meta
+
+
+def build(spec: Path, out_dir: Path, force: bool = False) -> BuildResult:
+    """Compile `spec` into `out_dir` unless an identical plan is there. Raises SpecErrors."""
+    t0 = time.perf_counter()
+    source = read_spec(spec)
+    if not force and (meta := up_to_date(source, out_dir)) is not None:
+        return BuildResult(spec, out_dir, meta, False, time.perf_counter() - t0)
+    program = check(parse(source, str(spec)))
+    built = compile_program(program)
+    meta = write_plan(program, built, source, spec.as_posix(), out_dir)
+    return BuildResult(spec, out_dir, meta, True, time.perf_counter() - t0)
+
+
+def write_fasta(sequences: pl.DataFrame, path: Path) -> None:
+    """One record per sequence: `>id class=C parent=P`, sequence on one line."""
+    header = pl.format(">{} class={}", pl.col("id"), pl.col("class"))
+    header = pl.when(pl.col("parent").is_not_null()).then(
+        pl.format("{} parent={}", header, pl.col("parent"))).otherwise(header)
+    text = sequences.select(pl.concat_str([header, pl.col("sequence")], separator="\n")).to_series()
+    atomic_write(path, lambda p: p.write_text("\n".join(text.to_list()) + "\n", encoding="ascii"))

@@ -1,0 +1,67 @@
+"""Per-class summaries of a plan (what `mitspec show` prints)."""
+from __future__ import annotations
+
+import polars as pl
+
+from .store import Plan
+
+
+def _feature_label(f: dict) -> str:
+    mark = "(-)" if f["strand"] == "-" else "~" if f["source"] == "shuffle" else ""
+    return f"{f['name']}@{f['start']}..{f['end']}{mark}"
+
+
+def class_summary(plan: Plan) -> pl.DataFrame:
+    """One row per class: name, title, n, parent, AT fraction mean and SD, features."""
+    length = plan.meta["length"]
+    at = plan.sequences.select(
+        "class", (pl.col("sequence").str.count_matches("[AT]") / length).alias("at"),
+    ).group_by("class", maintain_order=True).agg(
+        pl.col("at").mean().alias("at_mean"), pl.col("at").std().alias("at_sd"),
+    )
+    meta = pl.DataFrame([
+        {"class": c["name"], "title": c["title"], "n": c["n"],
+         "from": (c["parent"] or "-") + (" (indep.)" if c["independent"] else ""),
+         "features": " ".join(_feature_label(f) for f in c["features"]) or "-"}
+        for c in plan.meta["classes"]
+    ])
+    return meta.join(at, on="class", how="left", maintain_order="left")
+
+
+def format_table(rows: list[list[str]], header: list[str], right: set[int] = frozenset()) -> str:
+    """Plain aligned text table; columns in `right` are right-aligned."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def render_summary(plan: Plan) -> str:
+    meta = plan.meta
+    summary = class_summary(plan)
+    rows = [[r["class"], r["title"], f"{r['n']:,}", r["from"], f"{r['at_mean']:.3f}",
+             f"{r['at_sd']:.3f}" if r["at_sd"] is not None else "-", r["features"]]
+            for r in summary.iter_rows(named=True)]
+    table = format_table(rows, ["class", "name", "n", "from", "AT", "sd", "features (0-based start..end; (-) minus strand; ~ shuffled)"],
+                         right={2, 4, 5})
+    contrasts = []
+    for c in meta["contrasts"]:
+        if c["kind"] == "win_rate":
+            what = f"{c['better']} > {c['worse']}  paired by {c['pairing']}, {c['n_pairs']} pairs"
+        elif c["kind"] == "cohens_d":
+            what = f"Cohen's d({c['first']}, {c['second']})"
+        elif c["kind"] == "magnitude":
+            what = f"{c['start']} -> {c['end']} toward {c['toward']}"
+        else:
+            what = f"{c['numerator']} / {c['denominator']}"
+        contrasts.append(f"  {c['name']:<14} {what}")
+    head = (f"{meta['benchmark']}  (spec {meta['spec']['path']}, seed {meta['seed']}, length {meta['length']} bp)\n"
+            f"{meta['sequences']['count']:,} sequences in {len(meta['classes'])} classes, plan {meta['plan_hash'][:12]}")
+    parts = [head, "", table]
+    if contrasts:
+        parts += ["", "contrasts:", *contrasts]
+    return "\n".join(parts)

@@ -1,0 +1,261 @@
+"""Typed, immutable AST for .mit specs. Every node carries the `Span` it came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Int:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A string literal, quotes removed."""
+
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A dotted name: `minus10`, `sigma70.up`, `minus10.start`, `natural.minus35`."""
+
+    parts: tuple[Name, ...]
+    span: Span
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(p.text for p in self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ListValue:
+    items: tuple[Value, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class KwArg:
+    name: Name
+    value: Value
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: Name
+    args: tuple[Value, ...]
+    kwargs: tuple[KwArg, ...]
+    span: Span
+
+
+Value = Union[Number, Literal, Ref, Call, ListValue]
+MotifExpr = Union[Literal, Ref, Call]
+
+
+# ---- positions and regions -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Position:
+    """`base (+|- offset)*`; base is an absolute coordinate or a reference."""
+
+    base: Int | Ref
+    offsets: tuple[int, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRegion:
+    start: Position
+    end: Position
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RefRegion:
+    ref: Ref
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class WholeRegion:
+    span: Span
+
+
+Region = Union[RangeRegion, RefRegion, WholeRegion]
+
+
+# ---- top-level statements ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    title: Literal
+    seed: Int | None
+    length: Int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Background:
+    name: Name
+    expr: Call
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Motif:
+    name: Name
+    expr: MotifExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: Name
+    values: tuple[Literal, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: Name
+    columns: tuple[Name, ...]
+    rows: tuple[Row, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    name: Name
+    start: Position
+    end: Position | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    name: Name
+    slots: tuple[Slot, ...]
+    span: Span
+
+
+# ---- class bodies -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Place:
+    motif: MotifExpr
+    at: Position
+    strand: str  # "+" or "-"
+    alias: Name | None
+    allow_overlap: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Mutate:
+    at: Position
+    base: Literal
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Shuffle:
+    region: Region
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RevComp:
+    region: Region
+    allow_overlap: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    table: Name
+    rows: tuple[Name, ...] | None
+    mode: str  # "cycle" or "random"
+    span: Span
+
+
+Op = Union[Place, Mutate, Shuffle, RevComp, Use]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassDef:
+    name: Name
+    title: Literal | None
+    n: Int | None
+    on: Name | None
+    parent: Name | None
+    independent: bool
+    allow_overlap: bool
+    ops: tuple[Op, ...]
+    span: Span
+
+
+# ---- contrasts -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class WinRate:
+    """`X > Y paired [by index]`: fraction of pairs where score(X_i) > score(Y_i)."""
+
+    name: Name
+    better: Name
+    worse: Name
+    pairing: str | None  # "lineage", "index", or None when the spec omitted it
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Magnitude:
+    """`D -> E toward C`: (mean E - mean D) / (mean C - mean D)."""
+
+    name: Name
+    start: Name
+    end: Name
+    toward: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    name: Name
+    numerator: Name
+    denominator: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """A named effect statistic, e.g. `cohens_d(C, D)`."""
+
+    name: Name
+    call: Call
+    span: Span
+
+
+Contrast = Union[WinRate, Magnitude, Ratio, Effect]
+Statement = Union[Benchmark, Background, Motif, Table, Layout, ClassDef, Contrast]
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    statements: tuple[Statement, ...]
+    path: str
+    source: str

@@ -1,0 +1,720 @@
+"""Semantic checks: `ast.Spec` -> `program.Program`, or `SpecErrors` listing every problem.
+
+The checker resolves names, evaluates positions, and simulates each class's layout
+statically (all motifs have fixed lengths, so every instance of a class has the same
+element coordinates). It keeps going after an error so one run reports them all.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..sequence import BASES, IUPAC
+from . import ast
+from . import program as ir
+from .errors import Span, SpecError, SpecErrors, did_you_mean
+
+PROB_TOLERANCE = 1e-6
+MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
+               "revcomp": "revcomp(motif)"}
+BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()"}
+EFFECT_FUNCS = {"cohens_d": "cohens_d(X, Y)"}
+
+
+class _Invalid(Exception):
+    """Raised inside a resolver after it has recorded an error; the caller skips the item."""
+
+
+@dataclass
+class _ClassState:
+    """What the static simulation knows about a class at one point of its body."""
+
+    features: list[ir.Feature] = field(default_factory=list)
+    tables: dict[str, ir.UseOp] = field(default_factory=dict)
+
+    def copy(self) -> _ClassState:
+        return _ClassState(list(self.features), dict(self.tables))
+
+    def feature(self, name: str) -> ir.Feature | None:
+        return next((f for f in self.features if f.name == name), None)
+
+
+class Checker:
+    def __init__(self, spec: ast.Spec):
+        self.spec = spec
+        self.errors: list[SpecError] = []
+        self.defs: dict[str, ast.Statement] = {}
+        self.motifs: dict[str, ir.MotifIR] = {}
+        self.backgrounds: dict[str, ir.IidBackground] = {}
+        self.tables: dict[str, ir.TableIR] = {}
+        self.layouts: dict[str, dict[str, tuple[int, int | None]]] = {}
+        self.length = 0
+
+    # ---- helpers ------------------------------------------------------------------------
+    def error(self, message: str, span: Span, hint: str | None = None) -> None:
+        self.errors.append(SpecError(message, span, hint))
+
+    def fail(self, message: str, span: Span, hint: str | None = None):
+        self.error(message, span, hint)
+        raise _Invalid
+
+    def text(self, span: Span) -> str:
+        lines = self.spec.source.splitlines()
+        if span.line != span.end_line:
+            return lines[span.line - 1][span.column - 1:]
+        return lines[span.line - 1][span.column - 1:span.end_column - 1]
+
+    def of(self, kind: type) -> list:
+        return [s for s in self.spec.statements if isinstance(s, kind)]
+
+    def names_of(self, kind: type) -> list[str]:
+        return [n for n, s in self.defs.items() if isinstance(s, kind)]
+
+    # ---- entry point --------------------------------------------------------------------
+    def run(self) -> ir.Program:
+        title, seed = self.check_header()
+        self.collect_names()
+        for node in self.of(ast.Background):
+            try:
+                self.backgrounds[node.name.text] = self.resolve_background(node.expr)
+            except _Invalid:
+                pass
+        for node in self.of(ast.Motif):
+            self.define_motif(node.name.text, ())
+        for node in self.of(ast.Table):
+            self.check_table(node)
+        for node in self.of(ast.Layout):
+            self.check_layout(node)
+        classes = self.check_classes()
+        contrasts = self.check_contrasts(classes)
+        if self.errors:
+            raise SpecErrors(self.errors, self.spec.source, self.spec.path)
+        return ir.Program(title, seed, self.length, tuple(classes), tuple(contrasts), dict(self.tables))
+
+    # ---- header and namespace -------------------------------------------------------------
+    def check_header(self) -> tuple[str, int]:
+        heads = self.of(ast.Benchmark)
+        if not heads:
+            self.error("missing `benchmark` header", Span(1, 1, 1, 2),
+                       'start the spec with: benchmark "NAME" seed 42 length 100')
+            return "", 0
+        for extra in heads[1:]:
+            self.error("a spec has one `benchmark` header", extra.span,
+                       f"the first is at line {heads[0].span.line}")
+        head = heads[0]
+        if head.length is None:
+            self.error("the benchmark needs a sequence length", head.span, "add `length 100` to the header")
+        elif head.length.value <= 0:
+            self.error("length must be a positive number of bases", head.length.span)
+        else:
+            self.length = head.length.value
+        if head.seed is not None and head.seed.value >= 2**63:
+            self.error("seed must be below 2^63", head.seed.span)
+        return head.title.text, head.seed.value if head.seed is not None else 0
+
+    def collect_names(self) -> None:
+        for node in self.spec.statements:
+            if isinstance(node, (ast.Benchmark, *_CONTRAST_TYPES)):
+                continue
+            name = node.name.text
+            if name in ("all",):
+                self.error(f"`{name}` is reserved", node.name.span)
+            if name in self.defs:
+                first = self.defs[name]
+                self.error(f"`{name}` is already defined (as a {_kind(first)} at line {first.name.span.line})",
+                           node.name.span, "give each background, motif, table, layout and class its own name")
+                continue
+            self.defs[name] = node
+
+    # ---- backgrounds ------------------------------------------------------------------------
+    def resolve_background(self, call: ast.Call) -> ir.IidBackground:
+        func = call.func.text
+        if func not in BACKGROUND_FUNCS:
+            hint = did_you_mean(func, BACKGROUND_FUNCS, "backgrounds")
+            self.fail(f"unknown background `{func}`", call.func.span, hint)
+        if func == "uniform":
+            self.arity(call, 0, ())
+            return ir.IidBackground((0.25, 0.25, 0.25, 0.25))
+        kw = {k.name.text: k for k in call.kwargs}
+        if call.args:
+            self.fail("iid() takes named probabilities", call.args[0].span,
+                      "write iid(A=0.28, C=0.22, G=0.22, T=0.28) or iid(at=0.56)")
+        if set(kw) & {"at", "gc"}:
+            if len(kw) != 1:
+                self.fail("give either `at=` or per-base probabilities, not both", call.span)
+            (key, arg), = kw.items()
+            value = self.probability(arg.value, key)
+            at = value if key == "at" else 1.0 - value
+            return ir.IidBackground((at / 2, (1 - at) / 2, (1 - at) / 2, at / 2))
+        for key, arg in kw.items():
+            if key not in BASES:
+                self.fail(f"unknown argument `{key}` to iid()", arg.name.span,
+                          did_you_mean(key, [*BASES, "at", "gc"], "arguments") or "use A, C, G, T, or at=")
+        missing = [b for b in BASES if b not in kw]
+        if missing:
+            self.fail(f"iid() is missing {', '.join(missing)}", call.span,
+                      "give all four of A, C, G, T (they must sum to 1), or use iid(at=...)")
+        probs = tuple(self.probability(kw[b].value, b) for b in BASES)
+        total = sum(probs)
+        if abs(total - 1.0) > PROB_TOLERANCE:
+            self.fail(f"base probabilities sum to {total:g}, not 1", call.span,
+                      f"adjust them so A+C+G+T = 1 (off by {total - 1:+.6g})")
+        return ir.IidBackground(probs)
+
+    def probability(self, value: ast.Value, what: str) -> float:
+        if not isinstance(value, ast.Number):
+            self.fail(f"`{what}` must be a number", value.span)
+        if not 0.0 <= value.value <= 1.0:
+            self.fail(f"`{what}` = {value.text} is not a probability", value.span, "probabilities lie in [0, 1]")
+        return value.value
+
+    def arity(self, call: ast.Call, n: int, kwargs: tuple[str, ...], usage: str | None = None) -> None:
+        if len(call.args) != n:
+            self.fail(f"{call.func.text}() takes {n} argument{'s' if n != 1 else ''}, got {len(call.args)}",
+                      call.span, usage and f"usage: {usage}")
+        for k in call.kwargs:
+            if k.name.text not in kwargs:
+                self.fail(f"{call.func.text}() has no argument `{k.name.text}`", k.name.span, usage and f"usage: {usage}")
+
+    # ---- motifs ---------------------------------------------------------------------------
+    def define_motif(self, name: str, stack: tuple[str, ...]) -> ir.MotifIR | None:
+        if name in self.motifs:
+            return self.motifs[name]
+        node = self.defs.get(name)
+        if not isinstance(node, ast.Motif):
+            return None
+        if name in stack:
+            cycle = " -> ".join((*stack[stack.index(name):], name))
+            self.error(f"motif `{name}` is defined in terms of itself ({cycle})", node.name.span)
+            return None
+        try:
+            motif = self.resolve_motif(node.expr, None, (*stack, name))
+        except _Invalid:
+            return None
+        self.motifs[name] = motif
+        return motif
+
+    def resolve_motif(self, expr: ast.MotifExpr, state: _ClassState | None, stack=()) -> ir.MotifIR:
+        if isinstance(expr, ast.Literal):
+            return self.literal_motif(expr)
+        if isinstance(expr, ast.Ref):
+            return self.motif_ref(expr, state, stack)
+        if isinstance(expr, ast.Call):
+            return self.motif_call(expr, state, stack)
+        self.fail("expected a motif", expr.span, 'a motif is "ACGT", a motif name, or iupac()/choice()/revcomp()')
+
+    def literal_motif(self, lit: ast.Literal) -> ir.LiteralMotif:
+        text = lit.text.upper()
+        if not text:
+            self.fail("empty motif", lit.span)
+        for i, base in enumerate(text):
+            if base not in BASES:
+                col = lit.span.column + 1 + i
+                hint = (f'`{base}` is an IUPAC code; use iupac("{text}") to sample it' if base in IUPAC
+                        else "motifs are written with A, C, G and T")
+                self.fail(f"`{lit.text[i]}` is not a nucleotide", Span(lit.span.line, col, lit.span.line, col + 1), hint)
+        return ir.LiteralMotif(text)
+
+    def motif_ref(self, ref: ast.Ref, state: _ClassState | None, stack) -> ir.MotifIR:
+        head = ref.parts[0].text
+        node = self.defs.get(head)
+        if len(ref.parts) == 2 and isinstance(node, ast.Table):
+            table = self.tables.get(head)
+            if table is None:
+                raise _Invalid  # the table itself has errors, already reported
+            column = ref.parts[1].text
+            if column not in table.columns:
+                self.fail(f"table `{head}` has no column `{column}`", ref.parts[1].span,
+                          did_you_mean(column, table.columns, "columns"))
+            if state is None:
+                self.fail(f"`{ref.dotted}` depends on the table row, so it can only be used inside a class",
+                          ref.span, f"place it directly in a class body after `use {head} cycle`")
+            if head not in state.tables:
+                self.fail(f"no row of `{head}` is selected here", ref.span,
+                          f"add `use {head} cycle` (or `use {head} random`) earlier in the class")
+            col = table.columns.index(column)
+            return ir.ColumnMotif(head, column, len(table.values[0][col]))
+        if len(ref.parts) > 1 or not isinstance(node, ast.Motif):
+            if node is not None and not isinstance(node, ast.Motif):
+                self.fail(f"`{head}` is a {_kind(node)}, not a motif", ref.span)
+            self.fail(f"undefined motif `{ref.dotted}`", ref.span, did_you_mean(head, self.names_of(ast.Motif), "motifs"))
+        motif = self.define_motif(head, stack)
+        if motif is None:
+            raise _Invalid
+        return motif
+
+    def motif_call(self, call: ast.Call, state, stack) -> ir.MotifIR:
+        func = call.func.text
+        usage = MOTIF_FUNCS.get(func)
+        if usage is None:
+            self.fail(f"unknown motif function `{func}`", call.func.span, did_you_mean(func, MOTIF_FUNCS, "functions"))
+        if func == "iupac":
+            self.arity(call, 1, (), usage)
+            arg = call.args[0]
+            if not isinstance(arg, ast.Literal):
+                self.fail("iupac() takes a string", arg.span, f"usage: {usage}")
+            text = arg.text.upper()
+            if not text:
+                self.fail("empty motif", arg.span)
+            for i, code in enumerate(text):
+                if code not in IUPAC:
+                    col = arg.span.column + 1 + i
+                    self.fail(f"`{arg.text[i]}` is not an IUPAC nucleotide code", Span(arg.span.line, col, arg.span.line, col + 1),
+                              "IUPAC codes: A C G T R Y S W K M B D H V N")
+            return ir.IupacMotif(text)
+        if func == "revcomp":
+            self.arity(call, 1, (), usage)
+            return ir.RevCompMotif(self.resolve_motif(self._motif_arg(call.args[0], usage), state, stack))
+        # choice
+        if not call.args:
+            self.fail("choice() needs at least one alternative", call.span, f"usage: {usage}")
+        for k in call.kwargs:
+            if k.name.text != "weights":
+                self.fail(f"choice() has no argument `{k.name.text}`", k.name.span, f"usage: {usage}")
+        options = tuple(self.resolve_motif(self._motif_arg(a, usage), state, stack) for a in call.args)
+        lengths = {o.length for o in options}
+        if len(lengths) > 1:
+            self.fail(f"choice() alternatives differ in length ({', '.join(map(str, sorted(lengths)))} bp)", call.span,
+                      "every alternative must have the same length so element positions stay fixed")
+        weights = tuple(1.0 / len(options) for _ in options)
+        if call.kwargs:
+            wlist = call.kwargs[0].value
+            if not isinstance(wlist, ast.ListValue):
+                self.fail("weights must be a list of numbers", wlist.span, "weights=[0.5, 0.25, 0.25]")
+            if len(wlist.items) != len(options):
+                self.fail(f"{len(wlist.items)} weights for {len(options)} alternatives", wlist.span)
+            weights = tuple(self.probability(w, "weight") for w in wlist.items)
+            if abs(sum(weights) - 1.0) > PROB_TOLERANCE:
+                self.fail(f"weights sum to {sum(weights):g}, not 1", wlist.span)
+        return ir.ChoiceMotif(options, weights)
+
+    def _motif_arg(self, value: ast.Value, usage: str) -> ast.MotifExpr:
+        if isinstance(value, (ast.Literal, ast.Ref, ast.Call)):
+            return value
+        self.fail("expected a motif", value.span, f"usage: {usage}")
+
+    # ---- tables ---------------------------------------------------------------------------
+    def check_table(self, node: ast.Table) -> None:
+        ok = True
+        columns = [c.text for c in node.columns]
+        for i, c in enumerate(node.columns):
+            if c.text in columns[:i]:
+                self.error(f"duplicate column `{c.text}`", c.span)
+                ok = False
+        if not node.rows:
+            self.error(f"table `{node.name.text}` has no rows", node.span)
+            return
+        seen: dict[str, ast.Row] = {}
+        values = []
+        for row in node.rows:
+            if row.name.text in seen:
+                self.error(f"duplicate row `{row.name.text}` in table `{node.name.text}`", row.name.span,
+                           f"first at line {seen[row.name.text].span.line}")
+                ok = False
+            seen[row.name.text] = row
+            if len(row.values) != len(columns):
+                self.error(f"row `{row.name.text}` has {len(row.values)} values for {len(columns)} columns "
+                           f"({', '.join(columns)})", row.span)
+                ok = False
+                continue
+            try:
+                values.append(tuple(self.literal_motif(v).text for v in row.values))
+            except _Invalid:
+                ok = False
+        if not ok:
+            return
+        for j, column in enumerate(columns):
+            lengths = {v[j] and len(v[j]) for v in values}
+            if len(lengths) > 1:
+                self.error(f"column `{column}` mixes lengths ({', '.join(map(str, sorted(lengths)))} bp)",
+                           node.columns[j].span, "every value in a column must have the same length")
+                ok = False
+        if ok:
+            self.tables[node.name.text] = ir.TableIR(node.name.text, tuple(columns),
+                                                     tuple(r.name.text for r in node.rows), tuple(values))
+
+    # ---- layouts and positions -----------------------------------------------------------
+    def check_layout(self, node: ast.Layout) -> None:
+        slots: dict[str, tuple[int, int | None]] = {}
+        pseudo = _ClassState()
+        for slot in node.slots:
+            name = slot.name.text
+            if name in slots:
+                self.error(f"duplicate slot `{name}` in layout `{node.name.text}`", slot.name.span)
+                continue
+            try:
+                start = self.position(slot.start, pseudo)
+                end = self.position(slot.end, pseudo) if slot.end is not None else None
+                self.bounds(start, end if end is not None else start + 1, slot.span, f"slot `{name}`")
+            except _Invalid:
+                continue
+            slots[name] = (start, end)
+            pseudo.features.append(ir.Feature(name, start, end if end is not None else start, ".", "slot"))
+        self.layouts[node.name.text] = slots
+
+    def bounds(self, start: int, end: int, span: Span, what: str) -> None:
+        if start < 0:
+            self.fail(f"{what} starts at {start}, before the sequence", span, "positions are 0-based")
+        if end <= start:
+            self.fail(f"{what} is empty or reversed ({start}..{end})", span, "ranges are start..end with end > start")
+        if self.length and end > self.length:
+            self.fail(f"{what} ({start}..{end}) runs past the end of the sequence (length {self.length})", span,
+                      "positions are 0-based and ranges half-open")
+
+    def locate(self, ref: ast.Ref, state: _ClassState) -> tuple[int, int | None, str]:
+        """A reference to a layout slot or a placed element -> (start, end or None, name)."""
+        head = ref.parts[0].text
+        parts = [p.text for p in ref.parts]
+        if head in self.layouts and isinstance(self.defs.get(head), ast.Layout):
+            slots = self.layouts[head]
+            if len(parts) < 2:
+                self.fail(f"`{head}` is a layout; name one of its slots", ref.span,
+                          f"e.g. {head}.{next(iter(slots), 'slot')}")
+            slot = parts[1]
+            if slot not in slots:
+                self.fail(f"layout `{head}` has no slot `{slot}`", ref.parts[1].span,
+                          did_you_mean(slot, slots, "slots"))
+            start, end = slots[slot]
+            rest, name = parts[2:], slot
+        else:
+            feature = state.feature(head)
+            if feature is None:
+                if isinstance(self.defs.get(head), ast.Layout):
+                    raise _Invalid  # the layout has errors, already reported
+                known = [f.name for f in state.features] + list(self.layouts)
+                hint = did_you_mean(head, known, "elements or layouts")
+                if isinstance(self.defs.get(head), ast.Motif):
+                    hint = f"motif `{head}` is not placed at this point; positions refer to placed elements or layout slots"
+                self.fail(f"nothing named `{head}` is placed here", ref.parts[0].span, hint)
+            start, end, rest, name = feature.start, feature.end, parts[1:], feature.name
+        if len(rest) > 1 or (rest and rest[0] not in ("start", "end")):
+            bad = ref.parts[len(parts) - len(rest)]
+            self.fail(f"unknown attribute `{bad.text}`", bad.span, "use `.start` or `.end`")
+        if rest == ["start"]:
+            return start, None, name
+        if rest == ["end"]:
+            if end is None:
+                self.fail(f"`{name}` has no end", ref.span, f"declare the slot as a range: `{name} at {start}..END`")
+            return end, None, name
+        return start, end, name
+
+    def position(self, pos: ast.Position, state: _ClassState) -> int:
+        if isinstance(pos.base, ast.Int):
+            value = pos.base.value
+        else:
+            value = self.locate(pos.base, state)[0]
+        return value + sum(pos.offsets)
+
+    def region(self, region: ast.Region, state: _ClassState) -> tuple[int, int, str]:
+        if isinstance(region, ast.WholeRegion):
+            return 0, self.length, "all"
+        if isinstance(region, ast.RangeRegion):
+            start, end = self.position(region.start, state), self.position(region.end, state)
+            self.bounds(start, end, region.span, "region")
+            return start, end, "region"
+        start, end, name = self.locate(region.ref, state)
+        if end is None:
+            self.fail(f"`{region.ref.dotted}` is a point, not a region", region.span,
+                      f"declare the slot as a range (`{name} at {start}..END`) or write START..END")
+        return start, end, name
+
+    # ---- classes -----------------------------------------------------------------------------
+    def check_classes(self) -> list[ir.ClassIR]:
+        nodes = {c.name.text: c for c in self.of(ast.ClassDef) if self.defs.get(c.name.text) is c}
+        order = self.class_order(nodes)
+        done: dict[str, tuple[ir.ClassIR, _ClassState]] = {}
+        for name in order:
+            node = nodes[name]
+            parent = done.get(node.parent.text) if node.parent else None
+            if node.parent and parent is None:
+                continue  # the parent failed; its errors are already reported
+            try:
+                done[name] = self.check_class(node, parent)
+            except _Invalid:
+                pass
+        return [done[n][0] for n in order if n in done]
+
+    def class_order(self, nodes: dict[str, ast.ClassDef]) -> list[str]:
+        """Parents before children, otherwise source order; reports cycles and unknown parents."""
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(name: str, path: tuple[str, ...]) -> bool:
+            if state.get(name) == "done":
+                return True
+            node = nodes[name]
+            if name in path:
+                cycle = " -> ".join((*path[path.index(name):], name))
+                self.error(f"class `{name}` derives from itself ({cycle})", node.parent.span,
+                           "a class must start from a root class that has `on BACKGROUND`")
+                return False
+            ok = True
+            if node.parent is not None:
+                parent = node.parent.text
+                if parent not in nodes:
+                    other = self.defs.get(parent)
+                    self.error(f"undefined class `{parent}`" if other is None else f"`{parent}` is a {_kind(other)}, not a class",
+                               node.parent.span, did_you_mean(parent, nodes, "classes"))
+                    ok = False
+                else:
+                    ok = visit(parent, (*path, name))
+            state[name] = "done"
+            order.append(name)
+            return ok
+
+        for name in nodes:
+            visit(name, ())
+        return order
+
+    def check_class(self, node: ast.ClassDef, parent: tuple[ir.ClassIR, _ClassState] | None):
+        name = node.name.text
+        ok = True
+        n = node.n.value if node.n is not None else None
+        if node.n is None:
+            hint = f"add `n={parent[0].n}`" if parent else "add `n=100` after the class name"
+            self.error(f"class `{name}` needs a size", node.name.span, hint)
+            ok = False
+        elif n <= 0:
+            self.error(f"n must be positive, got {n}", node.n.span)
+            ok = False
+        if parent is not None and not node.independent and n is not None and n > parent[0].n:
+            self.error(f"class `{name}` has n={n} but its parent `{parent[0].name}` has only {parent[0].n} instances",
+                       node.n.span, "a derived class edits its parent's instances one for one; lower n, or add `independent`")
+            ok = False
+        background = None
+        if node.on is not None:
+            if parent is not None and not node.independent:
+                self.error(f"class `{name}` shares its parent's backgrounds, so it cannot choose one",
+                           node.on.span, "add `independent` to draw fresh backgrounds, or remove `on ...`")
+                ok = False
+            else:
+                background = self.backgrounds.get(node.on.text)
+                if background is None:
+                    if node.on.text not in self.defs:
+                        self.error(f"undefined background `{node.on.text}`", node.on.span,
+                                   did_you_mean(node.on.text, self.names_of(ast.Background), "backgrounds"))
+                    elif not isinstance(self.defs[node.on.text], ast.Background):
+                        self.error(f"`{node.on.text}` is a {_kind(self.defs[node.on.text])}, not a background", node.on.span)
+                    ok = False
+        elif parent is None:
+            known = self.names_of(ast.Background)
+            self.error(f"class `{name}` needs a background", node.name.span,
+                       f"add `on NAME`; backgrounds: {', '.join(known)}" if known
+                       else "define one (`background bg = iid(at=0.5)`) and add `on bg`")
+            ok = False
+        if node.independent and parent is None:
+            self.error("`independent` only applies to a derived class", node.span, "add `from PARENT`, or remove `independent`")
+            ok = False
+        if background is None and parent is not None:
+            background = parent[0].background
+
+        state = parent[1].copy() if parent else _ClassState()
+        steps = list(parent[0].steps) if parent and node.independent else []
+        own: list[ir.Step] = []
+        for index, op in enumerate(node.ops):
+            try:
+                own.append(ir.Step(name, index, self.check_op(op, state, node.allow_overlap)))
+            except _Invalid:
+                ok = False
+        if not ok:
+            raise _Invalid
+        root = name if parent is None or node.independent else parent[0].background_root
+        title = node.title.text if node.title else name
+        cls = ir.ClassIR(name, title, n, parent[0].name if parent else None, node.independent,
+                         background, root, tuple(steps + own),
+                         tuple(sorted(state.features, key=lambda f: (f.start, f.end, f.name))))
+        return cls, state
+
+    def check_op(self, op: ast.Op, state: _ClassState, class_overlap: bool) -> ir.OpIR:
+        if isinstance(op, ast.Place):
+            return self.check_place(op, state, class_overlap)
+        if isinstance(op, ast.Mutate):
+            at = self.position(op.at, state)
+            self.bounds(at, at + 1, op.at.span, "mutation")
+            code = op.base.text.upper()
+            if len(code) != 1 or code not in IUPAC:
+                self.fail(f"`{op.base.text}` is not a single nucleotide", op.base.span,
+                          'write one base ("G") or one IUPAC code ("R")')
+            return ir.MutateOp(at, code)
+        if isinstance(op, ast.Shuffle):
+            start, end, label = self.region(op.region, state)
+            self.cut_check(state, start, end, "shuffle", op.span)
+            kept = [f for f in state.features if not f.inside(start, end)]
+            name = label if label not in ("region", "all") else "shuffled"
+            if any(f.name == name for f in kept):
+                name = f"{name}_shuffled"
+            state.features[:] = kept + [ir.Feature(name, start, end, ".", "shuffle")]
+            return ir.ShuffleOp(start, end)
+        if isinstance(op, ast.RevComp):
+            start, end, _ = self.region(op.region, state)
+            if not (op.allow_overlap or class_overlap):
+                self.cut_check(state, start, end, "revcomp", op.span)
+            flip = {"+": "-", "-": "+", ".": "."}
+            state.features[:] = [
+                ir.Feature(f.name, start + end - f.end, start + end - f.start, flip[f.strand], f.source)
+                if f.inside(start, end) else f
+                for f in state.features if f.inside(start, end) or not f.overlaps(start, end)
+            ]
+            return ir.RevCompOp(start, end)
+        return self.check_use(op, state)
+
+    def cut_check(self, state: _ClassState, start: int, end: int, verb: str, span: Span) -> None:
+        for f in state.features:
+            if f.overlaps(start, end) and not f.inside(start, end):
+                self.fail(f"{verb} {start}..{end} cuts element `{f.name}` ({f.start}..{f.end})", span,
+                          "make the region cover the whole element or none of it" +
+                          (", or add `allow overlap` to drop the cut element" if verb == "revcomp" else ""))
+
+    def check_place(self, op: ast.Place, state: _ClassState, class_overlap: bool) -> ir.PlaceOp:
+        motif = self.resolve_motif(op.motif, state)
+        start = self.position(op.at, state)
+        end = start + motif.length
+        if isinstance(op.motif, ast.Ref):
+            label = op.motif.parts[-1].text
+        else:
+            label = self.text(op.motif.span)
+        base = op.at.base
+        slot_end = None
+        if isinstance(base, ast.Ref) and not op.at.offsets and base.parts[0].text in self.layouts:
+            s, slot_end, slot_name = self.locate(base, state)
+            if len(base.parts) == 2:
+                label = slot_name
+            if slot_end is not None and len(base.parts) == 2 and slot_end - s != motif.length:
+                self.fail(f"motif `{label if isinstance(op.motif, ast.Ref) else self.text(op.motif.span)}` is "
+                          f"{motif.length} bp but slot `{base.dotted}` spans {slot_end - s} bp ({s}..{slot_end})",
+                          op.span, "use a motif of the slot's length, or position it with an offset")
+        name = op.alias.text if op.alias else label
+        self.bounds(start, end, op.span, f"`{name}` ({motif.length} bp at {start})")
+        kept = [f for f in state.features if (f.start, f.end) != (start, end)]  # same span: replace
+        if not (op.allow_overlap or class_overlap):
+            for f in kept:
+                if f.overlaps(start, end):
+                    self.fail(f"`{name}` ({start}..{end}) overlaps `{f.name}` ({f.start}..{f.end})", op.span,
+                              "move it, or add `allow overlap` to the place statement if that is intended")
+        clash = next((f for f in kept if f.name == name), None)
+        if clash is not None:
+            self.fail(f"an element named `{name}` is already placed at {clash.start}..{clash.end}", op.span,
+                      f"name this one with `as {name}_2`")
+        source = op.motif.dotted if isinstance(op.motif, ast.Ref) else self.text(op.motif.span)
+        state.features[:] = kept + [ir.Feature(name, start, end, op.strand, source)]
+        return ir.PlaceOp(start, motif, op.strand)
+
+    def check_use(self, op: ast.Use, state: _ClassState) -> ir.UseOp:
+        table = self.tables.get(op.table.text)
+        if table is None:
+            node = self.defs.get(op.table.text)
+            if node is None:
+                self.fail(f"undefined table `{op.table.text}`", op.table.span,
+                          did_you_mean(op.table.text, self.names_of(ast.Table), "tables"))
+            if not isinstance(node, ast.Table):
+                self.fail(f"`{op.table.text}` is a {_kind(node)}, not a table", op.table.span)
+            raise _Invalid  # the table has errors, already reported
+        if op.rows is None:
+            rows = tuple(range(len(table.row_names)))
+        else:
+            rows = []
+            for r in op.rows:
+                if r.text not in table.row_names:
+                    self.fail(f"table `{table.name}` has no row `{r.text}`", r.span,
+                              did_you_mean(r.text, table.row_names, "rows"))
+                rows.append(table.row_names.index(r.text))
+            rows = tuple(rows)
+        use = ir.UseOp(table.name, rows, op.mode)
+        state.tables[table.name] = use
+        return use
+
+    # ---- contrasts --------------------------------------------------------------------------
+    def check_contrasts(self, classes: list[ir.ClassIR]) -> list[ir.ContrastIR]:
+        by_name = {c.name: c for c in classes}
+        declared = {c.name.text: c for c in self.of(_CONTRAST_TYPES)}
+        out: list[ir.ContrastIR] = []
+        seen: dict[str, ast.Contrast] = {}
+        for node in self.of(_CONTRAST_TYPES):
+            name = node.name.text
+            if name in seen:
+                self.error(f"contrast `{name}` is already declared (line {seen[name].name.span.line})", node.name.span)
+                continue
+            seen[name] = node
+            try:
+                out.append(self.check_contrast(node, by_name, declared))
+            except _Invalid:
+                pass
+        return out
+
+    def class_ref(self, name: ast.Name, by_name: dict[str, ir.ClassIR]) -> ir.ClassIR | None:
+        if name.text in by_name:
+            return by_name[name.text]
+        if isinstance(self.defs.get(name.text), ast.ClassDef):
+            return None  # the class has errors, already reported
+        self.fail(f"undefined class `{name.text}`", name.span, did_you_mean(name.text, self.names_of(ast.ClassDef), "classes"))
+
+    def check_contrast(self, node: ast.Contrast, by_name, declared) -> ir.ContrastIR:
+        name = node.name.text
+        if isinstance(node, ast.WinRate):
+            better, worse = self.class_ref(node.better, by_name), self.class_ref(node.worse, by_name)
+            if node.pairing is None:
+                self.fail(f"say how `{node.better.text} > {node.worse.text}` pairs instances", node.span,
+                          "add `paired` (instances share backgrounds) or `paired by index`")
+            if better is None or worse is None:
+                raise _Invalid
+            if better.name == worse.name:
+                self.fail("a contrast compares two different classes", node.span)
+            if node.pairing == "lineage" and better.background_root != worse.background_root:
+                self.fail(f"`{better.name}` and `{worse.name}` do not share backgrounds, so they cannot be paired "
+                          "by lineage", node.span,
+                          "derive one from the other (without `independent`), or write `paired by index`")
+            return ir.ContrastIR(name, "win_rate", {"better": better.name, "worse": worse.name,
+                                                    "pairing": node.pairing, "n_pairs": min(better.n, worse.n)})
+        if isinstance(node, ast.Magnitude):
+            refs = [self.class_ref(x, by_name) for x in (node.start, node.end, node.toward)]
+            if None in refs:
+                raise _Invalid
+            return ir.ContrastIR(name, "magnitude", {"start": refs[0].name, "end": refs[1].name, "toward": refs[2].name})
+        if isinstance(node, ast.Ratio):
+            for part in (node.numerator, node.denominator):
+                other = declared.get(part.text)
+                if other is None:
+                    self.fail(f"undefined contrast `{part.text}`", part.span, did_you_mean(part.text, declared, "contrasts"))
+                if isinstance(other, (ast.Ratio, ast.WinRate)):
+                    self.fail(f"`{part.text}` is a {'ratio' if isinstance(other, ast.Ratio) else 'win rate'}; "
+                              "a ratio divides two effect sizes", part.span)
+            return ir.ContrastIR(name, "ratio", {"numerator": node.numerator.text, "denominator": node.denominator.text})
+        call = node.call
+        usage = EFFECT_FUNCS.get(call.func.text)
+        if usage is None:
+            self.fail(f"unknown effect `{call.func.text}`", call.func.span, did_you_mean(call.func.text, EFFECT_FUNCS, "effects"))
+        self.arity(call, 2, (), usage)
+        refs = []
+        for arg in call.args:
+            if not isinstance(arg, ast.Ref) or len(arg.parts) != 1:
+                self.fail("expected a class name", arg.span, f"usage: {usage}")
+            refs.append(self.class_ref(arg.parts[0], by_name))
+        if None in refs:
+            raise _Invalid
+        return ir.ContrastIR(name, call.func.text, {"first": refs[0].name, "second": refs[1].name})
+
+
+_CONTRAST_TYPES = (ast.WinRate, ast.Magnitude, ast.Ratio, ast.Effect)
+_KINDS = {ast.Background: "background", ast.Motif: "motif", ast.Table: "table", ast.Layout: "layout",
+          ast.ClassDef: "class"}
+
+
+def _kind(node) -> str:
+    return _KINDS.get(type(node), "definition")
+
+
+def check(spec: ast.Spec) -> ir.Program:
+    """Resolve and validate a parsed spec. Raises `SpecErrors` listing every problem found."""
+    return Checker(spec).run()
+
+
+def load(path) -> ir.Program:
+    from .parser import parse_file
+
+    return check(parse_file(path))
+
+
+def check_source(source: str, path: str = "<spec>") -> ir.Program:
+    from .parser import parse
+
+    return check(parse(source, path))

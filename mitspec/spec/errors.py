@@ -1,0 +1,77 @@
+"""Spec diagnostics: one `SpecError` per problem, rendered like a compiler would.
+
+    specs/x.mit:12:9: error: undefined motif `minus1O`
+       12 |   place minus1O at sigma70.minus10
+          |         ^^^^^^^
+      hint: did you mean `minus10`?
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A source range: 1-based line and column, end exclusive (as Lark reports it)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class SpecError:
+    message: str
+    span: Span
+    hint: str | None = None
+
+    def render(self, source: str, path: str) -> str:
+        lines = source.splitlines()
+        out = [f"{path}:{self.span.line}:{self.span.column}: error: {self.message}"]
+        if 1 <= self.span.line <= len(lines):
+            text = lines[self.span.line - 1].expandtabs(1)
+            gutter = f"{self.span.line:>5} | "
+            if self.span.end_line == self.span.line:
+                width = max(1, self.span.end_column - self.span.column)
+            else:
+                width = max(1, len(text) - self.span.column + 1)
+            out.append(gutter + text)
+            out.append(" " * (len(gutter) - 2) + "| " + " " * (self.span.column - 1) + "^" * width)
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+
+class SpecErrors(Exception):
+    """Every problem found in one spec, in source order."""
+
+    def __init__(self, errors: Iterable[SpecError], source: str, path: str):
+        self.errors = sorted(errors, key=lambda e: (e.span.line, e.span.column))
+        self.source = source
+        self.path = path
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        body = "\n\n".join(e.render(self.source, self.path) for e in self.errors)
+        n = len(self.errors)
+        return f"{body}\n\n{n} error{'s' if n != 1 else ''} in {self.path}"
+
+
+def did_you_mean(word: str, candidates: Iterable[str], what: str = "") -> str | None:
+    """A hint naming the closest candidate, or listing the options when there are few."""
+    options = sorted(set(candidates))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    if not options:
+        return f"no {what or 'names'} are defined" if what else None
+    if len(options) <= 8:
+        listed = ", ".join(f"`{o}`" for o in options)
+        return f"known {what or 'names'}: {listed}"
+    return None

@@ -1,0 +1,296 @@
+"""Source text -> `ast.Spec`. Lark does the parsing; `_ToAst` builds typed nodes."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .errors import Span, SpecError, SpecErrors
+
+_FRIENDLY = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "NUMBER": "a number",
+    "STRING": 'a "string"',
+    "SIGN": "`+` or `-`",
+    "PICK": "`cycle` or `random`",
+    "$END": "end of file",
+}
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("mitspec").joinpath("grammar/mit.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta) -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _name(tok: Token) -> ast.Name:
+    return ast.Name(str(tok), _tok_span(tok))
+
+
+def _string(tok: Token) -> ast.Literal:
+    return ast.Literal(str(tok)[1:-1], _tok_span(tok))
+
+
+def _int(tok: Token) -> ast.Int:
+    return ast.Int(int(tok), _tok_span(tok))
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree -> ast nodes. One method per grammar rule."""
+
+    def start(self, meta, children):
+        return tuple(children)
+
+    # header
+    def benchmark(self, meta, ch):
+        seed = next((c for c in ch[1:] if c[0] == "seed"), None)
+        length = next((c for c in ch[1:] if c[0] == "length"), None)
+        return ast.Benchmark(_string(ch[0]), seed and seed[1], length and length[1], _span(meta))
+
+    def seed(self, meta, ch):
+        return ("seed", _int(ch[0]))
+
+    def length(self, meta, ch):
+        return ("length", _int(ch[0]))
+
+    # values
+    def literal(self, meta, ch):
+        return _string(ch[0])
+
+    def number(self, meta, ch):
+        return ast.Number(float(ch[0]), str(ch[0]), _tok_span(ch[0]))
+
+    def ref(self, meta, ch):
+        return ast.Ref(tuple(_name(t) for t in ch), _span(meta))
+
+    def list(self, meta, ch):
+        return ast.ListValue(tuple(ch), _span(meta))
+
+    def kwarg(self, meta, ch):
+        return ast.KwArg(_name(ch[0]), ch[1], _span(meta))
+
+    def posarg(self, meta, ch):
+        return ch[0]
+
+    def call(self, meta, ch):
+        args = tuple(c for c in ch[1:] if not isinstance(c, ast.KwArg))
+        kwargs = tuple(c for c in ch[1:] if isinstance(c, ast.KwArg))
+        return ast.Call(_name(ch[0]), args, kwargs, _span(meta))
+
+    # definitions
+    def background(self, meta, ch):
+        return ast.Background(_name(ch[0]), ch[1], _span(meta))
+
+    def motif(self, meta, ch):
+        return ast.Motif(_name(ch[0]), ch[1], _span(meta))
+
+    def table(self, meta, ch):
+        names = [c for c in ch if isinstance(c, Token)]
+        rows = tuple(c for c in ch if isinstance(c, ast.Row))
+        return ast.Table(_name(names[0]), tuple(_name(t) for t in names[1:]), rows, _span(meta))
+
+    def row(self, meta, ch):
+        return ast.Row(_name(ch[0]), tuple(_string(t) for t in ch[1:]), _span(meta))
+
+    def layout(self, meta, ch):
+        return ast.Layout(_name(ch[0]), tuple(ch[1:]), _span(meta))
+
+    def slot(self, meta, ch):
+        where = ch[1]
+        if isinstance(where, ast.RangeRegion):
+            return ast.Slot(_name(ch[0]), where.start, where.end, _span(meta))
+        return ast.Slot(_name(ch[0]), where, None, _span(meta))
+
+    # positions
+    def absolute(self, meta, ch):
+        return _int(ch[0])
+
+    def offset(self, meta, ch):
+        value = int(ch[1])
+        return -value if str(ch[0]) == "-" else value
+
+    def pos(self, meta, ch):
+        return ast.Position(ch[0], tuple(ch[1:]), _span(meta))
+
+    def range(self, meta, ch):
+        return ast.RangeRegion(ch[0], ch[1], _span(meta))
+
+    def whole(self, meta, ch):
+        return ast.WholeRegion(_span(meta))
+
+    def region(self, meta, ch):
+        node = ch[0]
+        return ast.RefRegion(node, node.span) if isinstance(node, ast.Ref) else node
+
+    # classes
+    def count(self, meta, ch):
+        return ("n", _int(ch[0]))
+
+    def on(self, meta, ch):
+        return ("on", _name(ch[0]))
+
+    def parent(self, meta, ch):
+        return ("from", _name(ch[0]))
+
+    def independent(self, meta, ch):
+        return ("independent", True)
+
+    def allow_overlap(self, meta, ch):
+        return ("allow_overlap", True)
+
+    def class_def(self, meta, ch):
+        name = _name(ch[0])
+        rest = ch[1:]
+        title = None
+        if rest and isinstance(rest[0], Token) and rest[0].type == "STRING":
+            title, rest = _string(rest[0]), rest[1:]
+        opts = {k: v for k, v in (c for c in rest if isinstance(c, tuple))}
+        ops = tuple(c for c in rest if not isinstance(c, tuple))
+        return ast.ClassDef(
+            name, title, opts.get("n"), opts.get("on"), opts.get("from"),
+            bool(opts.get("independent")), bool(opts.get("allow_overlap")), ops, _span(meta),
+        )
+
+    def strand(self, meta, ch):
+        return ("strand", str(ch[0]))
+
+    def alias(self, meta, ch):
+        return ("alias", _name(ch[0]))
+
+    def place(self, meta, ch):
+        opts = dict(c for c in ch[2:])
+        return ast.Place(ch[0], ch[1], opts.get("strand", "+"), opts.get("alias"),
+                         bool(opts.get("allow_overlap")), _span(meta))
+
+    def mutate(self, meta, ch):
+        return ast.Mutate(ch[0], _string(ch[1]), _span(meta))
+
+    def shuffle(self, meta, ch):
+        return ast.Shuffle(ch[0], _span(meta))
+
+    def revcomp(self, meta, ch):
+        return ast.RevComp(ch[0], len(ch) > 1, _span(meta))
+
+    def row_list(self, meta, ch):
+        return tuple(_name(t) for t in ch)
+
+    def use(self, meta, ch):
+        rows = ch[1] if len(ch) == 3 else None
+        return ast.Use(_name(ch[0]), rows, str(ch[-1]), _span(meta))
+
+    # contrasts
+    def contrast(self, meta, ch):
+        kind, args = ch[1]
+        return kind(_name(ch[0]), *args, _span(meta))
+
+    def pairing(self, meta, ch):
+        return "index" if ch else "lineage"
+
+    def by_index(self, meta, ch):
+        return True
+
+    def win_rate(self, meta, ch):
+        return ast.WinRate, (_name(ch[0]), _name(ch[1]), ch[2] if len(ch) > 2 else None)
+
+    def magnitude(self, meta, ch):
+        return ast.Magnitude, (_name(ch[0]), _name(ch[1]), _name(ch[2]))
+
+    def ratio(self, meta, ch):
+        return ast.Ratio, (_name(ch[0]), _name(ch[1]))
+
+    def effect(self, meta, ch):
+        return ast.Effect, (ch[0],)
+
+
+def _describe_expected(names) -> str:
+    parser = _parser()
+    words = []
+    for name in sorted(set(names)):
+        if name in _FRIENDLY:
+            words.append(_FRIENDLY[name])
+            continue
+        try:
+            pattern = parser.get_terminal(name).pattern
+        except KeyError:
+            words.append(name)
+            continue
+        words.append(f"`{pattern.value}`" if pattern.type == "str" else name.lower())
+    words = sorted(set(words))
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _syntax_error(exc: UnexpectedInput, source: str) -> SpecError:
+    line, col = max(exc.line, 1), max(exc.column, 1)
+    if isinstance(exc, UnexpectedCharacters):
+        char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        hint = None
+        if char == '"':
+            hint = "string literals open and close with `\"` on the same line"
+        elif char == "'":
+            hint = 'strings use double quotes: "TATAAT"'
+        return SpecError(f"unexpected character `{char}`", Span(line, col, line, col + 1), hint)
+    if isinstance(exc, UnexpectedEOF):
+        lines = source.splitlines() or [""]
+        last = len(lines)
+        return SpecError("unexpected end of file", Span(last, len(lines[-1]) + 1, last, len(lines[-1]) + 2),
+                         f"expected {_describe_expected(exc.expected)}")
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    expected = _describe_expected(exc.accepts or exc.expected)
+    if tok.type == "$END":
+        lines = source.splitlines() or [""]
+        last = len(lines)
+        return SpecError("unexpected end of file", Span(last, len(lines[-1]) + 1, last, len(lines[-1]) + 2),
+                         f"expected {expected}")
+    span = Span(tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(str(tok)))
+    return SpecError(f"unexpected `{tok}`", span, f"expected {expected}")
+
+
+def parse(source: str, path: str = "<spec>") -> ast.Spec:
+    """Parse .mit source. Raises `SpecErrors` (with file:line:col) on a syntax error."""
+    try:
+        tree = _parser().parse(source)
+    except UnexpectedInput as exc:
+        raise SpecErrors([_syntax_error(exc, source)], source, path) from None
+    try:
+        statements = _ToAst().transform(tree)
+    except VisitError as exc:  # a bug in _ToAst, not in the user's spec
+        raise exc.orig_exc from None
+    return ast.Spec(statements, path, source)
+
+
+def read_spec(path: str | Path) -> str:
+    """A spec's text; a file that is not UTF-8 is reported like any other spec error."""
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecErrors([SpecError("not UTF-8 text", Span(line, col, line, col + 1),
+                                    "save the spec as UTF-8")], "", str(path)) from None
+
+
+def parse_file(path: str | Path) -> ast.Spec:
+    return parse(read_spec(path), str(path))

@@ -1,0 +1,178 @@
+"""The checked program: what `check` hands to the compiler. Names are resolved, positions
+are integers (0-based, half-open), and every motif has a fixed length."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+# ---- motifs: samplers, each of a fixed length ------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LiteralMotif:
+    text: str
+
+    @property
+    def length(self) -> int:
+        return len(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class IupacMotif:
+    """Each position drawn uniformly from the bases its IUPAC code allows."""
+
+    pattern: str
+
+    @property
+    def length(self) -> int:
+        return len(self.pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceMotif:
+    options: tuple[MotifIR, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def length(self) -> int:
+        return self.options[0].length
+
+
+@dataclass(frozen=True, slots=True)
+class RevCompMotif:
+    inner: MotifIR
+
+    @property
+    def length(self) -> int:
+        return self.inner.length
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMotif:
+    """The value of `table.column` in the row the instance picked with `use`."""
+
+    table: str
+    column: str
+    length: int
+
+
+MotifIR = Union[LiteralMotif, IupacMotif, ChoiceMotif, RevCompMotif, ColumnMotif]
+
+
+@dataclass(frozen=True, slots=True)
+class IidBackground:
+    """Independent bases with probabilities (A, C, G, T)."""
+
+    probs: tuple[float, float, float, float]
+
+    def describe(self) -> dict:
+        return {"kind": "iid", "probs": dict(zip("ACGT", self.probs))}
+
+
+# ---- features and operations -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """An element of a sequence: where it sits and what made it (a motif name, "shuffle")."""
+
+    name: str
+    start: int
+    end: int
+    strand: str  # "+", "-", or "." for regions without orientation
+    source: str
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
+
+    def inside(self, start: int, end: int) -> bool:
+        return start <= self.start and self.end <= end
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOp:
+    start: int
+    motif: MotifIR
+    strand: str
+
+
+@dataclass(frozen=True, slots=True)
+class MutateOp:
+    position: int
+    code: str  # one IUPAC code
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleOp:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class RevCompOp:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class UseOp:
+    table: str
+    rows: tuple[int, ...]  # indices into the table's rows
+    mode: str  # "cycle" | "random"
+
+
+OpIR = Union[PlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One operation and where it was written: (class that declared it, index in its body).
+
+    The origin names the random stream, so an `independent` class re-running its
+    parent's recipe draws fresh values rather than copying the parent's."""
+
+    origin: str
+    index: int
+    op: OpIR
+
+
+@dataclass(frozen=True, slots=True)
+class ClassIR:
+    name: str
+    title: str
+    n: int
+    parent: str | None
+    independent: bool
+    background: IidBackground
+    background_root: str  # instances i of classes with the same root share background i
+    steps: tuple[Step, ...]  # what to run on top of the starting sequences
+    features: tuple[Feature, ...]  # the final layout of every instance
+
+
+@dataclass(frozen=True, slots=True)
+class TableIR:
+    name: str
+    columns: tuple[str, ...]
+    row_names: tuple[str, ...]
+    values: tuple[tuple[str, ...], ...]  # values[row][column]
+
+
+@dataclass(frozen=True, slots=True)
+class ContrastIR:
+    name: str
+    kind: str  # win_rate | cohens_d | magnitude | ratio
+    args: dict = field(hash=False)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": self.kind, **self.args}
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    title: str
+    seed: int
+    length: int
+    classes: tuple[ClassIR, ...]  # parents before children, otherwise in source order
+    contrasts: tuple[ContrastIR, ...]
+    tables: dict = field(hash=False)
+
+    @property
+    def total(self) -> int:
+        return sum(c.n for c in self.classes)
