@@ -143,7 +143,8 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
         ],
         "contrasts": [c.describe() for c in program.contrasts],
         "tables": {t: {"columns": list(program.tables[t].columns),
-                       "rows": {r: list(v) for r, v in zip(program.tables[t].row_names, program.tables[t].values)}}
+                       "rows": [{"name": r, "values": list(v)}
+                                for r, v in zip(program.tables[t].row_names, program.tables[t].values)]}
                    for t in used},
         "sequences": {"path": SEQUENCES_FILE, "format": "parquet", "count": program.total,
                       "content_sha256": content_digest(built), "file_sha256": "0" * 64,

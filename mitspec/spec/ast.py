@@ -176,6 +176,7 @@ class Mutate:
 @dataclass(frozen=True, slots=True)
 class Shuffle:
     region: Region
+    allow_overlap: bool
     span: Span
 
 

@@ -538,8 +538,9 @@ class Checker:
             return ir.MutateOp(at, code)
         if isinstance(op, ast.Shuffle):
             start, end, label = self.region(op.region, state)
-            self.cut_check(state, start, end, "shuffle", op.span)
-            kept = [f for f in state.features if not f.inside(start, end)]
+            if not (op.allow_overlap or class_overlap):
+                self.cut_check(state, start, end, "shuffle", op.span)
+            kept = [f for f in state.features if not f.overlaps(start, end)]
             name = label if label not in ("region", "all") else "shuffled"
             if any(f.name == name for f in kept):
                 name = f"{name}_shuffled"
@@ -562,8 +563,8 @@ class Checker:
         for f in state.features:
             if f.overlaps(start, end) and not f.inside(start, end):
                 self.fail(f"{verb} {start}..{end} cuts element `{f.name}` ({f.start}..{f.end})", span,
-                          "make the region cover the whole element or none of it" +
-                          (", or add `allow overlap` to drop the cut element" if verb == "revcomp" else ""))
+                          "make the region cover the whole element or none of it, "
+                          "or add `allow overlap` to drop the cut element")
 
     def check_place(self, op: ast.Place, state: _ClassState, class_overlap: bool) -> ir.PlaceOp:
         motif = self.resolve_motif(op.motif, state)
@@ -676,8 +677,8 @@ class Checker:
                 if other is None:
                     self.fail(f"undefined contrast `{part.text}`", part.span, did_you_mean(part.text, declared, "contrasts"))
                 if isinstance(other, (ast.Ratio, ast.WinRate)):
-                    self.fail(f"`{part.text}` is a {'ratio' if isinstance(other, ast.Ratio) else 'win rate'}; "
-                              "a ratio divides two effect sizes", part.span)
+                    self.fail(f"`{part.text}` is a {'ratio' if isinstance(other, ast.Ratio) else 'win rate'}",
+                              part.span, "a ratio divides two effect sizes, e.g. MES_synthetic / MES_natural")
             return ir.ContrastIR(name, "ratio", {"numerator": node.numerator.text, "denominator": node.denominator.text})
         call = node.call
         usage = EFFECT_FUNCS.get(call.func.text)

@@ -66,7 +66,8 @@ class SpecErrors(Exception):
 def did_you_mean(word: str, candidates: Iterable[str], what: str = "") -> str | None:
     """A hint naming the closest candidate, or listing the options when there are few."""
     options = sorted(set(candidates))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    swapped = [o for o in options if len(o) == len(word) > 1 and sorted(o) == sorted(word)]
+    close = swapped or difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     if close:
         return f"did you mean `{close[0]}`?"
     if not options:

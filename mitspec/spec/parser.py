@@ -184,7 +184,7 @@ class _ToAst(Transformer):
         return ast.Mutate(ch[0], _string(ch[1]), _span(meta))
 
     def shuffle(self, meta, ch):
-        return ast.Shuffle(ch[0], _span(meta))
+        return ast.Shuffle(ch[0], len(ch) > 1, _span(meta))
 
     def revcomp(self, meta, ch):
         return ast.RevComp(ch[0], len(ch) > 1, _span(meta))

@@ -1,0 +1,170 @@
+"""Malformed specs: each must give its message at the right line:col, with a hint.
+
+The expected column is found by locating the offending text in the spec (`needle`), so
+each case states exactly which token the error must point at."""
+import pytest
+
+from mitspec.spec.check import check_source
+from mitspec.spec.errors import SpecErrors
+
+from .conftest import BASE
+
+HEAD = 'benchmark "t" seed 1 length 100\nbackground bg = iid(at=0.5)\n'
+
+
+def _with(extra: str) -> str:
+    return BASE + extra
+
+
+# (id, spec, line of the error, text the caret must start at, message fragment, hint fragment or None)
+CASES = [
+    ("syntax-missing-at", HEAD + "class C n=1 on bg { place \"A\" 5 }\n", 3, "5 }", "unexpected `5`", "expected"),
+    ("syntax-unclosed-string", HEAD + 'motif m = "TATA\n', 3, '"TATA', "unexpected character", "same line"),
+    ("syntax-single-quotes", HEAD + "motif m = 'TATA'\n", 3, "'TATA", "unexpected character `'`", "double quotes"),
+    ("syntax-eof", HEAD + "class C n=1 on bg {\n", 3, "", "unexpected end of file", "expected"),
+    ("missing-header", 'background bg = iid(at=0.5)\n', 1, "background", "missing `benchmark` header", "seed 42"),
+    ("duplicate-header", BASE + 'benchmark "again" seed 2 length 100\n', 10, "benchmark", "one `benchmark` header", "line 1"),
+    ("missing-length", 'benchmark "t" seed 1\nbackground bg = iid(at=0.5)\n', 1, "benchmark", "needs a sequence length", "length 100"),
+    ("zero-length", 'benchmark "t" seed 1 length 0\n', 1, "0", "length must be a positive", None),
+    ("duplicate-motif", _with('motif m35 = "TTGACT"\n'), 10, "m35 =", "`m35` is already defined (as a motif at line 3)", "its own name"),
+    ("duplicate-across-kinds", _with('layout bg { a at 1 }\n'), 10, "bg {", "`bg` is already defined (as a background", None),
+    ("undefined-motif", _with('class X n=1 on bg { place m53 at 10 }\n'), 10, "m53 at", "undefined motif `m53`", "did you mean `m35`?"),
+    ("undefined-background", _with('class X n=1 on gb { }\n'), 10, "gb {", "undefined background `gb`", "did you mean `bg`?"),
+    ("undefined-parent", _with('class X n=1 from CC { }\n'), 10, "CC {", "undefined class `CC`", "did you mean `C`?"),
+    ("undefined-slot", _with('class X n=1 on bg { place m10 at L.m01 }\n'), 10, "m01", "layout `L` has no slot `m01`", "did you mean `m10`?"),
+    ("undefined-element", _with('class X n=1 from C { place "TGT" at m01.start - 3 }\n'), 10, "m01.start", "nothing named `m01` is placed here", "did you mean `m10`?"),
+    ("motif-not-placed", _with('class X n=1 on bg { place "TGT" at m10.start - 3 }\n'), 10, "m10.start", "nothing named `m10` is placed here", "not placed at this point"),
+    ("bad-attribute", _with('class X n=1 from C { place "TGT" at m10.middle }\n'), 10, "middle", "unknown attribute `middle`", "`.start` or `.end`"),
+    ("probabilities-sum", HEAD + 'background b2 = iid(A=0.3, C=0.2, G=0.2, T=0.2)\n', 3, "iid(A", "sum to 0.9, not 1", "off by -0.1"),
+    ("probability-range", HEAD + 'background b2 = iid(at=1.5)\n', 3, "1.5", "`at` = 1.5 is not a probability", "[0, 1]"),
+    ("iid-missing-base", HEAD + 'background b2 = iid(A=0.5, T=0.5)\n', 3, "iid(", "iid() is missing C, G", "all four"),
+    ("iid-unknown-arg", HEAD + 'background b2 = iid(A=0.25, C=0.25, G=0.25, U=0.25)\n', 3, "U=", "unknown argument `U`", "known arguments"),
+    ("unknown-background-func", HEAD + 'background b2 = idd(at=0.5)\n', 3, "idd", "unknown background `idd`", "did you mean `iid`?"),
+    ("weights-sum", HEAD + 'motif m = choice("A", "C", weights=[0.5, 0.6])\n', 3, "[0.5", "weights sum to 1.1, not 1", None),
+    ("weights-count", HEAD + 'motif m = choice("A", "C", weights=[1.0])\n', 3, "[1.0]", "1 weights for 2 alternatives", None),
+    ("choice-lengths", HEAD + 'motif m = choice("AA", "CCC")\n', 3, "choice", "differ in length (2, 3 bp)", "same length"),
+    ("n-zero", _with('class X n=0 on bg { }\n'), 10, "0 on", "n must be positive, got 0", None),
+    ("n-missing", _with('class X on bg { }\n'), 10, "X on", "class `X` needs a size", "n=100"),
+    ("n-exceeds-parent", _with('class X n=20 from C { }\n'), 10, "20 from", "has n=20 but its parent `C` has only 10", "independent"),
+    ("derivation-cycle", _with('class X n=1 from Y { }\nclass Y n=1 from X { }\n'), 10, "Y {", "derives from itself (X -> Y -> X)", "root class"),
+    ("self-derivation", _with('class X n=1 from X { }\n'), 10, "X {", "derives from itself (X -> X)", None),
+    ("unknown-iupac", HEAD + 'motif up = iupac("AAAAAAZNR")\n', 3, 'Z', "`Z` is not an IUPAC nucleotide code", "A C G T R Y"),
+    ("iupac-in-literal", HEAD + 'motif up = "AAAAAARNR"\n', 3, 'RNR', "`R` is not a nucleotide", 'iupac("AAAAAARNR")'),
+    ("non-nucleotide-literal", HEAD + 'motif x = "TAXA"\n', 3, 'XA"', "`X` is not a nucleotide", "A, C, G and T"),
+    ("arity-revcomp", HEAD + 'motif x = revcomp("AC", "GT")\n', 3, "revcomp", "revcomp() takes 1 argument, got 2", "usage: revcomp(motif)"),
+    ("arity-iupac", HEAD + 'motif x = iupac()\n', 3, "iupac", "iupac() takes 1 argument, got 0", None),
+    ("arity-cohens-d", _with('contrast M = cohens_d(C)\n'), 10, "cohens_d", "cohens_d() takes 2 arguments, got 1", "cohens_d(X, Y)"),
+    ("unknown-motif-func", HEAD + 'motif x = revcmp("AC")\n', 3, "revcmp", "unknown motif function `revcmp`", "did you mean `revcomp`?"),
+    ("out-of-bounds", _with('class X n=1 on bg { place m10 at 97 }\n'), 10, "place m10 at 97", "(97..103) runs past the end of the sequence (length 100)", "half-open"),
+    ("negative-position", _with('class X n=1 from C { place "TGT" at m35.start - 31 }\n'), 10, 'place "TGT"', "starts at -1, before the sequence", "0-based"),
+    ("overlap", _with('class X n=1 from C { place "TGTG" at m10.start - 3 }\n'), 10, 'place "TGTG"', "(50..54) overlaps `m10` (53..59)", "allow overlap"),
+    ("slot-length", _with('class X n=1 on bg { place "TGT" at L.m35 }\n'), 10, 'place "TGT"', 'is 3 bp but slot `L.m35` spans 6 bp (30..36)', None),
+    ("name-clash", _with('class X n=1 from C { place m35 at 5 }\n'), 10, "place m35 at 5", "an element named `m35` is already placed at 30..36", "as m35_2"),
+    ("shuffle-cuts", _with('class X n=1 from C { shuffle 33..40 }\n'), 10, "shuffle 33", "shuffle 33..40 cuts element `m35` (30..36)", "whole element"),
+    ("reversed-range", _with('class X n=1 from C { shuffle 40..33 }\n'), 10, "40..33", "region is empty or reversed (40..33)", None),
+    ("revcomp-cuts", _with('class X n=1 from C { revcomp 50..56 }\n'), 10, "revcomp", "revcomp 50..56 cuts element `m10` (53..59)", "allow overlap"),
+    ("bad-mutation", _with('class X n=1 from C { mutate 54 -> "GG" }\n'), 10, '"GG"', "`GG` is not a single nucleotide", "one IUPAC code"),
+    ("mutation-out-of-bounds", _with('class X n=1 from C { mutate 100 -> "G" }\n'), 10, "100 ->", "mutation (100..101) runs past the end", None),
+    ("root-needs-background", _with('class X n=1 { }\n'), 10, "X n=1", "class `X` needs a background", "backgrounds: bg"),
+    ("derived-with-on", _with('class X n=1 from C on bg { }\n'), 10, "bg {", "shares its parent's backgrounds", "independent"),
+    ("independent-root", _with('class X n=1 on bg independent { }\n'), 10, "class X", "`independent` only applies to a derived class", None),
+    ("table-arity", HEAD + 'table t (a, b) {\n  r1 "AC" "GT"\n  r2 "AC"\n}\n', 5, 'r2 "AC"', "row `r2` has 1 values for 2 columns (a, b)", None),
+    ("table-duplicate-row", HEAD + 'table t (a) {\n  r1 "AC"\n  r1 "GT"\n}\n', 5, 'r1 "GT"', "duplicate row `r1` in table `t`", "line 4"),
+    ("table-column-lengths", HEAD + 'table t (a) {\n  r1 "AC"\n  r2 "GTA"\n}\n', 3, "a)", "column `a` mixes lengths (2, 3 bp)", None),
+    ("table-without-use", HEAD + 'table t (a) { r1 "AC" }\nclass X n=1 on bg { place t.a at 5 }\n', 4, "t.a", "no row of `t` is selected here", "use t cycle"),
+    ("table-unknown-column", HEAD + 'table t (a) { r1 "AC" }\nclass X n=1 on bg { use t cycle place t.b at 5 }\n', 4, "b at", "table `t` has no column `b`", "known columns: `a`"),
+    ("table-unknown-row", HEAD + 'table t (a) { r1 "AC" }\nclass X n=1 on bg { use t[r2] cycle }\n', 4, "r2]", "table `t` has no row `r2`", "did you mean `r1`?"),
+    ("contrast-unknown-class", _with('contrast CSS = E > C paired\n'), 10, "E >", "undefined class `E`", None),
+    ("contrast-no-pairing", _with('class D n=10 from C { }\ncontrast CSS = D > C\n'), 11, "contrast CSS", "say how `D > C` pairs instances", "paired by index"),
+    ("contrast-lineage", _with('class D n=10 from C independent { }\ncontrast CSS = D > C paired\n'), 11, "contrast CSS", "do not share backgrounds", "paired by index"),
+    ("contrast-duplicate", _with('class D n=10 from C { }\ncontrast X = D > C paired\ncontrast X = cohens_d(C, D)\n'), 12, "X = c", "contrast `X` is already declared (line 11)", None),
+    ("ratio-of-unknown", _with('class D n=10 from C { }\ncontrast M = cohens_d(C, D)\ncontrast R = M / N\n'), 12, "N", "undefined contrast `N`", None),
+    ("ratio-of-win-rate", _with('class D n=10 from C { }\ncontrast W = D > C paired\ncontrast M = cohens_d(C, D)\ncontrast R = W / M\n'), 13, "W /", "`W` is a win rate", "effect sizes"),
+    ("layout-point-region", HEAD + 'layout P { x at 5 }\nclass X n=1 on bg { shuffle P.x }\n', 4, "P.x", "`P.x` is a point, not a region", "x at 5..END"),
+    ("layout-without-slot", _with('class X n=1 on bg { place m10 at L }\n'), 10, "L }", "`L` is a layout; name one of its slots", "e.g. L.m35"),
+    ("motif-cycle", HEAD + 'motif a = b\nmotif b = a\n', 3, "a =", "motif `a` is defined in terms of itself (a -> b -> a)", None),
+    ("wrong-kind-for-motif", _with('class X n=1 on bg { place bg at 5 }\n'), 10, "bg at", "`bg` is a background, not a motif", None),
+]
+
+
+@pytest.mark.parametrize("source,line,needle,message,hint", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_malformed_spec_reports_message_position_and_hint(source, line, needle, message, hint):
+    with pytest.raises(SpecErrors) as info:
+        check_source(source, "case.mit")
+    errors = info.value.errors
+    hit = [e for e in errors if message in e.message]
+    assert hit, f"expected {message!r}, got {[e.message for e in errors]}"
+    err = hit[0]
+    text = source.splitlines()[line - 1] if line <= len(source.splitlines()) else ""
+    expected_col = text.index(needle) + 1 if needle else len(text) + 1
+    assert (err.span.line, err.span.column) == (line, expected_col)
+    if hint is not None:
+        assert err.hint and hint in err.hint, f"hint {err.hint!r} lacks {hint!r}"
+    rendered = info.value.render()
+    assert f"case.mit:{line}:{expected_col}: error: " in rendered
+
+
+def test_there_are_at_least_thirty_malformed_cases():
+    assert len(CASES) >= 30
+
+
+def test_all_errors_are_reported_in_one_pass():
+    source = BASE + (
+        'motif bad = "TAXA"\n'                         # line 10
+        'class X n=0 on gb { place m53 at 10 }\n'      # line 11: three problems
+        'contrast CSS = X > Y paired\n'                # line 12
+    )
+    with pytest.raises(SpecErrors) as info:
+        check_source(source, "many.mit")
+    positions = [(e.span.line, e.message) for e in info.value.errors]
+    lines = [p[0] for p in positions]
+    assert lines == sorted(lines)
+    messages = " | ".join(m for _, m in positions)
+    for fragment in ("`X` is not a nucleotide", "n must be positive", "undefined background `gb`",
+                     "undefined motif `m53`", "undefined class `Y`"):
+        assert fragment in messages
+    assert info.value.render().endswith(f"{len(positions)} errors in many.mit")
+
+
+def test_render_shows_source_line_and_caret_under_the_token():
+    source = _with('class X n=1 on bg { place m53 at 10 }\n')
+    with pytest.raises(SpecErrors) as info:
+        check_source(source, "caret.mit")
+    lines = info.value.render().splitlines()
+    assert lines[0] == "caret.mit:10:27: error: undefined motif `m53`"
+    assert lines[1] == "   10 | class X n=1 on bg { place m53 at 10 }"
+    # the caret line starts with the same gutter width and underlines exactly `m53`
+    assert lines[2] == "      | " + " " * 26 + "^^^"
+    assert lines[3] == "  hint: did you mean `m35`?"
+
+
+def test_valid_base_spec_checks_clean(base_spec):
+    program = check_source(base_spec)
+    (cls,) = program.classes
+    assert [(f.name, f.start, f.end) for f in cls.features] == [("m35", 30, 36), ("m10", 53, 59)]
+
+
+def test_placing_over_an_identical_span_replaces_the_element():
+    program = check_source(_with('class D n=10 from C { place "TGTAAT" at L.m10 }\n'))
+    d = {c.name: c for c in program.classes}["D"]
+    assert [(f.name, f.source) for f in d.features] == [("m35", "m35"), ("m10", '"TGTAAT"')]
+
+
+def test_allow_overlap_permits_partial_overlap():
+    program = check_source(_with('class X n=1 from C { place "TGTG" at m10.start - 3 allow overlap }\n'))
+    x = {c.name: c for c in program.classes}["X"]
+    assert ("\"TGTG\"", 50, 54) in [(f.name, f.start, f.end) for f in x.features]
+
+
+def test_revcomp_mirrors_features_inside_the_region():
+    # region 30..59 mirrored: new_start = 30 + 59 - end. m10 53..59 -> 30..36, m35 30..36 -> 53..59
+    program = check_source(_with('class X n=1 from C { revcomp 30..59 }\n'))
+    x = {c.name: c for c in program.classes}["X"]
+    assert {(f.name, f.start, f.end, f.strand) for f in x.features} == {("m10", 30, 36, "-"), ("m35", 53, 59, "-")}
+
+
+def test_layout_slots_may_refer_to_earlier_slots():
+    # -35 at 30..36 plus a 17 bp spacer puts -10 at 36 + 17 = 53
+    program = check_source(HEAD + 'motif m = "TATAAT"\nlayout P { a at 30..36  b at a.end + 17 }\n'
+                           'class X n=1 on bg { place m at P.b }\n')
+    assert [(f.start, f.end) for f in program.classes[0].features] == [(53, 59)]

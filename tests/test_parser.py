@@ -1,0 +1,91 @@
+"""Parser: grammar is the single source of syntax; tree -> typed AST with positions."""
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mitspec.spec import ast
+from mitspec.spec.errors import SpecErrors
+from mitspec.spec.parser import grammar_text, parse, parse_file
+
+from .conftest import CANONICAL, ROOT
+
+
+def test_package_grammar_is_the_top_level_grammar():
+    assert grammar_text() == (ROOT / "grammar" / "mit.lark").read_text(encoding="utf-8")
+
+
+def test_every_canonical_spec_parses():
+    assert CANONICAL, "specs/*.mit missing"
+    for path in CANONICAL:
+        spec = parse_file(path)
+        kinds = {type(s) for s in spec.statements}
+        assert {ast.Benchmark, ast.ClassDef, ast.Motif, ast.Layout} <= kinds
+
+
+def test_nodes_are_immutable_and_carry_positions():
+    spec = parse('benchmark "t" seed 7 length 50\n\nmotif  up = iupac("AAAAAARNR")\n')
+    motif = spec.statements[1]
+    assert isinstance(motif, ast.Motif)
+    assert (motif.name.text, motif.name.span.line, motif.name.span.column) == ("up", 3, 8)
+    assert motif.expr.func.text == "iupac" and motif.expr.args[0].text == "AAAAAARNR"
+    try:
+        motif.name = None  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("AST nodes must be frozen")
+
+
+def test_positions_with_offsets_and_ranges():
+    spec = parse('benchmark "t" length 100\nclass C n=1 on b { place "TGT" at m10.start - 3 + 1  shuffle a.end..b.start }')
+    place, shuffle = spec.statements[1].ops
+    assert place.at.base.dotted == "m10.start" and place.at.offsets == (-3, 1)
+    assert isinstance(shuffle.region, ast.RangeRegion)
+    assert shuffle.region.start.base.dotted == "a.end" and shuffle.region.end.base.dotted == "b.start"
+
+
+def test_keywords_are_only_keywords_where_expected():
+    # `n`, `on`, `at`, `all` are keywords in some places and plain names in others
+    spec = parse('benchmark "t" length 10\nmotif on = "A"\nclass n n=1 on on { place on at 0 as at }')
+    cls = spec.statements[2]
+    assert cls.name.text == "n" and cls.on.text == "on" and cls.ops[0].alias.text == "at"
+
+
+def test_comments_and_semicolons_are_optional_separators():
+    a = parse('benchmark "t" length 10 # header\nclass C n=1 on b { place m at 1; place m at 3 }')
+    b = parse('benchmark "t" length 10\nclass C n=1 on b {\n  place m at 1\n  place m at 3\n}')
+    assert len(a.statements[1].ops) == len(b.statements[1].ops) == 2
+
+
+def test_contrast_forms():
+    spec = parse('benchmark "t" length 10\ncontrast A = E > D paired\ncontrast B = E > D paired by index\n'
+                 'contrast C = E > D\ncontrast M = D -> E toward C\ncontrast R = X / Y\ncontrast D = cohens_d(C, D)')
+    kinds = [(type(s).__name__, getattr(s, "pairing", None)) for s in spec.statements[1:]]
+    assert kinds == [("WinRate", "lineage"), ("WinRate", "index"), ("WinRate", None),
+                     ("Magnitude", None), ("Ratio", None), ("Effect", None)]
+
+
+@given(st.text(alphabet="ACGTRYN", min_size=1, max_size=30), st.integers(0, 10**6))
+def test_literal_and_number_values_survive_parsing(motif, seed):
+    spec = parse(f'benchmark "t" seed {seed} length 10\nmotif m = iupac("{motif}")')
+    assert spec.statements[0].seed.value == seed
+    assert spec.statements[1].expr.args[0].text == motif
+
+
+@given(st.floats(min_value=0, max_value=1, allow_nan=False).map(lambda x: round(x, 6)))
+def test_probabilities_parse_to_their_value(p):
+    spec = parse(f"benchmark \"t\" length 10\nbackground b = iid(at={p!r})")
+    assert spec.statements[1].expr.kwargs[0].value.value == p
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list('benchmark class motif {}()=."ACGT 0123456789\n#;-+>/[],')),
+               max_size=80))
+def test_arbitrary_input_gives_spec_errors_never_crashes(source):
+    try:
+        parse(source, "fuzz.mit")
+    except SpecErrors as exc:
+        for err in exc.errors:
+            assert err.span.line >= 1 and err.span.column >= 1
+            assert exc.render().startswith("fuzz.mit:")

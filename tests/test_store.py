@@ -1,0 +1,138 @@
+"""Plan files: schema-valid, byte-identical on recompile, tamper-evident, golden hashes."""
+import hashlib
+import json
+import shutil
+
+import polars as pl
+import pytest
+
+from mitspec.plan.build import build
+from mitspec.plan.store import PlanError, load_plan, plan_schema, read_meta, validate
+
+from .conftest import SPECS
+
+# Golden plan hashes. A plan hash covers only what is scored (sequences, features,
+# classes, contrasts, seed, length; not comments, paths or the compiler version), and
+# every random draw is a splitmix64 hash of (seed, class, step, instance) mapped to
+# bases by our own arithmetic, not by numpy's distribution code. So these values stay
+# fixed across machines, numpy/polars releases and edits to comments; they change only
+# when a spec's content, the draw algorithm or the plan format changes on purpose,
+# and then this table must be updated in the same commit, saying why.
+GOLDEN = {
+    "mit_sigma70": "44a924a716777c6dcb1f7ebfdf3e07bd9b75e8e118f2a33a61053f9fcc563732",
+    "mit_sigma70_paper": "6e9813edc162ca610cb347249c5810d3e445447db5220f476e50a1d6a6b42f7a",
+}
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plans")
+    return {name: build(SPECS / f"{name}.mit", root / name) for name in GOLDEN}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_plan_hash(plans, name):
+    assert plans[name].meta["plan_hash"] == GOLDEN[name]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_canonical_plan_round_trip(plans, name):
+    """spec -> plan on disk -> loaded plan holds MIT.md's 650 sequences with the right ids."""
+    plan = load_plan(plans[name].out_dir)
+    counts = dict(plan.sequences.group_by("class").len().iter_rows())
+    assert counts == {"A": 100, "B": 100, "C": 100, "D": 100, "E": 100, "F": 50, "G": 50, "H": 50}
+    assert plan.sequences["id"].to_list()[:2] == ["A_000", "A_001"]
+    assert "E_007" in set(plan.sequences["id"])
+    assert plan.sequences["sequence"].str.len_chars().unique().to_list() == [100]
+    names = {c["name"] for c in plan.meta["contrasts"]}
+    assert names == {"CSS", "SCR", "MES_synthetic", "MES_natural", "CM", "CIR"}
+    assert plan.meta["spec"]["source"] == (SPECS / f"{name}.mit").read_text()
+
+
+def test_matched_design_records_parents_and_shared_backgrounds(plans):
+    seqs = load_plan(plans["mit_sigma70"].out_dir).sequences
+    e7 = seqs.filter(pl.col("id") == "E_007").row(0, named=True)
+    assert (e7["parent"], e7["background"]) == ("D_007", "C_007")
+    h = seqs.filter(pl.col("class") == "H")
+    assert h["parent"].to_list() == [f"E_{i:03d}" for i in range(50)]
+    paper = load_plan(plans["mit_sigma70_paper"].out_dir).sequences
+    e7 = paper.filter(pl.col("id") == "E_007").row(0, named=True)
+    assert (e7["parent"], e7["background"]) == (None, "E_007")
+
+
+def test_content_digest_matches_its_documented_definition(plans):
+    """Recompute content_sha256 from the Parquet rows, following the schema's description."""
+    plan = load_plan(plans["mit_sigma70"].out_dir)
+    tables = plan.meta["tables"]
+    h = hashlib.sha256()
+    for cls in plan.meta["classes"]:
+        rows = plan.sequences.filter(pl.col("class") == cls["name"])
+        h.update(f"{cls['name']}\t{cls['n']}\n".encode())
+        h.update("".join(s + "\n" for s in rows["sequence"]).encode())
+        picks = rows["picks"].to_list()
+        if picks[0] is not None:
+            for table in sorted(tables):
+                names = [r["name"] for r in tables[table]["rows"]]
+                idx = [names.index(dict(p.split("=") for p in pick.split(";"))[table]) for pick in picks]
+                h.update(f"{table}\n".encode())
+                h.update(b"".join(i.to_bytes(4, "little", signed=True) for i in idx))
+    assert h.hexdigest() == plan.meta["sequences"]["content_sha256"]
+
+
+def test_recompiling_gives_byte_identical_files(tmp_path):
+    a = build(SPECS / "mit_sigma70.mit", tmp_path / "a")
+    b = build(SPECS / "mit_sigma70.mit", tmp_path / "b")
+    for name in ("plan.json", "sequences.parquet"):
+        assert (a.out_dir / name).read_bytes() == (b.out_dir / name).read_bytes()
+
+
+def test_plan_hash_ignores_comments_but_not_content(tmp_path):
+    source = (SPECS / "mit_sigma70.mit").read_text()
+    (tmp_path / "commented.mit").write_text("# a new comment\n" + source)
+    (tmp_path / "reseeded.mit").write_text(source.replace("seed 42", "seed 43"))
+    commented = build(tmp_path / "commented.mit", tmp_path / "c")
+    reseeded = build(tmp_path / "reseeded.mit", tmp_path / "r")
+    assert commented.meta["plan_hash"] == GOLDEN["mit_sigma70"]
+    assert reseeded.meta["plan_hash"] != GOLDEN["mit_sigma70"]
+
+
+def test_up_to_date_plans_are_skipped_and_stale_ones_rebuilt(tmp_path):
+    spec = tmp_path / "s.mit"
+    shutil.copy(SPECS / "mit_sigma70.mit", spec)
+    assert build(spec, tmp_path / "out").fresh
+    assert not build(spec, tmp_path / "out").fresh
+    spec.write_text(spec.read_text() + "\n# edited\n")
+    assert build(spec, tmp_path / "out").fresh
+    (tmp_path / "out" / "sequences.parquet").write_bytes(b"junk")
+    assert build(spec, tmp_path / "out").fresh
+
+
+def test_tampered_plans_are_rejected(plans, tmp_path):
+    src = plans["mit_sigma70"].out_dir
+    dst = tmp_path / "p"
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / "plan.json").read_text())
+    meta["seed"] = 7
+    (dst / "plan.json").write_text(json.dumps(meta))
+    with pytest.raises(PlanError, match="edited after compiling"):
+        read_meta(dst)
+    shutil.copy(src / "plan.json", dst / "plan.json")
+    (dst / "sequences.parquet").write_bytes((src / "sequences.parquet").read_bytes()[:-10])
+    with pytest.raises(PlanError, match="does not match the hash"):
+        load_plan(dst)
+    (dst / "plan.json").write_text("{not json")
+    with pytest.raises(PlanError, match="not valid JSON"):
+        load_plan(dst)
+
+
+def test_schema_rejects_unknown_keys_and_bad_values(plans):
+    meta = json.loads((plans["mit_sigma70"].out_dir / "plan.json").read_text())
+    validate(meta)
+    for bad in ({**meta, "extra": 1}, {**meta, "seed": -1}, {**meta, "classes": []}):
+        with pytest.raises(PlanError):
+            validate(bad)
+    assert plan_schema()["$schema"].endswith("2020-12/schema")
+
+
+def test_no_partial_files_are_left_behind(plans):
+    assert sorted(p.name for p in plans["mit_sigma70"].out_dir.iterdir()) == ["plan.json", "sequences.parquet"]
