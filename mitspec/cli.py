@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .plan.build import build, default_out_dir, write_fasta
-from .plan.store import PlanError, load_plan
 from .spec.errors import SpecErrors
+
+# Commands import their heavy dependencies (polars, jsonschema) lazily: `check` and
+# `--help` should not pay for what only `compile` and `show` need.
 
 EXIT_SPEC_ERROR = 2
 
@@ -40,6 +41,9 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Recompile even if the plan is up to date.")
 def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: bool) -> None:
     """Compile SPECS (default: every specs/*.mit) into experiment plans."""
+    from .plan.build import build, default_out_dir, write_fasta
+    from .plan.store import load_plan
+
     paths = list(specs) or _project_specs()
     failed = 0
     for spec in paths:
@@ -87,6 +91,7 @@ def check_cmd(specs: tuple[Path, ...]) -> None:
 @click.argument("plan", type=click.Path(exists=True, path_type=Path))
 def show_cmd(plan: Path) -> None:
     """Summarise a compiled PLAN (a plan directory or its plan.json) per class."""
+    from .plan.store import PlanError, load_plan
     from .plan.summary import render_summary
 
     try:

@@ -55,16 +55,16 @@ CASES = [
     ("arity-iupac", HEAD + 'motif x = iupac()\n', 3, "iupac", "iupac() takes 1 argument, got 0", None),
     ("arity-cohens-d", _with('contrast M = cohens_d(C)\n'), 10, "cohens_d", "cohens_d() takes 2 arguments, got 1", "cohens_d(X, Y)"),
     ("unknown-motif-func", HEAD + 'motif x = revcmp("AC")\n', 3, "revcmp", "unknown motif function `revcmp`", "did you mean `revcomp`?"),
-    ("out-of-bounds", _with('class X n=1 on bg { place m10 at 97 }\n'), 10, "place m10 at 97", "(97..103) runs past the end of the sequence (length 100)", "half-open"),
+    ("out-of-bounds", _with('class X n=1 on bg { place m10 at 97 }\n'), 10, "place m10 at 97", "`m10` (6 bp) at 97..103 runs past the end of the sequence (length 100)", "half-open"),
     ("negative-position", _with('class X n=1 from C { place "TGT" at m35.start - 31 }\n'), 10, 'place "TGT"', "starts at -1, before the sequence", "0-based"),
-    ("overlap", _with('class X n=1 from C { place "TGTG" at m10.start - 3 }\n'), 10, 'place "TGTG"', "(50..54) overlaps `m10` (53..59)", "allow overlap"),
-    ("slot-length", _with('class X n=1 on bg { place "TGT" at L.m35 }\n'), 10, 'place "TGT"', 'is 3 bp but slot `L.m35` spans 6 bp (30..36)', None),
+    ("overlap", _with('class X n=1 from C { place "TGTG" at m10.start - 3 }\n'), 10, 'place "TGTG"', "`TGTG` (50..54) overlaps `m10` (53..59)", "allow overlap"),
+    ("slot-length", _with('class X n=1 on bg { place "TGT" at L.m35 }\n'), 10, 'place "TGT"', 'motif `"TGT"` is 3 bp but slot `L.m35` spans 6 bp (30..36)', None),
     ("name-clash", _with('class X n=1 from C { place m35 at 5 }\n'), 10, "place m35 at 5", "an element named `m35` is already placed at 30..36", "as m35_2"),
     ("shuffle-cuts", _with('class X n=1 from C { shuffle 33..40 }\n'), 10, "shuffle 33", "shuffle 33..40 cuts element `m35` (30..36)", "whole element"),
     ("reversed-range", _with('class X n=1 from C { shuffle 40..33 }\n'), 10, "40..33", "region is empty or reversed (40..33)", None),
     ("revcomp-cuts", _with('class X n=1 from C { revcomp 50..56 }\n'), 10, "revcomp", "revcomp 50..56 cuts element `m10` (53..59)", "allow overlap"),
     ("bad-mutation", _with('class X n=1 from C { mutate 54 -> "GG" }\n'), 10, '"GG"', "`GG` is not a single nucleotide", "one IUPAC code"),
-    ("mutation-out-of-bounds", _with('class X n=1 from C { mutate 100 -> "G" }\n'), 10, "100 ->", "mutation (100..101) runs past the end", None),
+    ("mutation-out-of-bounds", _with('class X n=1 from C { mutate 100 -> "G" }\n'), 10, "100 ->", "mutation at 100..101 runs past the end", None),
     ("root-needs-background", _with('class X n=1 { }\n'), 10, "X n=1", "class `X` needs a background", "backgrounds: bg"),
     ("derived-with-on", _with('class X n=1 from C on bg { }\n'), 10, "bg {", "shares its parent's backgrounds", "independent"),
     ("independent-root", _with('class X n=1 on bg independent { }\n'), 10, "class X", "`independent` only applies to a derived class", None),
@@ -98,8 +98,9 @@ def test_malformed_spec_reports_message_position_and_hint(source, line, needle, 
     text = source.splitlines()[line - 1] if line <= len(source.splitlines()) else ""
     expected_col = text.index(needle) + 1 if needle else len(text) + 1
     assert (err.span.line, err.span.column) == (line, expected_col)
+    assert err.hint, "every diagnostic carries a hint"
     if hint is not None:
-        assert err.hint and hint in err.hint, f"hint {err.hint!r} lacks {hint!r}"
+        assert hint in err.hint, f"hint {err.hint!r} lacks {hint!r}"
     rendered = info.value.render()
     assert f"case.mit:{line}:{expected_col}: error: " in rendered
 
@@ -153,7 +154,7 @@ def test_placing_over_an_identical_span_replaces_the_element():
 def test_allow_overlap_permits_partial_overlap():
     program = check_source(_with('class X n=1 from C { place "TGTG" at m10.start - 3 allow overlap }\n'))
     x = {c.name: c for c in program.classes}["X"]
-    assert ("\"TGTG\"", 50, 54) in [(f.name, f.start, f.end) for f in x.features]
+    assert ("TGTG", 50, 54) in [(f.name, f.start, f.end) for f in x.features]
 
 
 def test_revcomp_mirrors_features_inside_the_region():
@@ -168,3 +169,13 @@ def test_layout_slots_may_refer_to_earlier_slots():
     program = check_source(HEAD + 'motif m = "TATAAT"\nlayout P { a at 30..36  b at a.end + 17 }\n'
                            'class X n=1 on bg { place m at P.b }\n')
     assert [(f.start, f.end) for f in program.classes[0].features] == [(53, 59)]
+
+
+def test_readme_language_example_is_a_valid_spec():
+    """The README's language tour must stay true: it is checked as a spec."""
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    example = text.split("## The `.mit` language")[1].split("```text\n")[1].split("```")[0]
+    program = check_source(example, "README.md")
+    assert [c.name for c in program.classes] == ["A", "B", "C", "D", "E", "H", "R", "P"]

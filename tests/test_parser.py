@@ -87,5 +87,5 @@ def test_arbitrary_input_gives_spec_errors_never_crashes(source):
         parse(source, "fuzz.mit")
     except SpecErrors as exc:
         for err in exc.errors:
-            assert err.span.line >= 1 and err.span.column >= 1
+            assert err.span.line >= 1 and err.span.column >= 1 and err.hint
             assert exc.render().startswith("fuzz.mit:")

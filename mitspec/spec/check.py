@@ -105,11 +105,12 @@ class Checker:
         if head.length is None:
             self.error("the benchmark needs a sequence length", head.span, "add `length 100` to the header")
         elif head.length.value <= 0:
-            self.error("length must be a positive number of bases", head.length.span)
+            self.error("length must be a positive number of bases", head.length.span,
+                       "every sequence of the benchmark has this many bases, e.g. `length 100`")
         else:
             self.length = head.length.value
         if head.seed is not None and head.seed.value >= 2**63:
-            self.error("seed must be below 2^63", head.seed.span)
+            self.error("seed must be below 2^63", head.seed.span, "any integer from 0 to 2^63 - 1 will do")
         return head.title.text, head.seed.value if head.seed is not None else 0
 
     def collect_names(self) -> None:
@@ -118,7 +119,7 @@ class Checker:
                 continue
             name = node.name.text
             if name in ("all",):
-                self.error(f"`{name}` is reserved", node.name.span)
+                self.error(f"`{name}` is reserved", node.name.span, "`all` means the whole sequence in regions; pick another name")
             if name in self.defs:
                 first = self.defs[name]
                 self.error(f"`{name}` is already defined (as a {_kind(first)} at line {first.name.span.line})",
@@ -141,7 +142,8 @@ class Checker:
                       "write iid(A=0.28, C=0.22, G=0.22, T=0.28) or iid(at=0.56)")
         if set(kw) & {"at", "gc"}:
             if len(kw) != 1:
-                self.fail("give either `at=` or per-base probabilities, not both", call.span)
+                self.fail("give either `at=` or per-base probabilities, not both", call.span,
+                          "iid(at=0.56) or iid(A=0.28, C=0.22, G=0.22, T=0.28)")
             (key, arg), = kw.items()
             value = self.probability(arg.value, key)
             at = value if key == "at" else 1.0 - value
@@ -163,7 +165,7 @@ class Checker:
 
     def probability(self, value: ast.Value, what: str) -> float:
         if not isinstance(value, ast.Number):
-            self.fail(f"`{what}` must be a number", value.span)
+            self.fail(f"`{what}` must be a number", value.span, "write a decimal such as 0.25")
         if not 0.0 <= value.value <= 1.0:
             self.fail(f"`{what}` = {value.text} is not a probability", value.span, "probabilities lie in [0, 1]")
         return value.value
@@ -171,10 +173,11 @@ class Checker:
     def arity(self, call: ast.Call, n: int, kwargs: tuple[str, ...], usage: str | None = None) -> None:
         if len(call.args) != n:
             self.fail(f"{call.func.text}() takes {n} argument{'s' if n != 1 else ''}, got {len(call.args)}",
-                      call.span, usage and f"usage: {usage}")
+                      call.span, f"usage: {usage}" if usage else f"`{call.func.text}()` takes {n} arguments")
         for k in call.kwargs:
             if k.name.text not in kwargs:
-                self.fail(f"{call.func.text}() has no argument `{k.name.text}`", k.name.span, usage and f"usage: {usage}")
+                self.fail(f"{call.func.text}() has no argument `{k.name.text}`", k.name.span,
+                          f"usage: {usage}" if usage else "remove it")
 
     # ---- motifs ---------------------------------------------------------------------------
     def define_motif(self, name: str, stack: tuple[str, ...]) -> ir.MotifIR | None:
@@ -185,7 +188,8 @@ class Checker:
             return None
         if name in stack:
             cycle = " -> ".join((*stack[stack.index(name):], name))
-            self.error(f"motif `{name}` is defined in terms of itself ({cycle})", node.name.span)
+            self.error(f"motif `{name}` is defined in terms of itself ({cycle})", node.name.span,
+                       "one of these motifs must be a sequence, iupac() or choice()")
             return None
         try:
             motif = self.resolve_motif(node.expr, None, (*stack, name))
@@ -206,7 +210,7 @@ class Checker:
     def literal_motif(self, lit: ast.Literal) -> ir.LiteralMotif:
         text = lit.text.upper()
         if not text:
-            self.fail("empty motif", lit.span)
+            self.fail("empty motif", lit.span, 'a motif has at least one base, e.g. "TATAAT"')
         for i, base in enumerate(text):
             if base not in BASES:
                 col = lit.span.column + 1 + i
@@ -236,7 +240,8 @@ class Checker:
             return ir.ColumnMotif(head, column, len(table.values[0][col]))
         if len(ref.parts) > 1 or not isinstance(node, ast.Motif):
             if node is not None and not isinstance(node, ast.Motif):
-                self.fail(f"`{head}` is a {_kind(node)}, not a motif", ref.span)
+                self.fail(f"`{head}` is a {_kind(node)}, not a motif", ref.span,
+                          did_you_mean(head, self.names_of(ast.Motif), "motifs"))
             self.fail(f"undefined motif `{ref.dotted}`", ref.span, did_you_mean(head, self.names_of(ast.Motif), "motifs"))
         motif = self.define_motif(head, stack)
         if motif is None:
@@ -255,7 +260,7 @@ class Checker:
                 self.fail("iupac() takes a string", arg.span, f"usage: {usage}")
             text = arg.text.upper()
             if not text:
-                self.fail("empty motif", arg.span)
+                self.fail("empty motif", arg.span, 'e.g. iupac("AAAAAARNR")')
             for i, code in enumerate(text):
                 if code not in IUPAC:
                     col = arg.span.column + 1 + i
@@ -282,10 +287,12 @@ class Checker:
             if not isinstance(wlist, ast.ListValue):
                 self.fail("weights must be a list of numbers", wlist.span, "weights=[0.5, 0.25, 0.25]")
             if len(wlist.items) != len(options):
-                self.fail(f"{len(wlist.items)} weights for {len(options)} alternatives", wlist.span)
+                self.fail(f"{len(wlist.items)} weights for {len(options)} alternatives", wlist.span,
+                          "give one weight per alternative, in the same order")
             weights = tuple(self.probability(w, "weight") for w in wlist.items)
             if abs(sum(weights) - 1.0) > PROB_TOLERANCE:
-                self.fail(f"weights sum to {sum(weights):g}, not 1", wlist.span)
+                self.fail(f"weights sum to {sum(weights):g}, not 1", wlist.span,
+                          f"adjust them so they add up to 1 (off by {sum(weights) - 1:+.6g})")
         return ir.ChoiceMotif(options, weights)
 
     def _motif_arg(self, value: ast.Value, usage: str) -> ast.MotifExpr:
@@ -299,10 +306,11 @@ class Checker:
         columns = [c.text for c in node.columns]
         for i, c in enumerate(node.columns):
             if c.text in columns[:i]:
-                self.error(f"duplicate column `{c.text}`", c.span)
+                self.error(f"duplicate column `{c.text}`", c.span, "give each column its own name")
                 ok = False
         if not node.rows:
-            self.error(f"table `{node.name.text}` has no rows", node.span)
+            self.error(f"table `{node.name.text}` has no rows", node.span,
+                       'add rows as `NAME "VALUE" ...`, one value per column')
             return
         seen: dict[str, ast.Row] = {}
         values = []
@@ -314,7 +322,7 @@ class Checker:
             seen[row.name.text] = row
             if len(row.values) != len(columns):
                 self.error(f"row `{row.name.text}` has {len(row.values)} values for {len(columns)} columns "
-                           f"({', '.join(columns)})", row.span)
+                           f"({', '.join(columns)})", row.span, "give one quoted sequence per column")
                 ok = False
                 continue
             try:
@@ -340,7 +348,8 @@ class Checker:
         for slot in node.slots:
             name = slot.name.text
             if name in slots:
-                self.error(f"duplicate slot `{name}` in layout `{node.name.text}`", slot.name.span)
+                self.error(f"duplicate slot `{name}` in layout `{node.name.text}`", slot.name.span,
+                           f"first at line {next(x.span.line for x in node.slots if x.name.text == name)}")
                 continue
             try:
                 start = self.position(slot.start, pseudo)
@@ -358,7 +367,7 @@ class Checker:
         if end <= start:
             self.fail(f"{what} is empty or reversed ({start}..{end})", span, "ranges are start..end with end > start")
         if self.length and end > self.length:
-            self.fail(f"{what} ({start}..{end}) runs past the end of the sequence (length {self.length})", span,
+            self.fail(f"{what} at {start}..{end} runs past the end of the sequence (length {self.length})", span,
                       "positions are 0-based and ranges half-open")
 
     def locate(self, ref: ast.Ref, state: _ClassState) -> tuple[int, int | None, str]:
@@ -475,7 +484,7 @@ class Checker:
             self.error(f"class `{name}` needs a size", node.name.span, hint)
             ok = False
         elif n <= 0:
-            self.error(f"n must be positive, got {n}", node.n.span)
+            self.error(f"n must be positive, got {n}", node.n.span, "n is the number of sequences in the class")
             ok = False
         if parent is not None and not node.independent and n is not None and n > parent[0].n:
             self.error(f"class `{name}` has n={n} but its parent `{parent[0].name}` has only {parent[0].n} instances",
@@ -494,7 +503,8 @@ class Checker:
                         self.error(f"undefined background `{node.on.text}`", node.on.span,
                                    did_you_mean(node.on.text, self.names_of(ast.Background), "backgrounds"))
                     elif not isinstance(self.defs[node.on.text], ast.Background):
-                        self.error(f"`{node.on.text}` is a {_kind(self.defs[node.on.text])}, not a background", node.on.span)
+                        self.error(f"`{node.on.text}` is a {_kind(self.defs[node.on.text])}, not a background", node.on.span,
+                                   did_you_mean(node.on.text, self.names_of(ast.Background), "backgrounds"))
                     ok = False
         elif parent is None:
             known = self.names_of(ast.Background)
@@ -572,6 +582,8 @@ class Checker:
         end = start + motif.length
         if isinstance(op.motif, ast.Ref):
             label = op.motif.parts[-1].text
+        elif isinstance(op.motif, ast.Literal):
+            label = op.motif.text.upper()
         else:
             label = self.text(op.motif.span)
         base = op.at.base
@@ -581,11 +593,10 @@ class Checker:
             if len(base.parts) == 2:
                 label = slot_name
             if slot_end is not None and len(base.parts) == 2 and slot_end - s != motif.length:
-                self.fail(f"motif `{label if isinstance(op.motif, ast.Ref) else self.text(op.motif.span)}` is "
-                          f"{motif.length} bp but slot `{base.dotted}` spans {slot_end - s} bp ({s}..{slot_end})",
+                self.fail(f"motif `{self.text(op.motif.span)}` is {motif.length} bp but slot `{base.dotted}` spans {slot_end - s} bp ({s}..{slot_end})",
                           op.span, "use a motif of the slot's length, or position it with an offset")
         name = op.alias.text if op.alias else label
-        self.bounds(start, end, op.span, f"`{name}` ({motif.length} bp at {start})")
+        self.bounds(start, end, op.span, f"`{name}` ({motif.length} bp)")
         kept = [f for f in state.features if (f.start, f.end) != (start, end)]  # same span: replace
         if not (op.allow_overlap or class_overlap):
             for f in kept:
@@ -596,7 +607,7 @@ class Checker:
         if clash is not None:
             self.fail(f"an element named `{name}` is already placed at {clash.start}..{clash.end}", op.span,
                       f"name this one with `as {name}_2`")
-        source = op.motif.dotted if isinstance(op.motif, ast.Ref) else self.text(op.motif.span)
+        source = self.text(op.motif.span)
         state.features[:] = kept + [ir.Feature(name, start, end, op.strand, source)]
         return ir.PlaceOp(start, motif, op.strand)
 
@@ -608,7 +619,8 @@ class Checker:
                 self.fail(f"undefined table `{op.table.text}`", op.table.span,
                           did_you_mean(op.table.text, self.names_of(ast.Table), "tables"))
             if not isinstance(node, ast.Table):
-                self.fail(f"`{op.table.text}` is a {_kind(node)}, not a table", op.table.span)
+                self.fail(f"`{op.table.text}` is a {_kind(node)}, not a table", op.table.span,
+                          did_you_mean(op.table.text, self.names_of(ast.Table), "tables"))
             raise _Invalid  # the table has errors, already reported
         if op.rows is None:
             rows = tuple(range(len(table.row_names)))
@@ -633,7 +645,8 @@ class Checker:
         for node in self.of(_CONTRAST_TYPES):
             name = node.name.text
             if name in seen:
-                self.error(f"contrast `{name}` is already declared (line {seen[name].name.span.line})", node.name.span)
+                self.error(f"contrast `{name}` is already declared (line {seen[name].name.span.line})", node.name.span,
+                           "give each contrast its own name")
                 continue
             seen[name] = node
             try:
@@ -659,7 +672,7 @@ class Checker:
             if better is None or worse is None:
                 raise _Invalid
             if better.name == worse.name:
-                self.fail("a contrast compares two different classes", node.span)
+                self.fail("a contrast compares two different classes", node.span, "e.g. `E > D paired`")
             if node.pairing == "lineage" and better.background_root != worse.background_root:
                 self.fail(f"`{better.name}` and `{worse.name}` do not share backgrounds, so they cannot be paired "
                           "by lineage", node.span,

@@ -63,7 +63,7 @@ class SpecErrors(Exception):
         return f"{body}\n\n{n} error{'s' if n != 1 else ''} in {self.path}"
 
 
-def did_you_mean(word: str, candidates: Iterable[str], what: str = "") -> str | None:
+def did_you_mean(word: str, candidates: Iterable[str], what: str = "") -> str:
     """A hint naming the closest candidate, or listing the options when there are few."""
     options = sorted(set(candidates))
     swapped = [o for o in options if len(o) == len(word) > 1 and sorted(o) == sorted(word)]
@@ -71,8 +71,7 @@ def did_you_mean(word: str, candidates: Iterable[str], what: str = "") -> str | 
     if close:
         return f"did you mean `{close[0]}`?"
     if not options:
-        return f"no {what or 'names'} are defined" if what else None
-    if len(options) <= 8:
-        listed = ", ".join(f"`{o}`" for o in options)
-        return f"known {what or 'names'}: {listed}"
-    return None
+        return f"no {what or 'names'} are defined"
+    listed = ", ".join(f"`{o}`" for o in options[:8])
+    more = f" and {len(options) - 8} more" if len(options) > 8 else ""
+    return f"known {what or 'names'}: {listed}{more}"

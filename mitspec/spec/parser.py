@@ -29,7 +29,10 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    # cache=True keeps the LALR tables in the temp dir, keyed by grammar and Lark version:
+    # building them costs ~0.2 s, about as much as a whole compile of the canonical spec.
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=False, cache=True)
 
 
 def _span(meta) -> Span:
@@ -243,7 +246,7 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> SpecError:
     line, col = max(exc.line, 1), max(exc.column, 1)
     if isinstance(exc, UnexpectedCharacters):
         char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
-        hint = None
+        hint = "this character has no meaning here; comments start with #"
         if char == '"':
             hint = "string literals open and close with `\"` on the same line"
         elif char == "'":
