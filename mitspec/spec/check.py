@@ -207,17 +207,23 @@ class Checker:
             return self.motif_call(expr, state, stack)
         self.fail("expected a motif", expr.span, 'a motif is "ACGT", a motif name, or iupac()/choice()/revcomp()')
 
-    def literal_motif(self, lit: ast.Literal) -> ir.LiteralMotif:
+    def letters(self, lit: ast.Literal, allowed, what: str, hint) -> str:
+        """The literal upper-cased; fails at the first letter outside `allowed`, pointing at it."""
         text = lit.text.upper()
         if not text:
             self.fail("empty motif", lit.span, 'a motif has at least one base, e.g. "TATAAT"')
-        for i, base in enumerate(text):
-            if base not in BASES:
-                col = lit.span.column + 1 + i
-                hint = (f'`{base}` is an IUPAC code; use iupac("{text}") to sample it' if base in IUPAC
-                        else "motifs are written with A, C, G and T")
-                self.fail(f"`{lit.text[i]}` is not a nucleotide", Span(lit.span.line, col, lit.span.line, col + 1), hint)
-        return ir.LiteralMotif(text)
+        for i, letter in enumerate(text):
+            if letter not in allowed:
+                col = lit.span.column + 1 + i  # +1 skips the opening quote
+                self.fail(f"`{lit.text[i]}` is not {what}", Span(lit.span.line, col, lit.span.line, col + 1),
+                          hint(letter, text))
+        return text
+
+    def literal_motif(self, lit: ast.Literal) -> ir.LiteralMotif:
+        return ir.LiteralMotif(self.letters(
+            lit, BASES, "a nucleotide",
+            lambda letter, text: f'`{letter}` is an IUPAC code; use iupac("{text}") to sample it' if letter in IUPAC
+            else "motifs are written with A, C, G and T"))
 
     def motif_ref(self, ref: ast.Ref, state: _ClassState | None, stack) -> ir.MotifIR:
         head = ref.parts[0].text
@@ -258,15 +264,8 @@ class Checker:
             arg = call.args[0]
             if not isinstance(arg, ast.Literal):
                 self.fail("iupac() takes a string", arg.span, f"usage: {usage}")
-            text = arg.text.upper()
-            if not text:
-                self.fail("empty motif", arg.span, 'e.g. iupac("AAAAAARNR")')
-            for i, code in enumerate(text):
-                if code not in IUPAC:
-                    col = arg.span.column + 1 + i
-                    self.fail(f"`{arg.text[i]}` is not an IUPAC nucleotide code", Span(arg.span.line, col, arg.span.line, col + 1),
-                              "IUPAC codes: A C G T R Y S W K M B D H V N")
-            return ir.IupacMotif(text)
+            return ir.IupacMotif(self.letters(arg, IUPAC, "an IUPAC nucleotide code",
+                                              lambda *_: "IUPAC codes: A C G T R Y S W K M B D H V N"))
         if func == "revcomp":
             self.arity(call, 1, (), usage)
             return ir.RevCompMotif(self.resolve_motif(self._motif_arg(call.args[0], usage), state, stack))
