@@ -41,7 +41,8 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Recompile even if the plan is up to date.")
 def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: bool) -> None:
     """Compile SPECS (default: every specs/*.mit) into experiment plans."""
-    from .plan.build import build, default_out_dir, write_fasta
+    from .fasta import write_plan_fasta
+    from .plan.build import build, default_out_dir
     from .plan.store import load_plan
 
     paths = list(specs) or _project_specs()
@@ -59,7 +60,7 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
             continue
         meta = result.meta
         if fasta:
-            write_fasta(load_plan(out_dir, verify=False).sequences, out_dir / "sequences.fasta")
+            write_plan_fasta(load_plan(out_dir, verify=False).sequences, out_dir / "sequences.fasta")
         status = f"compiled in {result.seconds:.2f} s" if result.fresh else "up to date"
         click.echo(f"{spec} -> {out_dir}/  {len(meta['classes'])} classes, {meta['sequences']['count']:,} sequences, "
                    f"plan {meta['plan_hash'][:12]}  ({status})")
@@ -99,6 +100,157 @@ def show_cmd(plan: Path) -> None:
     except PlanError as exc:
         _fail(str(exc))
     click.echo(render_summary(loaded))
+
+
+# ---- scoring ------------------------------------------------------------------------------
+_device = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                       help="Where ONNX models run; auto takes CUDA when it really loads.")
+_no_cache = click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+
+
+def _open_cache(no_cache: bool):
+    from .scores.cache import NoCache, ScoreCache
+
+    return NoCache() if no_cache else ScoreCache()
+
+
+def _scorers(names: tuple[str, ...], device: str) -> list:
+    from .models.errors import ModelError
+    from .models.registry import available, resolve
+
+    if not names:
+        names = tuple(e.name for e in available() if e.kind != "invalid")
+        if not names:
+            _fail("no models to run: none are bundled in exported_models/ yet; pass --model DIR "
+                  "(a directory with model.onnx and manifest.json; see `mitspec models`)")
+    scorers = []
+    for name in names:
+        try:
+            scorer = resolve(name, device=device)
+        except ModelError as exc:
+            _fail(str(exc))
+        provider = getattr(scorer, "provider", None)
+        where = f" on {'CUDA' if provider == 'cuda' else 'CPU'} (onnxruntime)" if provider else ""
+        click.echo(f"model {scorer.name}: {scorer.kind}{where}", err=True)
+        scorers.append(scorer)
+    return scorers
+
+
+def _progress_for(name: str, total: int):
+    bar = click.progressbar(length=total, label=f"scoring {name}", show_eta=True, show_pos=True, file=sys.stderr)
+    bar.__enter__()
+    done = 0
+
+    def advance(k: int) -> None:
+        nonlocal done
+        done += k
+        bar.update(k)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return advance
+
+
+def _run_targets(targets: tuple[Path, ...]) -> list[Path]:
+    """Plans to run: plan dirs / plan.json as given, specs compiled first; default build/*/."""
+    from .plan.build import build, default_out_dir
+
+    if not targets:
+        plans = sorted(p.parent for p in Path("build").glob("*/plan.json"))
+        if not plans:
+            _fail("no plans in build/; run `mitspec compile` first, or give a spec or plan")
+        return plans
+    plans = []
+    for target in targets:
+        if target.suffix == ".mit":
+            try:
+                result = build(target, default_out_dir(target))
+            except SpecErrors as exc:
+                click.echo(exc.render(), err=True)
+                sys.exit(EXIT_SPEC_ERROR)
+            plans.append(result.out_dir)
+        else:
+            plans.append(target.parent if target.name == "plan.json" else target)
+    return plans
+
+
+@main.command("run")
+@click.argument("targets", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("-m", "--model", "models", multiple=True, help="Model name or directory (repeatable). Default: every available model.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default: the plan's directory).")
+@_device
+@_no_cache
+def run_cmd(targets, models, out, device, no_cache):
+    """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
+    from .models.errors import ModelError
+    from .plan.store import PlanError
+    from .scores.run import run_plan
+
+    plans = _run_targets(targets)
+    scorers = _scorers(models, device)
+    cache = _open_cache(no_cache)
+    try:
+        for plan in plans:
+            out_dir = out if out is not None and len(plans) == 1 else (out / plan.name if out else plan)
+            written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for)
+            click.echo(f"{plan} -> {written}")
+    except (ModelError, PlanError) as exc:
+        _fail(str(exc))
+    finally:
+        cache.close()
+
+
+@main.command("score")
+@click.option("--fasta", "fasta", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-m", "--model", required=True, help="Model name or directory.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="CSV file (default: stdout).")
+@_device
+@_no_cache
+def score_cmd(fasta, model, out, device, no_cache):
+    """Score every record of a FASTA file: CSV `id,score` (id = first word of the header)."""
+    import io
+
+    from .fasta import FastaError, read_fasta
+    from .models.errors import ModelError
+    from .plan.store import atomic_write
+    from .scores.engine import score_cached
+
+    try:
+        records = read_fasta(fasta)
+    except FastaError as exc:
+        _fail(str(exc))
+    (scorer,) = _scorers((model,), device)
+    cache = _open_cache(no_cache)
+    try:
+        result = score_cached(scorer, [r.sequence for r in records], cache)
+    except ModelError as exc:
+        _fail(str(exc))
+    finally:
+        cache.close()
+    buf = io.StringIO()
+    buf.write("id,score\n")
+    for record, value in zip(records, result.score):
+        buf.write(f"{record.id},{float(value)!r}\n")
+    if out is None:
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding="utf-8"))
+
+
+@main.command("models")
+def models_cmd():
+    """List the models and scorers mitspec can run."""
+    from .models.registry import available, model_dirs
+    from .plan.summary import format_table
+
+    entries = available()
+    if not entries:
+        where = ", ".join(str(d) for d in model_dirs()) or "exported_models/ (absent)"
+        click.echo(f"no models found (searched {where}); export one with `mitspec export`")
+        return
+    rows = [[e.name, e.kind, f"{e.params:,}" if e.params else "-", e.location] for e in entries]
+    click.echo(format_table(rows, ["name", "kind", "params", "from"], right={2}))
 
 
 if __name__ == "__main__":

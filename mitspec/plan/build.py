@@ -6,13 +6,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
 from .. import __version__
 from ..spec.check import check
 from ..spec.parser import parse, read_spec
 from .compile import compile_program
-from .store import PLAN_FILE, PlanError, atomic_write, read_meta, sha256_file, write_plan
+from .store import PLAN_FILE, PlanError, read_meta, sha256_file, write_plan
 
 
 @dataclass(frozen=True)
@@ -54,12 +52,3 @@ def build(spec: Path, out_dir: Path, force: bool = False) -> BuildResult:
     built = compile_program(program)
     meta = write_plan(program, built, source, spec.as_posix(), out_dir)
     return BuildResult(spec, out_dir, meta, True, time.perf_counter() - t0)
-
-
-def write_fasta(sequences: pl.DataFrame, path: Path) -> None:
-    """One record per sequence: `>id class=C parent=P`, sequence on one line."""
-    header = pl.format(">{} class={}", pl.col("id"), pl.col("class"))
-    header = pl.when(pl.col("parent").is_not_null()).then(
-        pl.format("{} parent={}", header, pl.col("parent"))).otherwise(header)
-    text = sequences.select(pl.concat_str([header, pl.col("sequence")], separator="\n")).to_series()
-    atomic_write(path, lambda p: p.write_text("\n".join(text.to_list()) + "\n", encoding="ascii"))

@@ -1,0 +1,77 @@
+"""FASTA in and out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .plan.store import atomic_write
+
+_ALLOWED = set("ACGTN")
+
+
+class FastaError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str  # first word of the header
+    sequence: str  # upper-cased
+
+
+def read_fasta(path: Path) -> list[Record]:
+    """Records in file order. Raises FastaError naming file:line for malformed input."""
+    records: list[Record] = []
+    header, chunks, header_line = None, [], 0
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise FastaError(f"{path} is not a text FASTA file") from None
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith(";"):
+            continue
+        if line.startswith(">"):
+            if header is not None:
+                records.append(_record(path, header, chunks, header_line))
+            words = line[1:].split()
+            if not words:
+                raise FastaError(f"{path}:{number}: a FASTA header needs an id after `>`")
+            header, chunks, header_line = words[0], [], number
+            continue
+        if header is None:
+            raise FastaError(f"{path}:{number}: sequence before the first `>` header; is this a FASTA file?")
+        seq = line.upper()
+        bad = set(seq) - _ALLOWED
+        if bad:
+            col = next(i for i, c in enumerate(seq, 1) if c in bad)
+            raise FastaError(f"{path}:{number}:{col}: `{line[col - 1]}` is not a nucleotide (A, C, G, T or N)")
+        chunks.append(seq)
+    if header is not None:
+        records.append(_record(path, header, chunks, header_line))
+    if not records:
+        raise FastaError(f"{path} holds no FASTA records")
+    seen = set()
+    for r in records:
+        if r.id in seen:
+            raise FastaError(f"{path}: id {r.id!r} appears twice; ids (first word of each header) must be unique")
+        seen.add(r.id)
+    return records
+
+
+def _record(path: Path, header: str, chunks: list[str], line: int) -> Record:
+    if not chunks:
+        raise FastaError(f"{path}:{line}: record {header!r} has no sequence")
+    return Record(header, "".join(chunks))
+
+
+def write_plan_fasta(sequences: pl.DataFrame, path: Path) -> None:
+    """One record per plan sequence: `>id class=C parent=P`, sequence on one line."""
+    header = pl.format(">{} class={}", pl.col("id"), pl.col("class"))
+    header = pl.when(pl.col("parent").is_not_null()).then(
+        pl.format("{} parent={}", header, pl.col("parent"))).otherwise(header)
+    text = sequences.select(pl.concat_str([header, pl.col("sequence")], separator="\n")).to_series()
+    atomic_write(path, lambda p: p.write_text("\n".join(text.to_list()) + "\n", encoding="ascii"))

@@ -1,0 +1,172 @@
+"""gLMs exported to ONNX: log-likelihood (causal) and pseudo-log-likelihood (masked).
+
+Causal: score = sum over t >= 1 of log p(x_t | x_<t) over the sequence's tokens; the
+first token has no context and is excluded, as in the published protocol.
+Masked: exact PLL = sum over tokens t of log p(x_t | x with token t masked). Every
+masked copy of every sequence goes through the model in large batches (rows grouped
+by token length, so no padding), never one forward pass per position in a Python loop.
+Scores are in nats; per_nt divides by the number of bases the scored tokens cover.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from ..plan.store import sha256_file
+from .base import Scores
+from .errors import ModelError
+from .manifest import Manifest, read_manifest
+from .runtime import create_session
+from .tokenize import Encoding, Tokenizer
+
+SCORING_VERSION = "1"  # bump when the scoring arithmetic changes: it is part of cache keys
+DEFAULT_BATCH_TOKENS = 1 << 15
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Along the last axis, in float64."""
+    x = logits.astype(np.float64)
+    x -= x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+class OnnxLM:
+    """A causal or masked LM in ONNX. `runs` counts forward passes (session.run calls)."""
+
+    def __init__(self, manifest: Manifest, device: str = "auto", threads: int | None = None,
+                 batch_tokens: int = DEFAULT_BATCH_TOKENS, verify: bool = True):
+        self.manifest = manifest
+        self.name = manifest.name
+        self.kind = manifest.kind
+        self.params = manifest.params
+        path = manifest.onnx_path
+        if not path.exists():
+            raise ModelError(f"{path} is missing (named by {manifest.directory / 'manifest.json'}); "
+                             "re-export the model with `mitspec export`")
+        if verify and sha256_file(path) != manifest.sha256:
+            raise ModelError(f"{path} does not match the sha256 in its manifest (changed or corrupt); "
+                             "re-export the model with `mitspec export`")
+        self.tokenizer = Tokenizer(manifest)
+        self.session, self.provider = create_session(path, device, threads)
+        self.batch_tokens = batch_tokens
+        self.runs = 0
+        self._inputs = self._check_inputs()
+        self._logits = self._find_logits()
+        self.mask_id = self.tokenizer.mask_id if self.kind == "masked" else None
+
+    # ---- model I/O -------------------------------------------------------------------
+    def _check_inputs(self) -> list[str]:
+        names = [i.name for i in self.session.get_inputs()]
+        if "input_ids" not in names:
+            raise ModelError(f"{self.manifest.onnx_path} has no `input_ids` input (inputs: {', '.join(names)}); "
+                             "export it as a language model with `mitspec export`")
+        unknown = set(names) - {"input_ids", "attention_mask", "token_type_ids", "position_ids"}
+        if unknown:
+            raise ModelError(f"{self.manifest.onnx_path} needs inputs mitspec cannot supply ({', '.join(sorted(unknown))}); "
+                             "export it without past key values (task fill-mask or text-generation)")
+        return names
+
+    def _find_logits(self) -> str:
+        outputs = self.session.get_outputs()
+        for out in outputs:
+            if out.name == "logits":
+                return out.name
+        for out in outputs:
+            shape = out.shape
+            if len(shape) == 3 and (not isinstance(shape[2], int) or shape[2] == len(self.manifest.vocab)):
+                return out.name
+        raise ModelError(f"{self.manifest.onnx_path} is not a language model: no [batch, tokens, vocab] logits output "
+                         f"(outputs: {', '.join(o.name for o in outputs)}); export it with a LM head")
+
+    def forward(self, ids: np.ndarray) -> np.ndarray:
+        """ids (B, T) int64 -> logits (B, T, V) float32."""
+        feed = {"input_ids": ids}
+        if "attention_mask" in self._inputs:
+            feed["attention_mask"] = np.ones_like(ids)
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        if "position_ids" in self._inputs:
+            feed["position_ids"] = np.broadcast_to(np.arange(ids.shape[1], dtype=np.int64), ids.shape).copy()
+        self.runs += 1
+        logits = self.session.run([self._logits], feed)[0]
+        if logits.ndim != 3 or logits.shape[:2] != ids.shape:
+            raise ModelError(f"{self.manifest.onnx_path} returned logits of shape {logits.shape} for input {ids.shape}")
+        return logits
+
+    # ---- identity ----------------------------------------------------------------------
+    @property
+    def identity(self) -> str:
+        """What decides this scorer's numbers: model bytes, tokenizer, mode, provider."""
+        parts = [self.manifest.sha256, self.manifest.tokenizer_fingerprint, f"{self.kind}-v{SCORING_VERSION}",
+                 self.provider]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def info(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "params": self.params, "provider": self.provider,
+                "source": str(self.manifest.directory)}
+
+    # ---- scoring -----------------------------------------------------------------------
+    def score(self, sequences: list[str]) -> Scores:
+        encodings = [self.tokenizer.encode(s) for s in sequences]
+        n = len(sequences)
+        total = np.zeros(n, dtype=np.float64)
+        tokens = np.zeros(n, dtype=np.int64)
+        bases = np.zeros(n, dtype=np.int64)
+        for length, members in _group_by_length(encodings).items():
+            ids = np.stack([encodings[i].ids for i in members])
+            scored = np.stack([encodings[i].scored for i in members])
+            widths = np.stack([encodings[i].bases for i in members])
+            if length > self.manifest.max_length:
+                raise ModelError(f"model {self.name} accepts at most {self.manifest.max_length} tokens; "
+                                 f"a sequence needs {length}")
+            fn = self._causal if self.kind == "causal" else self._masked
+            s, t, b = fn(ids, scored, widths)
+            total[members], tokens[members], bases[members] = s, t, b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_nt = np.where(bases > 0, total / np.maximum(bases, 1), np.nan)
+        return Scores(total, per_nt, tokens)
+
+    def _causal(self, ids, scored, widths):
+        """(n, T) -> per-row (LL, tokens, bases) over scored tokens after the first one."""
+        n, length = ids.shape
+        # a token counts if it is a sequence token and not the first sequence token
+        first = np.argmax(scored, axis=1)
+        target = scored.copy()
+        target[np.arange(n), first] = False
+        target[:, 0] = False  # position 0 has no context whatever it is
+        total = np.zeros(n)
+        rows = max(1, self.batch_tokens // length)
+        for lo in range(0, n, rows):
+            hi = min(n, lo + rows)
+            logp = log_softmax(self.forward(ids[lo:hi])[:, :-1])  # predicts tokens 1..T-1
+            picked = np.take_along_axis(logp, ids[lo:hi, 1:, None], axis=2)[..., 0]
+            total[lo:hi] = (picked * target[lo:hi, 1:]).sum(axis=1)
+        return total, target.sum(axis=1), (widths * target).sum(axis=1)
+
+    def _masked(self, ids, scored, widths):
+        """(n, T) -> per-row (PLL, tokens, bases): one masked copy per scored token, batched."""
+        n, length = ids.shape
+        row_of, pos_of = np.nonzero(scored)  # every (sequence, position) to mask, row-major
+        m = len(row_of)
+        picked = np.empty(m)
+        copies = max(1, self.batch_tokens // length)
+        for lo in range(0, m, copies):
+            hi = min(m, lo + copies)
+            r, p = row_of[lo:hi], pos_of[lo:hi]
+            batch = ids[r].copy()
+            batch[np.arange(hi - lo), p] = self.mask_id
+            logits = self.forward(batch)[np.arange(hi - lo), p]  # (copies, V) at the masked slots
+            picked[lo:hi] = log_softmax(logits)[np.arange(hi - lo), ids[r, p]]
+        total = np.bincount(row_of, weights=picked, minlength=n)
+        return total, scored.sum(axis=1), (widths * scored).sum(axis=1)
+
+
+def _group_by_length(encodings: list[Encoding]) -> dict[int, np.ndarray]:
+    lengths = np.array([len(e.ids) for e in encodings])
+    return {int(k): np.nonzero(lengths == k)[0] for k in np.unique(lengths)}
+
+
+def load_onnx_lm(directory: str | Path, **kwargs) -> OnnxLM:
+    return OnnxLM(read_manifest(Path(directory)), **kwargs)

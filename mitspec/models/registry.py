@@ -1,0 +1,89 @@
+"""Name or path -> scorer. Exported models live in `exported_models/<name>/`; built-in
+scorers (baselines) register a factory under a name."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..spec.errors import did_you_mean
+from .base import Scorer
+from .errors import ModelError
+from .manifest import MANIFEST, read_manifest
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_BUILTINS: dict[str, tuple[Callable[..., Scorer], str]] = {}
+
+
+def register(name: str, description: str):
+    """Decorator: make `factory(**options) -> Scorer` available as `name`."""
+    def wrap(factory):
+        _BUILTINS[name] = (factory, description)
+        return factory
+    return wrap
+
+
+def model_dirs() -> list[Path]:
+    """Where exported models are looked up: $MITSPEC_MODELS (os.pathsep-separated), then
+    ./exported_models, then the project's own exported_models/."""
+    dirs = [Path(p) for p in os.environ.get("MITSPEC_MODELS", "").split(os.pathsep) if p]
+    dirs += [Path("exported_models"), PACKAGE_ROOT / "exported_models"]
+    seen, out = set(), []
+    for d in dirs:
+        key = d.resolve()
+        if key not in seen and d.is_dir():
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    kind: str
+    params: int | None
+    location: str
+
+
+def exported() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for root in model_dirs():
+        for manifest in sorted(root.glob(f"*/{MANIFEST}")):
+            found.setdefault(manifest.parent.name, manifest.parent)
+    return found
+
+
+def available() -> list[ModelEntry]:
+    entries = []
+    for name, directory in exported().items():
+        try:
+            m = read_manifest(directory)
+            entries.append(ModelEntry(name, m.kind, m.params, str(directory)))
+        except ModelError as exc:
+            entries.append(ModelEntry(name, "invalid", None, f"{directory} ({exc})"))
+    for name, (factory, description) in sorted(_BUILTINS.items()):
+        scorer = factory()
+        entries.append(ModelEntry(name, scorer.kind, scorer.params, description))
+    return entries
+
+
+def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
+    """A scorer from a registered name, an exported model's name, a model directory, or
+    a .onnx file (with manifest.json beside it)."""
+    from .onnx_lm import OnnxLM
+
+    path = Path(name_or_path)
+    if path.suffix == ".onnx":
+        path = path.parent
+    if path.is_dir():
+        return OnnxLM(read_manifest(path), device=device, **options)
+    if name_or_path in _BUILTINS:
+        return _BUILTINS[name_or_path][0]()
+    models = exported()
+    if name_or_path in models:
+        return OnnxLM(read_manifest(models[name_or_path]), device=device, **options)
+    if any(c in name_or_path for c in "/\\") or path.suffix:
+        raise ModelError(f"{name_or_path} does not exist; give a model directory, a .onnx file, or a name from `mitspec models`")
+    raise ModelError(f"unknown model {name_or_path!r}; "
+                     + did_you_mean(name_or_path, [*models, *_BUILTINS], "models").replace("known models", "available"))

@@ -1,0 +1,118 @@
+"""Tokenizers: DNA text -> token ids, with which tokens are scored and how many bases each covers.
+
+- char: one token per base.
+- kmer: non-overlapping k-mers from the left; the tail (length mod k) becomes single-base
+  tokens; a k-mer not in the vocabulary (e.g. one with N) is split into single bases.
+  This is the Nucleotide Transformer's scheme.
+- hf: any Hugging Face `tokenizer.json`, read with `tokenizers` (BPE, WordPiece, ...);
+  its post-processor adds the special tokens.
+
+For multi-base tokens, pseudo-log-likelihood masks one whole token at a time and scores
+that token, so PLL sums log p(token | rest) over tokens, not over bases; the per-nt
+score divides by the number of bases the scored tokens cover.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+from .manifest import Manifest
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """ids: (T,) int64 token ids; scored: (T,) bool, False for special tokens;
+    bases: (T,) int, bases each token covers (0 for special tokens)."""
+
+    ids: np.ndarray
+    scored: np.ndarray
+    bases: np.ndarray
+
+
+class Tokenizer:
+    def __init__(self, manifest: Manifest):
+        self.manifest = manifest
+        self.spec = manifest.tokenizer
+        self.vocab = {tok: i for i, tok in enumerate(manifest.vocab)}
+        self._hf = None
+        if self.spec.type == "hf":
+            from tokenizers import Tokenizer as HFTokenizer
+
+            path = manifest.directory / (self.spec.file or "tokenizer.json")
+            try:
+                self._hf = HFTokenizer.from_file(str(path))
+            except Exception as exc:  # tokenizers raises plain Exceptions
+                raise ModelError(f"cannot read tokenizer {path} ({exc}); re-export the model with its tokenizer.json") from None
+        for special in (self.spec.bos, self.spec.eos, manifest.mask_token):
+            if special is not None and self.token_id(special) is None:
+                raise ModelError(f"{manifest.directory / 'manifest.json'}: special token {special!r} is not in the vocab")
+        if self.spec.type == "kmer" and not self.spec.k:
+            raise ModelError(f"{manifest.directory / 'manifest.json'}: a kmer tokenizer needs `k`")
+
+    def token_id(self, token: str) -> int | None:
+        if self._hf is not None:
+            return self._hf.token_to_id(token)
+        return self.vocab.get(token)
+
+    @property
+    def mask_id(self) -> int:
+        token = self.manifest.mask_token
+        if token is None and self._hf is not None:
+            token = next((t for t in ("[MASK]", "<mask>") if self._hf.token_to_id(t) is not None), None)
+        if token is None or self.token_id(token) is None:
+            raise ModelError(f"{self.manifest.directory}: masked model has no mask token; set `mask_token` in its manifest")
+        return self.token_id(token)
+
+    def _single(self, base: str) -> int:
+        tid = self.vocab.get(base)
+        if tid is None:
+            if base == "N":
+                raise ModelError(f"model {self.manifest.name} has no token for N; remove Ns from the sequences "
+                                 "or use a model whose vocabulary has N")
+            raise ModelError(f"model {self.manifest.name} cannot encode {base!r}: its vocabulary lacks it")
+        return tid
+
+    def encode(self, sequence: str) -> Encoding:
+        sequence = sequence.upper()
+        if self._hf is not None:
+            enc = self._hf.encode(sequence)
+            special = np.asarray(enc.special_tokens_mask, dtype=bool)
+            bases = np.array([e - s for s, e in enc.offsets], dtype=np.int64)
+            ids = np.asarray(enc.ids, dtype=np.int64)
+            unk = self._hf.token_to_id("[UNK]") if self._hf.token_to_id("[UNK]") is not None else self._hf.token_to_id("<unk>")
+            if unk is not None and (ids[~special] == unk).any():
+                bad = sequence[enc.offsets[int(np.argmax((ids == unk) & ~special))][0]]
+                raise ModelError(f"model {self.manifest.name} cannot encode {bad!r} (it maps to the unknown token)")
+            bases[special] = 0
+            return Encoding(ids, ~special, bases)
+        if self.spec.type == "char":
+            ids = [self._single(b) for b in sequence]
+            bases = [1] * len(ids)
+        else:
+            k = self.spec.k
+            ids, bases = [], []
+            full = len(sequence) - len(sequence) % k
+            for i in range(0, full, k):
+                kmer = sequence[i:i + k]
+                tid = self.vocab.get(kmer)
+                if tid is None:
+                    ids += [self._single(b) for b in kmer]
+                    bases += [1] * k
+                else:
+                    ids.append(tid)
+                    bases.append(k)
+            ids += [self._single(b) for b in sequence[full:]]
+            bases += [1] * (len(sequence) - full)
+        scored = [True] * len(ids)
+        if self.spec.bos is not None:
+            ids, scored, bases = [self.vocab[self.spec.bos]] + ids, [False] + scored, [0] + bases
+        if self.spec.eos is not None:
+            ids, scored, bases = ids + [self.vocab[self.spec.eos]], scored + [False], bases + [0]
+        return Encoding(np.asarray(ids, dtype=np.int64), np.asarray(scored, dtype=bool), np.asarray(bases, dtype=np.int64))
+
+
+def load_tokenizer(manifest: Manifest) -> Tokenizer:
+    return Tokenizer(manifest)
+

@@ -1,0 +1,54 @@
+"""Plan x scorers -> scores.parquet (id, class, model, score, per_nt, tokens)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from ..models.base import Scorer
+from ..plan.store import atomic_write, load_plan
+from .engine import pending, score_cached
+
+SCORES_FILE = "scores.parquet"
+SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score": pl.Float64,
+                 "per_nt": pl.Float64, "tokens": pl.Int64, "plan": pl.String, "scorer": pl.String}
+
+
+def score_frame(plan_hash: str, ids: pl.DataFrame, scorer: Scorer, sequences: list[str], cache,
+                progress: Callable[[int], None] | None = None) -> pl.DataFrame:
+    result = score_cached(scorer, sequences, cache, progress)
+    return ids.with_columns(
+        pl.lit(scorer.name).alias("model"),
+        pl.Series("score", result.score),
+        pl.Series("per_nt", result.per_nt).fill_nan(None),
+        pl.Series("tokens", result.tokens),
+        pl.lit(plan_hash).alias("plan"),
+        pl.lit(scorer.identity[:16]).alias("scorer"),
+    ).select(list(SCORE_COLUMNS))
+
+
+def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
+             progress_for: Callable[[str, int], Callable[[int], None]] | None = None) -> Path:
+    """Score every sequence of the plan with every scorer; merge into out_dir/scores.parquet.
+
+    Rows of other models already in the file are kept when they belong to the same plan,
+    so models can be run one at a time."""
+    plan = load_plan(plan_path)
+    sequences = plan.sequences["sequence"].to_list()
+    ids = plan.sequences.select("id", "class")
+    frames = []
+    for scorer in scorers:
+        todo = pending(scorer, sequences, cache)
+        progress = progress_for(scorer.name, todo) if progress_for and todo else None
+        frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress))
+    out = Path(out_dir) / SCORES_FILE
+    fresh = pl.concat(frames)
+    if out.exists():
+        old = pl.read_parquet(out)
+        if set(old.columns) == set(SCORE_COLUMNS):
+            keep = old.filter((pl.col("plan") == plan.plan_hash) & ~pl.col("model").is_in(fresh["model"].unique().to_list()))
+            fresh = pl.concat([keep.select(list(SCORE_COLUMNS)), fresh])
+    fresh = fresh.sort("model", maintain_order=True)
+    atomic_write(out, lambda p: fresh.write_parquet(p, compression="zstd", statistics=False))
+    return out

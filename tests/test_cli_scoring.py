@@ -1,0 +1,113 @@
+"""`mitspec run`, `score` and `models` from the command line."""
+import shutil
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("onnx")
+
+from mitspec.cli import main  # noqa: E402
+from mitspec.models.toy import ToyConfig, write_toy_model  # noqa: E402
+
+from . import onnx_graphs as g  # noqa: E402
+from .conftest import BASE, SPECS  # noqa: E402
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "specs").mkdir()
+    shutil.copy(SPECS / "mit_sigma70.mit", tmp_path / "specs")
+    write_toy_model(tmp_path / "exported_models" / "toy_masked", ToyConfig(kind="masked", seed=1))
+    write_toy_model(tmp_path / "exported_models" / "toy_causal", ToyConfig(kind="causal", seed=2))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setattr("mitspec.models.registry.PACKAGE_ROOT", tmp_path / "nowhere")
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_compile_then_run_scores_every_plan_with_every_model(project):
+    assert invoke("compile").exit_code == 0
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    assert "model toy_masked: masked on CPU (onnxruntime)" in result.output
+    scores = pl.read_parquet(project / "build/mit_sigma70/scores.parquet")
+    assert scores.columns[:6] == ["id", "class", "model", "score", "per_nt", "tokens"]
+    assert dict(scores.group_by("model").len().iter_rows()) == {"toy_causal": 650, "toy_masked": 650}
+    masked = scores.filter(pl.col("model") == "toy_masked")
+    assert masked["tokens"].unique().to_list() == [100]  # every base masked once (PLL)
+    causal = scores.filter(pl.col("model") == "toy_causal")
+    assert causal["tokens"].unique().to_list() == [99]  # first base excluded (LL)
+
+
+def test_run_a_spec_with_one_model_then_add_another(project):
+    (project / "small.mit").write_text(BASE)
+    r1 = invoke("run", "small.mit", "-m", "toy_causal")
+    assert r1.exit_code == 0, r1.output
+    r2 = invoke("run", "build/small", "-m", "exported_models/toy_masked")
+    assert r2.exit_code == 0, r2.output
+    scores = pl.read_parquet(project / "build/small/scores.parquet")
+    assert dict(scores.group_by("model").len().iter_rows()) == {"toy_causal": 10, "toy_masked": 10}
+
+
+def test_score_fasta_to_csv(project, tmp_path):
+    fasta = tmp_path / "mine.fa"
+    fasta.write_text(">seq1 some description\nACGTAC\nGT\n>seq2\nttttaaaa\n")
+    out = invoke("score", "--fasta", str(fasta), "-m", "toy_causal")
+    assert out.exit_code == 0, out.output
+    lines = [line for line in out.output.splitlines() if not line.startswith("model ")]
+    assert lines[0] == "id,score" and [line.split(",")[0] for line in lines[1:]] == ["seq1", "seq2"]
+    invoke("score", "--fasta", str(fasta), "-m", "toy_causal", "-o", str(tmp_path / "s.csv"))
+    written = pl.read_csv(tmp_path / "s.csv")
+    assert written.columns == ["id", "score"]
+    np.testing.assert_allclose(written["score"].to_list(), [float(x.split(",")[1]) for x in lines[1:]])
+
+
+def test_bad_fasta_and_unknown_model_are_clear_errors(project, tmp_path):
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">x\nACGU\n")
+    out = invoke("score", "--fasta", str(bad), "-m", "toy_causal")
+    assert out.exit_code == 2 and "bad.fa:2:4: `U` is not a nucleotide" in out.output
+    good = tmp_path / "good.fa"
+    good.write_text(">x\nACGT\n")
+    out = invoke("score", "--fasta", str(good), "-m", "toy_casual")
+    assert out.exit_code == 2 and "unknown model 'toy_casual'; did you mean `toy_causal`?" in out.output
+
+
+def test_vocab_without_n(project, tmp_path):
+    from mitspec.models.manifest import write_manifest
+
+    directory = g.bigram(tmp_path / "no_n", np.zeros((g.V, g.V)))
+    manifest = g.manifest_of(directory)
+    manifest["vocab"] = [t if t != "N" else "[UNUSED]" for t in manifest["vocab"]]
+    del manifest["sha256"], manifest["format"]
+    write_manifest(directory, manifest)
+    fasta = tmp_path / "n.fa"
+    fasta.write_text(">x\nACGNT\n")
+    out = invoke("score", "--fasta", str(fasta), "-m", str(directory))
+    assert out.exit_code == 2 and "has no token for N" in out.output
+
+
+def test_models_lists_what_is_available(project):
+    out = invoke("models")
+    assert out.exit_code == 0
+    assert "toy_masked" in out.output and "masked" in out.output
+    params = f"{ToyConfig(kind='masked').params:,}"
+    assert params in out.output
+
+
+def test_run_without_models_says_what_to_do(project):
+    shutil.rmtree(project / "exported_models")
+    invoke("compile")
+    out = invoke("run")
+    assert out.exit_code == 2 and "no models to run" in out.output
+
+
+def test_no_cache_writes_nothing(project):
+    invoke("run", "specs/mit_sigma70.mit", "-m", "toy_causal", "--no-cache")
+    assert not (project / "cache.sqlite").exists()
