@@ -106,6 +106,8 @@ def show_cmd(plan: Path) -> None:
 _device = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                        help="Where ONNX models run; auto takes CUDA when it really loads.")
 _no_cache = click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+_batch_tokens = click.option("--batch-tokens", type=click.IntRange(min=1),
+                             help="Tokens per forward pass (default 4096 on CPU, 65536 on CUDA).")
 
 
 def _open_cache(no_cache: bool):
@@ -114,7 +116,7 @@ def _open_cache(no_cache: bool):
     return NoCache() if no_cache else ScoreCache()
 
 
-def _scorers(names: tuple[str, ...], device: str) -> list:
+def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = None) -> list:
     from .models.errors import ModelError
     from .models.registry import available, resolve
 
@@ -126,7 +128,7 @@ def _scorers(names: tuple[str, ...], device: str) -> list:
     scorers = []
     for name in names:
         try:
-            scorer = resolve(name, device=device)
+            scorer = resolve(name, device=device, batch_tokens=batch_tokens)
         except ModelError as exc:
             _fail(str(exc))
         provider = getattr(scorer, "provider", None)
@@ -181,14 +183,15 @@ def _run_targets(targets: tuple[Path, ...]) -> list[Path]:
               help="Output directory (default: the plan's directory).")
 @_device
 @_no_cache
-def run_cmd(targets, models, out, device, no_cache):
+@_batch_tokens
+def run_cmd(targets, models, out, device, no_cache, batch_tokens):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from .models.errors import ModelError
     from .plan.store import PlanError
     from .scores.run import run_plan
 
     plans = _run_targets(targets)
-    scorers = _scorers(models, device)
+    scorers = _scorers(models, device, batch_tokens)
     cache = _open_cache(no_cache)
     try:
         for plan in plans:
@@ -207,7 +210,8 @@ def run_cmd(targets, models, out, device, no_cache):
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="CSV file (default: stdout).")
 @_device
 @_no_cache
-def score_cmd(fasta, model, out, device, no_cache):
+@_batch_tokens
+def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
     """Score every record of a FASTA file: CSV `id,score` (id = first word of the header)."""
     import io
 
@@ -220,7 +224,7 @@ def score_cmd(fasta, model, out, device, no_cache):
         records = read_fasta(fasta)
     except FastaError as exc:
         _fail(str(exc))
-    (scorer,) = _scorers((model,), device)
+    (scorer,) = _scorers((model,), device, batch_tokens)
     cache = _open_cache(no_cache)
     try:
         result = score_cached(scorer, [r.sequence for r in records], cache)
@@ -236,6 +240,27 @@ def score_cmd(fasta, model, out, device, no_cache):
         click.echo(buf.getvalue(), nl=False)
     else:
         atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding="utf-8"))
+
+
+@main.command("export")
+@click.argument("source")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Model directory to write (default: exported_models/<name>).")
+@click.option("--name", help="Model name (default: the output directory's name).")
+@click.option("--kind", type=click.Choice(["causal", "masked"]), help="Override the detected LM kind.")
+@click.option("--trust-remote-code", is_flag=True, help="Allow custom architectures' code (e.g. DNABERT-2).")
+@click.option("--tolerance", type=float, default=1e-4, show_default=True, help="Max |ONNX - PyTorch| logit difference.")
+def export_cmd(source, out, name, kind, trust_remote_code, tolerance):
+    """Export a Hugging Face checkpoint (directory or hub id) to ONNX with a manifest."""
+    from .models.errors import ModelError
+    from .models.export import describe, export
+
+    out = out or Path("exported_models") / (name or Path(source.rstrip("/")).name)
+    try:
+        report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance)
+    except ModelError as exc:
+        _fail(str(exc))
+    click.echo(describe(report))
 
 
 @main.command("models")

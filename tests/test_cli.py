@@ -109,3 +109,10 @@ def test_non_utf8_spec_is_a_spec_error(project):
     (project / "bin.mit").write_bytes(b'benchmark "x" length 10\n\xff\xfe')
     result = CliRunner().invoke(main, ["check", "bin.mit"])
     assert result.exit_code == 2 and "bin.mit:2:1: error: not UTF-8 text" in result.output
+
+
+def test_core_commands_do_not_import_torch():
+    """The core install has no torch: compiling, checking and scoring must not need it."""
+    code = ("import sys; import mitspec.cli, mitspec.plan.build, mitspec.models.onnx_lm, mitspec.scores.run; "
+            "sys.exit(1 if 'torch' in sys.modules or 'transformers' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -110,7 +110,7 @@ def test_causal_ll_equals_the_naive_loop(toys):
 
 
 def test_pll_batches_across_positions_and_sequences(toys):
-    lm = OnnxLM(read_manifest(toys["masked"]))  # default budget: 32768 tokens per forward
+    lm = OnnxLM(read_manifest(toys["masked"]), batch_tokens=32768)
     lm.score(["ACGT" * 25] * 20)  # 20 x 100 masked copies of 102 tokens = 2000 rows
     # 32768 // 102 = 321 copies per forward -> ceil(2000 / 321) = 7 forward passes, not 2000
     assert lm.runs == 7

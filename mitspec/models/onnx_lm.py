@@ -22,7 +22,11 @@ from .runtime import create_session
 from .tokenize import Encoding, Tokenizer
 
 SCORING_VERSION = "1"  # bump when the scoring arithmetic changes: it is part of cache keys
-DEFAULT_BATCH_TOKENS = 1 << 15
+# Tokens per forward pass. On CPU, batches whose activations stay in cache are fastest:
+# measured on 2 cores, 4096 tokens ran a 4.9M-parameter model 18% faster than 32768,
+# and a 34k-parameter one 12% faster. GPUs want large batches.
+CPU_BATCH_TOKENS = 1 << 12
+CUDA_BATCH_TOKENS = 1 << 16
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -36,7 +40,7 @@ class OnnxLM:
     """A causal or masked LM in ONNX. `runs` counts forward passes (session.run calls)."""
 
     def __init__(self, manifest: Manifest, device: str = "auto", threads: int | None = None,
-                 batch_tokens: int = DEFAULT_BATCH_TOKENS, verify: bool = True):
+                 batch_tokens: int | None = None, verify: bool = True):
         self.manifest = manifest
         self.name = manifest.name
         self.kind = manifest.kind
@@ -50,7 +54,7 @@ class OnnxLM:
                              "re-export the model with `mitspec export`")
         self.tokenizer = Tokenizer(manifest)
         self.session, self.provider = create_session(path, device, threads)
-        self.batch_tokens = batch_tokens
+        self.batch_tokens = batch_tokens or (CUDA_BATCH_TOKENS if self.provider == "cuda" else CPU_BATCH_TOKENS)
         self.runs = 0
         self._inputs = self._check_inputs()
         self._logits = self._find_logits()

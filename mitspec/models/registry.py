@@ -79,7 +79,7 @@ def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
     if path.is_dir():
         return OnnxLM(read_manifest(path), device=device, **options)
     if name_or_path in _BUILTINS:
-        return _BUILTINS[name_or_path][0]()
+        return _BUILTINS[name_or_path][0]()  # built-in scorers take no ONNX options
     models = exported()
     if name_or_path in models:
         return OnnxLM(read_manifest(models[name_or_path]), device=device, **options)

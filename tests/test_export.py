@@ -1,0 +1,102 @@
+"""`mitspec export`: tiny random HF checkpoints -> ONNX; scores match PyTorch computed directly.
+
+Needs the `export` extra (torch, transformers, optimum); skipped without it."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("optimum.exporters.onnx")
+
+from mitspec.models.errors import ModelError  # noqa: E402
+from mitspec.models.export import export  # noqa: E402
+from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
+
+VOCAB = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4, "A": 5, "C": 6, "G": 7, "T": 8, "N": 9}
+SEQS = ["ACGTTGCAAC", "TTTTGACAAT", "GGGCCCAT"]
+
+
+def _fast_tokenizer(with_specials: bool):
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel(VOCAB, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    if with_specials:
+        tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
+                                                           special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hf")
+    torch.manual_seed(0)
+    bert = transformers.BertForMaskedLM(transformers.BertConfig(
+        vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64))
+    bert.save_pretrained(root / "bert")
+    _fast_tokenizer(True).save_pretrained(root / "bert")
+    gpt = transformers.GPT2LMHeadModel(transformers.GPT2Config(vocab_size=len(VOCAB), n_embd=32, n_layer=2, n_head=2,
+                                                               n_positions=64))
+    gpt.save_pretrained(root / "gpt2")
+    _fast_tokenizer(False).save_pretrained(root / "gpt2")
+    return root
+
+
+def _torch_pll(model_dir, seq):
+    model = transformers.AutoModelForMaskedLM.from_pretrained(model_dir).eval()
+    ids = [VOCAB["[CLS]"]] + [VOCAB[b] for b in seq] + [VOCAB["[SEP]"]]
+    total = 0.0
+    with torch.no_grad():
+        for t in range(1, len(ids) - 1):
+            masked = list(ids)
+            masked[t] = VOCAB["[MASK]"]
+            logits = model(input_ids=torch.tensor([masked])).logits[0, t].double()
+            total += float(torch.log_softmax(logits, -1)[ids[t]])
+    return total
+
+
+def _torch_ll(model_dir, seq):
+    model = transformers.AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    ids = torch.tensor([[VOCAB[b] for b in seq]])
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), -1)
+    return float(sum(logp[t - 1, ids[0, t]] for t in range(1, ids.shape[1])))
+
+
+def test_masked_export_scores_like_pytorch(checkpoints, tmp_path):
+    report = export(str(checkpoints / "bert"), tmp_path / "bert")
+    assert report.exporter.startswith("optimum") and report.max_abs_diff <= 1e-4
+    m = report.manifest
+    assert (m.kind, m.tokenizer.type, m.mask_token) == ("masked", "hf", "[MASK]")
+    assert m.params == sum(p.numel() for p in transformers.BertForMaskedLM.from_pretrained(checkpoints / "bert").parameters())
+    scores = OnnxLM(m).score(SEQS).score
+    np.testing.assert_allclose(scores, [_torch_pll(checkpoints / "bert", s) for s in SEQS], atol=1e-4)
+
+
+def test_causal_export_scores_like_pytorch(checkpoints, tmp_path):
+    report = export(str(checkpoints / "gpt2"), tmp_path / "gpt2")
+    assert report.manifest.kind == "causal"
+    scores = OnnxLM(report.manifest).score(SEQS).score
+    np.testing.assert_allclose(scores, [_torch_ll(checkpoints / "gpt2", s) for s in SEQS], atol=1e-4)
+
+
+def test_torch_onnx_fallback(checkpoints, tmp_path):
+    report = export(str(checkpoints / "bert"), tmp_path / "bert_fallback", use_optimum=False)
+    assert report.exporter == "torch.onnx" and report.max_abs_diff <= 1e-4
+    assert OnnxLM(report.manifest).session.get_inputs()[0].name == "input_ids"
+
+
+def test_unfaithful_export_is_refused_and_nothing_is_written(checkpoints, tmp_path):
+    with pytest.raises(ModelError, match="ONNX logits differ from PyTorch"):
+        export(str(checkpoints / "bert"), tmp_path / "strict", tolerance=-1.0)
+    assert not (tmp_path / "strict").exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_not_a_checkpoint(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="has no config.json, so it is not a Hugging Face checkpoint"):
+        export(str(tmp_path / "empty"), tmp_path / "out")
