@@ -100,3 +100,28 @@ def test_not_a_checkpoint(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="has no config.json, so it is not a Hugging Face checkpoint"):
         export(str(tmp_path / "empty"), tmp_path / "out")
+
+
+def test_nucleotide_transformer_style_esm_with_kmer_tokenizer(tmp_path):
+    """ESM + a slow 6-mer tokenizer (the Nucleotide Transformer's scheme): mitspec's own
+    k-mer tokenizer must produce exactly the ids the checkpoint's tokenizer produces."""
+    import itertools
+
+    specials = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
+    vocab = specials + ["".join(p) for p in itertools.product("ACGT", repeat=6)] + list("ACGTN")
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = transformers.EsmTokenizer(str(tmp_path / "vocab.txt"))
+    torch.manual_seed(0)
+    model = transformers.EsmForMaskedLM(transformers.EsmConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64, pad_token_id=1, mask_token_id=2, position_embedding_type="rotary",
+        token_dropout=False))
+    model.save_pretrained(tmp_path / "esm")
+    tok.save_pretrained(tmp_path / "esm")
+    report = export(str(tmp_path / "esm"), tmp_path / "out")
+    spec = report.manifest.tokenizer
+    assert (spec.type, spec.k) == ("kmer", 6)
+    lm = OnnxLM(report.manifest)
+    for seq in ("ACGTACGTA", "ACGTACGTACGTAC", "TTT"):
+        assert lm.tokenizer.encode(seq).ids.tolist() == tok(seq)["input_ids"]
+    assert report.max_abs_diff <= 1e-4

@@ -99,14 +99,18 @@ def _tokenizer_files(source: str, out: Path, kind: str) -> dict:
     if getattr(tok, "is_fast", False):
         tok.backend_tokenizer.save(str(out / "tokenizer.json"))
         return {"tokenizer": {"type": "hf", "file": "tokenizer.json"}, "vocab": vocab, "mask_token": mask}
+    # A slow tokenizer: mirror it with mitspec's own. The special tokens are read off what
+    # it really emits around a probe sequence (ESM adds <cls> ... <eos>, others differ).
+    probe = tok("ACGTACGT")["input_ids"]
+    special = set(tok.all_special_ids)
+    bos = tok.convert_ids_to_tokens(probe[0]) if probe and probe[0] in special else None
+    eos = tok.convert_ids_to_tokens(probe[-1]) if len(probe) > 1 and probe[-1] in special else None
     kmers = [t for t in vocab if len(t) > 1 and set(t) <= set("ACGTN")]
-    if kmers:  # the Nucleotide Transformer's k-mer vocabulary (a slow tokenizer)
+    if kmers:  # the Nucleotide Transformer's k-mer vocabulary
         k = max(len(t) for t in kmers)
-        return {"tokenizer": {"type": "kmer", "k": k, "bos": tok.cls_token, "eos": None}, "vocab": vocab,
-                "mask_token": mask}
+        return {"tokenizer": {"type": "kmer", "k": k, "bos": bos, "eos": eos}, "vocab": vocab, "mask_token": mask}
     if {"A", "C", "G", "T"} <= set(vocab):
-        return {"tokenizer": {"type": "char", "bos": tok.cls_token if kind == "masked" else None,
-                              "eos": tok.sep_token if kind == "masked" else None}, "vocab": vocab, "mask_token": mask}
+        return {"tokenizer": {"type": "char", "bos": bos, "eos": eos}, "vocab": vocab, "mask_token": mask}
     raise ModelError(f"the tokenizer of {source} is not a fast tokenizer and has no single-base or k-mer tokens; "
                      "mitspec cannot tokenize DNA for it")
 
