@@ -89,7 +89,8 @@ class Checker:
         contrasts = self.check_contrasts(classes)
         if self.errors:
             raise SpecErrors(self.errors, self.spec.source, self.spec.path)
-        return ir.Program(title, seed, self.length, tuple(classes), tuple(contrasts), dict(self.tables))
+        return ir.Program(title, seed, self.length, tuple(classes), tuple(contrasts), dict(self.tables),
+                          dict(self.layouts))
 
     # ---- header and namespace -------------------------------------------------------------
     def check_header(self) -> tuple[str, int]:

@@ -172,6 +172,7 @@ class Program:
     classes: tuple[ClassIR, ...]  # parents before children, otherwise in source order
     contrasts: tuple[ContrastIR, ...]
     tables: dict = field(hash=False)
+    layouts: dict = field(default_factory=dict, hash=False)  # name -> slot -> (start, end or None)
 
     @property
     def total(self) -> int:
