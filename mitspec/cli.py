@@ -120,11 +120,8 @@ def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = Non
     from .models.errors import ModelError
     from .models.registry import available, resolve
 
-    if not names:
+    if not names:  # every exported model and every baseline
         names = tuple(e.name for e in available() if e.kind != "invalid")
-        if not names:
-            _fail("no models to run: none are bundled in exported_models/ yet; pass --model DIR "
-                  "(a directory with model.onnx and manifest.json; see `mitspec models`)")
     scorers = []
     for name in names:
         try:
@@ -274,7 +271,7 @@ def models_cmd():
         where = ", ".join(str(d) for d in model_dirs()) or "exported_models/ (absent)"
         click.echo(f"no models found (searched {where}); export one with `mitspec export`")
         return
-    rows = [[e.name, e.kind, f"{e.params:,}" if e.params else "-", e.location] for e in entries]
+    rows = [[e.name, e.kind, f"{e.params:,}" if e.params is not None else "-", e.location] for e in entries]
     click.echo(format_table(rows, ["name", "kind", "params", "from"], right={2}))
 
 

@@ -74,6 +74,21 @@ def shuffle_rows(codes: np.ndarray, key: np.uint64, rows: np.ndarray) -> np.ndar
     return out
 
 
+def shuffle_distinct(codes: np.ndarray, key: np.uint64, rows: np.ndarray, attempts: int = 256) -> np.ndarray:
+    """Like `shuffle_rows`, but uniform over the permutations whose sequence differs from
+    the row's original (rejection: attempt k uses its own keyed stream). A row with only
+    one distinct base cannot change and is returned as it is."""
+    out = shuffle_rows(codes, key, rows)
+    can_change = (codes != codes[:, :1]).any(axis=1)
+    same = can_change & (out == codes).all(axis=1)
+    for attempt in range(1, attempts + 1):
+        if not same.any():
+            break
+        out[same] = shuffle_rows(codes[same], rng.subkey(key, "distinct", attempt), rows[same])
+        same &= (out == codes).all(axis=1)
+    return out
+
+
 def gc_fraction(codes: np.ndarray) -> np.ndarray:
     """Fraction of G or C per row, shape (n,)."""
     return ((codes == 1) | (codes == 2)).mean(axis=-1)

@@ -54,7 +54,12 @@ def exported() -> dict[str, Path]:
     return found
 
 
+def _load_builtins() -> None:
+    from . import baselines  # noqa: F401 - registers the baseline scorers
+
+
 def available() -> list[ModelEntry]:
+    _load_builtins()
     entries = []
     for name, directory in exported().items():
         try:
@@ -73,6 +78,7 @@ def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
     a .onnx file (with manifest.json beside it)."""
     from .onnx_lm import OnnxLM
 
+    _load_builtins()
     path = Path(name_or_path)
     if path.suffix == ".onnx":
         path = path.parent

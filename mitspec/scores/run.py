@@ -39,6 +39,8 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     ids = plan.sequences.select("id", "class")
     frames = []
     for scorer in scorers:
+        if hasattr(scorer, "for_plan"):  # position-aware baselines read the plan's layout
+            scorer = scorer.for_plan(plan.meta)
         todo = pending(scorer, sequences, cache)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None
         frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress))

@@ -175,7 +175,11 @@ class Mutate:
 
 @dataclass(frozen=True, slots=True)
 class Shuffle:
+    """`shuffle REGION [distinct]`: a uniform permutation of the region's bases; with
+    `distinct`, uniform over the permutations whose sequence differs from the original."""
+
     region: Region
+    distinct: bool
     allow_overlap: bool
     span: Span
 

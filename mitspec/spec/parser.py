@@ -187,7 +187,11 @@ class _ToAst(Transformer):
         return ast.Mutate(ch[0], _string(ch[1]), _span(meta))
 
     def shuffle(self, meta, ch):
-        return ast.Shuffle(ch[0], len(ch) > 1, _span(meta))
+        flags = {c[0] for c in ch[1:]}
+        return ast.Shuffle(ch[0], "distinct" in flags, "allow_overlap" in flags, _span(meta))
+
+    def distinct(self, meta, ch):
+        return ("distinct", True)
 
     def revcomp(self, meta, ch):
         return ast.RevComp(ch[0], len(ch) > 1, _span(meta))

@@ -103,6 +103,7 @@ class MutateOp:
 class ShuffleOp:
     start: int
     end: int
+    distinct: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,116 @@
+"""Shared pieces of the baseline scorers: batching by length, window scores, identity."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ...sequence import _ENCODE
+from ..base import Scores
+
+A, C, G, T, N = range(5)
+
+
+def weights(rows: list[dict[str, float]]) -> np.ndarray:
+    """Per-position {base: weight} -> (w, 5) array over A C G T N (N scores 0)."""
+    out = np.zeros((len(rows), 5))
+    for i, row in enumerate(rows):
+        for base, value in row.items():
+            out[i, "ACGT".index(base)] = value
+    return out
+
+
+def window_scores(codes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Score of every window: codes (n, L), matrix (w, 5) -> (n, L - w + 1)."""
+    w = matrix.shape[0]
+    windows = sliding_window_view(codes, w, axis=1)
+    return matrix[np.arange(w), windows].sum(axis=-1)
+
+
+def window_at(codes: np.ndarray, matrix: np.ndarray, start: int) -> np.ndarray:
+    """Score of the window starting at `start`: (n,)."""
+    w = matrix.shape[0]
+    return matrix[np.arange(w), codes[:, start:start + w]].sum(axis=1)
+
+
+def encode_groups(sequences: list[str]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """length -> (indices into `sequences`, codes (k, length) uint8); non-ACGT letters become N."""
+    lengths = np.array([len(s) for s in sequences])
+    groups = {}
+    for length in np.unique(lengths):
+        idx = np.nonzero(lengths == length)[0]
+        raw = np.frombuffer("".join(sequences[i] for i in idx).upper().encode("ascii"), dtype=np.uint8)
+        codes = _ENCODE[raw].reshape(len(idx), int(length))
+        codes[codes == 255] = N
+        groups[int(length)] = (idx, codes)
+    return groups
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Element starts (0-based) a position-aware baseline reads: -35, -10, UP, extended -10."""
+
+    minus35: int = 30
+    minus10: int = 53
+    up: int = 15
+    ext10: int = 50
+
+    @property
+    def spacing(self) -> int:
+        return self.minus10 - (self.minus35 + 6)
+
+    @classmethod
+    def from_plan(cls, meta: dict) -> Layout:
+        """The plan's layout holding `minus35` and `minus10` slots (the canonical names);
+        missing `up`/`ext10` slots fall back to their place relative to -35/-10 in the
+        canonical layout. No such layout: the canonical one."""
+        for slots in (meta.get("layouts") or {}).values():
+            if "minus35" in slots and "minus10" in slots:
+                m35, m10 = slots["minus35"]["start"], slots["minus10"]["start"]
+                up = slots["up"]["start"] if "up" in slots else m35 - 15
+                ext = slots["ext10"]["start"] if "ext10" in slots else m10 - 3
+                return cls(m35, m10, up, ext)
+        return cls()
+
+
+class Baseline:
+    """Base for baseline scorers: subclasses define `name`, `params`, `config()` and
+    `score_codes(codes) -> (n,)` on equal-length code arrays."""
+
+    kind = "baseline"
+    name = "baseline"
+    params: int | None = 0
+    version = "1"
+    min_length = 1
+
+    def config(self) -> dict:
+        return {}
+
+    @property
+    def identity(self) -> str:
+        payload = json.dumps({"name": self.name, "version": self.version, "config": self.config()}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def info(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "params": self.params, "source": type(self).__doc__.splitlines()[0]}
+
+    def for_plan(self, meta: dict) -> Baseline:
+        return self
+
+    def score(self, sequences: list[str]) -> Scores:
+        from ..errors import ModelError
+
+        n = len(sequences)
+        score = np.zeros(n)
+        lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+        for length, (idx, codes) in encode_groups(sequences).items():
+            if length < self.min_length:
+                raise ModelError(f"{self.name} needs sequences of at least {self.min_length} bp; got {length} bp")
+            score[idx] = self.score_codes(codes)
+        return Scores(score, score / np.maximum(lengths, 1), lengths)
+
+    def score_codes(self, codes: np.ndarray) -> np.ndarray:
+        raise NotImplementedError

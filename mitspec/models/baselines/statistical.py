@@ -1,0 +1,115 @@
+"""Statistical baselines: what composition and k-mer statistics alone buy."""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import numpy as np
+
+from ...genomes import GENOMES, load_genome
+from ...sequence import reverse_complement
+from ..registry import register
+from .common import N, Baseline
+
+
+@lru_cache(maxsize=8)
+def markov_tables(genome: str, order: int) -> tuple[np.ndarray, ...]:
+    """log p(x | previous m bases) for m = 0..order, trained on both strands with add-one
+    smoothing; table m has shape (4**m, 4), context read as a base-4 number (oldest base
+    most significant). k-mers touching an N are not counted."""
+    fwd = load_genome(genome)
+    tables = []
+    for m in range(order + 1):
+        counts = np.zeros(4 ** (m + 1))
+        for strand in (fwd, reverse_complement(fwd)):
+            index, valid = _kmer_index(strand[None, :], m + 1)
+            counts += np.bincount(index[valid], minlength=4 ** (m + 1))
+        counts = counts.reshape(4 ** m, 4) + 1.0
+        tables.append(np.log(counts / counts.sum(axis=1, keepdims=True)))
+    return tuple(tables)
+
+
+def _kmer_index(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Base-4 index of every k-mer (n, L-k+1) and whether it is free of N."""
+    n, length = codes.shape
+    index = np.zeros((n, length - k + 1), dtype=np.int64)
+    valid = np.ones_like(index, dtype=bool)
+    for offset in range(k):
+        part = codes[:, offset:length - k + 1 + offset]
+        index = index * 4 + np.minimum(part, 3)
+        valid &= part != N
+    return index, valid
+
+
+class Markov(Baseline):
+    """Markov: order-k chain trained on the bundled E. coli genome (both strands); total log-likelihood."""
+
+    name = "markov"
+
+    def __init__(self, order: int = 5, genome: str = "ecoli_mg1655"):
+        self.order, self.genome = order, genome
+        self.params = 3 * sum(4 ** m for m in range(order + 1))  # free probabilities of every table
+
+    def config(self) -> dict:
+        return {"order": self.order, "genome": self.genome, "genome_sha256": GENOMES[self.genome][1]}
+
+    def score_codes(self, codes: np.ndarray) -> np.ndarray:
+        tables = markov_tables(self.genome, self.order)
+        n, length = codes.shape
+        total = np.zeros(n)
+        for t in range(min(self.order, length)):  # the first bases use the shorter contexts they have
+            index, valid = _kmer_index(codes[:, :t + 1], t + 1)
+            total += np.where(valid[:, 0], tables[t].ravel()[index[:, 0]], 0.0)
+        if length > self.order:
+            index, valid = _kmer_index(codes, self.order + 1)
+            total += np.where(valid, tables[self.order].ravel()[index], 0.0).sum(axis=1)
+        return total
+
+
+class ATContent(Baseline):
+    """AT content: the fraction of A and T (the pure composition hypothesis)."""
+
+    name = "at_content"
+
+    def score_codes(self, codes: np.ndarray) -> np.ndarray:
+        return ((codes == 0) | (codes == 3)).mean(axis=1)
+
+
+class Random(Baseline):
+    """Random: a uniform number fixed by the sequence's hash (stable per sequence)."""
+
+    name = "random"
+
+    def score(self, sequences):
+        from ..base import Scores
+
+        values = np.array([int.from_bytes(hashlib.blake2b(s.upper().encode(), digest_size=8).digest(), "little")
+                           / 2.0 ** 64 for s in sequences])
+        lengths = np.array([len(s) for s in sequences])
+        return Scores(values, values / np.maximum(lengths, 1), lengths)
+
+
+class Kmer6(Baseline):
+    """6-mer: sum over 6-mer windows of log P(6-mer) under independent bases A .246 C .254 G .254 T .246."""
+
+    name = "kmer6"
+    freqs = (0.246, 0.254, 0.254, 0.246)
+    params = 3
+    min_length = 6
+
+    def config(self) -> dict:
+        return {"freqs": self.freqs, "k": 6}
+
+    def score_codes(self, codes: np.ndarray) -> np.ndarray:
+        logp = np.append(np.log(self.freqs), 0.0)[codes]  # N contributes 0
+        n, length = codes.shape
+        # base t lies in min(t + 1, 6, L - t, L - 5) windows of width 6
+        t = np.arange(length)
+        coverage = np.minimum.reduce([t + 1, np.full(length, 6), length - t, np.full(length, length - 5)])
+        return logp @ np.maximum(coverage, 0)
+
+
+register("markov", "order-5 Markov chain on E. coli MG1655")(Markov)
+register("at_content", "AT fraction (composition only)")(ATContent)
+register("random", "hash-seeded uniform score (chance level)")(Random)
+register("kmer6", "reference 6-mer scorer (independent bases)")(Kmer6)
