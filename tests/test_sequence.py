@@ -67,3 +67,29 @@ def test_shuffle_is_uniform_over_permutations():
 def test_at_fraction_by_hand():
     assert at_fraction(np.stack([encode("AATTGC"), encode("GGGGCC")])).tolist() == [4 / 6, 0.0]
     assert np.array_equal(reverse_complement(encode("AC")), encode("GT"))
+
+
+@given(st.lists(dna.filter(lambda s: len(s) >= 2), min_size=1, max_size=8).filter(lambda xs: len({len(x) for x in xs}) == 1),
+       st.integers(0, 2**63 - 1))
+def test_distinct_shuffle_keeps_composition_and_always_changes_the_sequence(rows, seed):
+    from mitspec.sequence import shuffle_distinct
+
+    codes = np.stack([encode(r) for r in rows])
+    out = shuffle_distinct(codes, rng.stream_key(seed), np.arange(len(rows), dtype=np.uint64))
+    for before, after in zip(codes, out):
+        assert np.array_equal(np.bincount(before, minlength=5), np.bincount(after, minlength=5))
+        if len(set(before.tolist())) > 1:
+            assert not np.array_equal(before, after)
+        else:
+            assert np.array_equal(before, after)  # a homopolymer cannot change
+
+
+def test_distinct_shuffle_is_uniform_over_the_changed_orders():
+    # TGT has 3 orders (TGT, TTG, GTT); excluding the original leaves 2, expected 1/2 each.
+    # 20,000 draws: SD of a proportion 0.0035, so |p - 0.5| < 0.02 is over 5 SD.
+    from mitspec.sequence import shuffle_distinct
+
+    n = 20_000
+    out = shuffle_distinct(np.tile(encode("TGT"), (n, 1)), rng.stream_key("d"), np.arange(n, dtype=np.uint64))
+    values, counts = np.unique(decode_rows(out), return_counts=True)
+    assert values.tolist() == ["GTT", "TTG"] and abs(counts[0] / n - 0.5) < 0.02
