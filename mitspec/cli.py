@@ -181,7 +181,9 @@ def _run_targets(targets: tuple[Path, ...]) -> list[Path]:
 @_device
 @_no_cache
 @_batch_tokens
-def run_cmd(targets, models, out, device, no_cache, batch_tokens):
+@click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True,
+              help="sound: sign test + Wilson; paper: the published t-test + bootstrap.")
+def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from .models.errors import ModelError
     from .plan.store import PlanError
@@ -194,11 +196,70 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens):
         for plan in plans:
             out_dir = out if out is not None and len(plans) == 1 else (out / plan.name if out else plan)
             written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for)
-            click.echo(f"{plan} -> {written}")
+            summary = _report(plan, written, out_dir, stats_mode)
+            click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
     except (ModelError, PlanError) as exc:
         _fail(str(exc))
     finally:
         cache.close()
+
+
+def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str) -> str:
+    from .metrics.engine import MetricsConfig, MetricsError
+    from .plan.store import load_plan
+    from .report.pipeline import report_run
+
+    plan = load_plan(plan_dir)
+    try:
+        return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode))
+    except MetricsError as exc:
+        _fail(str(exc))
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True)
+def report_cmd(run_dir, stats_mode):
+    """Recompute metrics and the report from RUN_DIR (plan.json + scores.parquet)."""
+    from .plan.store import PlanError
+
+    scores = run_dir / "scores.parquet"
+    if not scores.exists():
+        _fail(f"{scores} is missing; score the plan first with `mitspec run {run_dir}`")
+    try:
+        click.echo(_report(run_dir, scores, run_dir, stats_mode))
+    except PlanError as exc:
+        _fail(str(exc))
+    click.echo(f"{run_dir}/report.html")
+
+
+@main.command("metrics")
+@click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Plan directory or plan.json.")
+@click.option("--scores", "score_files", required=True, multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV, JSON or Parquet with id and score (repeatable: one model per file).")
+@click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True)
+@click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), help="Bootstrap seed (default: the plan's seed).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics.json here.")
+def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out):
+    """Metrics for scores computed anywhere (e.g. by your own model), joined to a plan by id."""
+    from .metrics.engine import MetricsConfig, MetricsError
+    from .metrics.io import read_many, write_metrics
+    from .plan.store import PlanError, load_plan
+    from .report.pipeline import evaluate
+    from .report.render import terminal_summary
+
+    try:
+        plan = load_plan(plan_path)
+        scores = read_many(list(score_files))
+        table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed))
+    except (MetricsError, PlanError) as exc:
+        _fail(str(exc))
+    click.echo(terminal_summary(table, plan.meta, doc))
+    if out is not None:
+        write_metrics(doc, table, json_path=out)
+        click.echo(f"-> {out}")
 
 
 @main.command("score")

@@ -1,0 +1,106 @@
+"""Scores from files (CSV, JSON, Parquet) and metrics out (metrics.json, metrics.parquet)."""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import polars as pl
+
+from .. import __version__
+from ..plan.store import atomic_write, canonical_json
+from .engine import MetricsConfig, MetricsError
+
+METRICS_FORMAT = "mitspec-metrics/1"
+
+
+def read_scores(path: Path) -> pl.DataFrame:
+    """(id, model, score) from one file; model = a `model` column if present, else the stem.
+
+    CSV/TSV with header `id,score[,model]`; JSON as {id: score} or [{id, score[, model]}];
+    Parquet with columns id, score[, model]."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            frame = pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema_length=10_000)
+        elif suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        elif suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                frame = pl.DataFrame({"id": list(data), "score": [float(v) for v in data.values()]})
+            elif isinstance(data, list) and all(isinstance(r, dict) for r in data):
+                frame = pl.DataFrame(data)
+            else:
+                raise MetricsError(f"{path}: JSON scores must be {{id: score}} or a list of {{id, score}} objects")
+        else:
+            raise MetricsError(f"{path}: unknown score format {suffix or '(no extension)'}; use .csv, .tsv, .json or .parquet")
+    except (OSError, json.JSONDecodeError, pl.exceptions.PolarsError) as exc:
+        raise MetricsError(f"{path}: cannot read scores ({exc})") from None
+    missing = {"id", "score"} - set(frame.columns)
+    if missing:
+        raise MetricsError(f"{path}: needs columns id and score (missing {', '.join(sorted(missing))}); "
+                           f"it has {', '.join(frame.columns)}")
+    if "model" not in frame.columns:
+        frame = frame.with_columns(pl.lit(path.stem).alias("model"))
+    try:
+        frame = frame.select(pl.col("id").cast(pl.String), pl.col("model").cast(pl.String),
+                             pl.col("score").cast(pl.Float64))
+    except pl.exceptions.PolarsError:
+        raise MetricsError(f"{path}: scores must be numbers") from None
+    if frame["score"].is_null().any() or frame["score"].is_nan().any():
+        bad = frame.filter(pl.col("score").is_null() | pl.col("score").is_nan())["id"].head(3).to_list()
+        raise MetricsError(f"{path}: missing or NaN scores (ids {', '.join(bad)})")
+    return frame
+
+
+def read_many(paths: list[Path]) -> pl.DataFrame:
+    frames = [read_scores(p) for p in paths]
+    seen: dict[str, Path] = {}
+    for path, frame in zip(paths, frames):
+        for model in frame["model"].unique().to_list():
+            if model in seen:
+                raise MetricsError(f"model {model!r} appears in both {seen[model]} and {path}; "
+                                   "give each model its own name (a `model` column or a distinct file name)")
+            seen[model] = path
+    return pl.concat(frames)
+
+
+@lru_cache(maxsize=1)
+def metrics_schema() -> dict:
+    return json.loads(resources.files("mitspec").joinpath("schema/metrics.schema.json").read_text(encoding="utf-8"))
+
+
+def _clean(value):
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None) -> dict:
+    doc = {
+        "scores_sha256": scores_sha256,
+        "format": METRICS_FORMAT,
+        "compiler": {"name": "mitspec", "version": __version__},
+        "benchmark": meta["benchmark"],
+        "plan": meta["plan_hash"],
+        "stats": config.stats,
+        "resamples": config.resamples,
+        "seed": config.seed if config.seed is not None else meta["seed"],
+        "family": config.family_description(),
+        "models": sorted(table["model"].unique().to_list()),
+        "results": [{k: _clean(v) for k, v in row.items()} for row in table.iter_rows(named=True)],
+    }
+    jsonschema.Draft202012Validator(metrics_schema()).validate(doc)
+    return doc
+
+
+def write_metrics(doc: dict, table: pl.DataFrame, out_dir: Path | None = None, json_path: Path | None = None) -> None:
+    json_path = json_path or Path(out_dir) / "metrics.json"
+    atomic_write(json_path, lambda p: p.write_text(canonical_json(doc), encoding="utf-8"))
+    if out_dir is not None:
+        atomic_write(Path(out_dir) / "metrics.parquet", lambda p: table.write_parquet(p, statistics=False))

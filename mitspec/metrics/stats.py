@@ -1,0 +1,170 @@
+"""Statistics for MIT contrasts, in numpy and the standard library (no scipy).
+
+Win rates use the exact one-sided sign test (binomial, p = 1/2) on the pairs that are
+not tied, a Wilson 95% interval, and a percentile paired bootstrap. Effect sizes use
+Cohen's d with a pooled SD. `ttest_one_sample_greater` reproduces the published
+computation (one-sided one-sample t-test of the 0/1 outcomes against 0.5).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+Z95 = 1.959963984540054  # standard normal 97.5% quantile
+
+
+class Interval(NamedTuple):
+    low: float
+    high: float
+
+
+# ---- tests ------------------------------------------------------------------------------
+def sign_test_greater(wins: int, losses: int) -> float:
+    """P(X >= wins) for X ~ Binomial(wins + losses, 1/2): exact, one-sided (H1: wins favoured).
+    Ties are not part of n: they carry no information about direction. n = 0 gives 1."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(wins, n + 1))
+    return float(tail / 2 ** n)
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t) for Student's t with df degrees of freedom."""
+    if math.isnan(t):
+        return math.nan
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t > 0 else 1.0 - tail
+
+
+def ttest_one_sample_greater(values: np.ndarray, mu: float) -> float:
+    """One-sided one-sample t-test, H1: mean > mu (the published protocol on 0/1 outcomes)."""
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    if n < 2:
+        return math.nan
+    sd = values.std(ddof=1)
+    if sd == 0:
+        return 0.0 if values.mean() > mu else 1.0
+    return t_sf((values.mean() - mu) / (sd / math.sqrt(n)), n - 1)
+
+
+def ttest_two_sided(first: np.ndarray, second: np.ndarray | None = None) -> float:
+    """Two-sided t-test: paired (second None: `first` holds the differences) or Welch."""
+    a = np.asarray(first, dtype=np.float64)
+    if second is None:
+        n, sd = len(a), a.std(ddof=1) if len(a) > 1 else math.nan
+        if n < 2 or sd == 0:
+            return math.nan if n < 2 else (1.0 if a.mean() == 0 else 0.0)
+        return 2 * t_sf(abs(a.mean()) / (sd / math.sqrt(n)), n - 1)
+    b = np.asarray(second, dtype=np.float64)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
+        return 1.0 if a.mean() == b.mean() else 0.0
+    t = (a.mean() - b.mean()) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    return 2 * t_sf(abs(t), df)
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """BH-adjusted q-values; NaN p-values are left out of the family and stay NaN."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    order = np.argsort(p[ok], kind="stable")
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(ranked, 1.0)
+    q[ok] = out
+    return q
+
+
+# ---- intervals ----------------------------------------------------------------------------
+def wilson(successes: int, n: int, z: float = Z95) -> Interval:
+    if n == 0:
+        return Interval(math.nan, math.nan)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+
+
+def bootstrap_indices(seed: int, n: int, resamples: int) -> np.ndarray:
+    """(resamples, n) indices drawn with replacement from a generator seeded by `seed`."""
+    return np.random.Generator(np.random.PCG64(seed)).integers(0, n, size=(resamples, n))
+
+
+def percentile_interval(values: np.ndarray) -> Interval:
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return Interval(math.nan, math.nan)
+    low, high = np.percentile(values, [2.5, 97.5])
+    return Interval(float(low), float(high))
+
+
+# ---- effect sizes -------------------------------------------------------------------------
+def cohens_d(first: np.ndarray, second: np.ndarray) -> float:
+    """(mean1 - mean2) / pooled SD. Undefined (NaN) when both groups are constant."""
+    a, b = np.asarray(first, np.float64), np.asarray(second, np.float64)
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return math.nan
+    pooled = math.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
+    if pooled == 0:
+        return math.nan
+    return float((a.mean() - b.mean()) / pooled)
+
+
+def cohens_d_rows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Cohen's d per row of (resamples, n) arrays."""
+    na, nb = first.shape[1], second.shape[1]
+    pooled = np.sqrt(((na - 1) * first.var(axis=1, ddof=1) + (nb - 1) * second.var(axis=1, ddof=1)) / (na + nb - 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pooled > 0, (first.mean(axis=1) - second.mean(axis=1)) / pooled, np.nan)

@@ -1,0 +1,46 @@
+"""plan + scores -> metrics.json, metrics.parquet, report.md, report.html."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from .. import __version__
+from ..metrics.engine import MetricsConfig, compute
+from ..metrics.io import metrics_document, write_metrics
+from ..plan.store import Plan, sha256_file
+from .render import terminal_summary, write_report
+
+
+def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig,
+             scores_sha256: str | None = None) -> tuple[pl.DataFrame, dict]:
+    table = compute(plan.meta, plan.sequences, scores.select("id", "model", "score"), config)
+    return table, metrics_document(plan.meta, table, config, scores_sha256)
+
+
+def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
+    """The existing metrics.json when it was made from exactly these inputs, and the report exists."""
+    try:
+        doc = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    same = (doc.get("plan") == plan.plan_hash and doc.get("scores_sha256") == digest and doc.get("stats") == config.stats
+            and doc.get("resamples") == config.resamples and doc.get("compiler", {}).get("version") == __version__
+            and config.seed is None)
+    files = all((out_dir / f).exists() for f in ("metrics.parquet", "report.html", "report.md"))
+    return doc if same and files else None
+
+
+def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConfig) -> str:
+    """Write metrics and the report into out_dir (skipped when nothing changed); returns the
+    terminal summary."""
+    digest = sha256_file(scores_path)
+    doc = _up_to_date(out_dir, plan, config, digest)
+    if doc is not None:
+        return terminal_summary(pl.read_parquet(out_dir / "metrics.parquet"), plan.meta, doc)
+    scores = pl.read_parquet(scores_path).filter(pl.col("plan") == plan.plan_hash)
+    table, doc = evaluate(plan, scores, config, digest)
+    write_metrics(doc, table, out_dir)
+    write_report(out_dir, plan, scores, table, doc)
+    return terminal_summary(table, plan.meta, doc)

@@ -1,0 +1,182 @@
+"""metrics + plan + scores -> report.md, report.html (self-contained) and a terminal table."""
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import polars as pl
+
+from ..plan.store import Plan, atomic_write
+from ..plan.summary import class_summary, format_table
+from . import plots
+
+KIND_LABEL = {"win_rate": "win rate", "cohens_d": "Cohen's d", "magnitude": "compensation magnitude",
+              "ratio": "ratio"}
+
+
+def _num(x, digits=2) -> str:
+    if x is None:
+        return "-"
+    if abs(x) != 0 and (abs(x) < 10 ** -digits or abs(x) >= 10 ** 4):
+        return f"{x:.1e}"
+    return f"{x:.{digits}f}"
+
+
+def _p(x) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.2g}" if x >= 1e-4 else f"{x:.1e}"
+
+
+def _ci(r) -> str:
+    return f"{_num(r['ci_low'])} to {_num(r['ci_high'])}" if r["ci_low"] is not None else "-"
+
+
+def describe_contrast(c: dict) -> str:
+    if c["kind"] == "win_rate":
+        return f"P({c['better']} > {c['worse']}), paired by {c['pairing']}"
+    if c["kind"] == "cohens_d":
+        return f"Cohen's d, {c['first']} vs {c['second']}"
+    if c["kind"] == "magnitude":
+        return f"(mean {c['end']} - mean {c['start']}) / (mean {c['toward']} - mean {c['start']})"
+    return f"{c['numerator']} / {c['denominator']}"
+
+
+def contrast_rows(metrics: pl.DataFrame, name: str) -> list[list[str]]:
+    return [[r["model"], _num(r["value"]), _ci(r), _p(r["p"]), _p(r["q"]), str(r["n"]),
+             "-" if r["ties"] is None else str(r["ties"]), r["note"] or ""]
+            for r in metrics.filter(pl.col("contrast") == name).iter_rows(named=True)]
+
+
+HEADER = ["model", "value", "95% CI", "p", "q", "n", "ties", "note"]
+
+
+def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
+    """model x contrast table of values (with * for q < 0.05) for the end of `mitspec run`."""
+    names = [c["name"] for c in meta["contrasts"]]
+    models = sorted(metrics["model"].unique().to_list())
+    lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
+    rows = []
+    for model in models:
+        row = [model]
+        for name in names:
+            r = lookup[(name, model)]
+            star = "*" if r["q"] is not None and r["q"] < 0.05 else ""
+            row.append(_num(r["value"]) + star)
+        rows.append(row)
+    table = format_table(rows, ["model", *names], right=set(range(1, len(names) + 1)))
+    return (f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}")
+
+
+def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str]) -> str:
+    meta = plan.meta
+    out = [f"# {meta['benchmark']}: mechanistic invariance report", "",
+           f"Plan `{meta['plan_hash'][:12]}` from `{meta['spec']['path']}` (seed {meta['seed']}, "
+           f"{meta['sequences']['count']:,} sequences of {meta['length']} bp); models: {', '.join(doc['models'])}.", "",
+           f"Statistics: **{doc['stats']}** ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). "
+           f"Multiple testing: {doc['family']}.", ""]
+    out += ["## Summary", "", "```", terminal_summary(metrics, meta, doc), "```", ""]
+    if "forest" in figures:
+        out += [f"![win rates with 95% intervals]({figures['forest']})", ""]
+    for c in meta["contrasts"]:
+        out += [f"## {c['name']}: {KIND_LABEL[c['kind']]}", "", describe_contrast(c), ""]
+        rows = contrast_rows(metrics, c["name"])
+        out.append("| " + " | ".join(HEADER) + " |")
+        out.append("|" + "---|" * len(HEADER))
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        methods = metrics.filter(pl.col("contrast") == c["name"])["method"].unique().to_list()
+        out += ["", f"Method: {'; '.join(m for m in methods if m)}.", ""]
+    out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
+            "## Plan", "", "```", _plan_table(plan), "```", ""]
+    return "\n".join(out)
+
+
+def _plan_table(plan: Plan) -> str:
+    summary = class_summary(plan)
+    rows = [[r["class"], r["title"], str(r["n"]), r["from"], f"{r['at_mean']:.3f}", r["features"]]
+            for r in summary.iter_rows(named=True)]
+    return format_table(rows, ["class", "name", "n", "from", "AT", "features"], right={2, 4})
+
+
+_CSS = """
+body{font:15px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:1100px;margin:2em auto;padding:0 1.2em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.meta{color:#555}table{border-collapse:collapse;margin:.6em 0;font-size:13.5px}
+th,td{padding:.3em .7em;border-bottom:1px solid #e5e5e5;text-align:right}th{background:#f6f7f9}
+td:first-child,th:first-child,td.l{text-align:left}tr.sig td.v,td.sig{color:#b0263b;font-weight:600}
+.note{color:#777;font-size:12.5px;text-align:left}img{max-width:100%}code,pre{background:#f6f7f9;border-radius:4px}
+pre{padding:.8em;overflow-x:auto;font-size:12.5px}.method{color:#555;font-size:13px}
+"""
+
+
+def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, bytes]) -> str:
+    meta = plan.meta
+    e = html.escape
+
+    def img(key, alt):
+        if key not in images:
+            return ""
+        data = base64.b64encode(images[key]).decode()
+        return f'<img alt="{e(alt)}" src="data:image/png;base64,{data}">'
+
+    names = [c["name"] for c in meta["contrasts"]]
+    lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
+    summary = ["<table><tr><th>model</th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]
+    for model in doc["models"]:
+        cells = []
+        for name in names:
+            r = lookup[(name, model)]
+            sig = r["q"] is not None and r["q"] < 0.05
+            ci = f"<br><span class=note>{e(_ci(r))}</span>" if r["ci_low"] is not None else ""
+            cls = " class=sig" if sig else ""
+            cells.append(f"<td{cls}>{_num(r['value'])}{ci}</td>")
+        summary.append(f"<tr><td>{e(model)}</td>{''.join(cells)}</tr>")
+    summary.append("</table>")
+    sections = []
+    for c in meta["contrasts"]:
+        rows = []
+        for r in metrics.filter(pl.col("contrast") == c["name"]).iter_rows(named=True):
+            sig = r["q"] is not None and r["q"] < 0.05
+            rows.append(f"<tr class='{'sig' if sig else ''}'><td>{e(r['model'])}</td><td class=v>{_num(r['value'])}</td>"
+                        f"<td>{e(_ci(r))}</td><td>{_p(r['p'])}</td><td>{_p(r['q'])}</td><td>{r['n']}</td>"
+                        f"<td>{'-' if r['ties'] is None else r['ties']}</td><td class=note>{e(r['note'] or '')}</td></tr>")
+        methods = "; ".join(m for m in metrics.filter(pl.col("contrast") == c["name"])["method"].unique().to_list() if m)
+        sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KIND_LABEL[c['kind']])}</small></h2>"
+                        f"<p>{e(describe_contrast(c))}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
+                        f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>")
+    return f"""<!doctype html>
+<html lang=en><head><meta charset=utf-8><title>{e(meta['benchmark'])}: mitspec report</title>
+<style>{_CSS}</style></head><body>
+<h1>{e(meta['benchmark'])}: mechanistic invariance report</h1>
+<p class=meta>Plan <code>{meta['plan_hash'][:12]}</code> from <code>{e(meta['spec']['path'])}</code>, seed {meta['seed']},
+{meta['sequences']['count']:,} sequences of {meta['length']} bp. Statistics: <b>{e(doc['stats'])}</b>
+({doc['resamples']} bootstrap resamples, seed {doc['seed']}). Multiple testing: {e(doc['family'])}.
+Values in red: q &lt; 0.05.</p>
+<h2>Summary</h2>{''.join(summary)}
+{img('forest', 'win rates with 95% intervals')}
+{''.join(sections)}
+<h2>Score distributions</h2>{img('distributions', 'per-class score distributions')}
+<h2>Plan</h2><pre>{e(_plan_table(plan))}</pre>
+<p class=meta>mitspec {e(doc['compiler']['version'])}</p>
+</body></html>
+"""
+
+
+def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict) -> dict[str, Path]:
+    """report.md (+ figures/*.png) and a self-contained report.html, written atomically."""
+    out_dir = Path(out_dir)
+    win_rates = [c["name"] for c in plan.meta["contrasts"] if c["kind"] == "win_rate"]
+    with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
+    images = {"distributions": plots.distributions(with_class, plan.meta["classes"])}
+    forest = plots.forest(metrics, win_rates)
+    if forest is not None:
+        images["forest"] = forest
+    figures = {}
+    for key, data in images.items():
+        path = out_dir / "figures" / f"{key}.png"
+        atomic_write(path, lambda p, d=data: p.write_bytes(d))
+        figures[key] = f"figures/{key}.png"
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures), encoding="utf-8"))
+    atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images), encoding="utf-8"))
+    return {"markdown": out_dir / "report.md", "html": out_dir / "report.html"}
