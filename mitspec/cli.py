@@ -204,14 +204,14 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode):
         cache.close()
 
 
-def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str) -> str:
+def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False) -> str:
     from .metrics.engine import MetricsConfig, MetricsError
     from .plan.store import load_plan
     from .report.pipeline import report_run
 
     plan = load_plan(plan_dir)
     try:
-        return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode))
+        return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode), force=force)
     except MetricsError as exc:
         _fail(str(exc))
 
@@ -227,7 +227,7 @@ def report_cmd(run_dir, stats_mode):
     if not scores.exists():
         _fail(f"{scores} is missing; score the plan first with `mitspec run {run_dir}`")
     try:
-        click.echo(_report(run_dir, scores, run_dir, stats_mode))
+        click.echo(_report(run_dir, scores, run_dir, stats_mode, force=True))
     except PlanError as exc:
         _fail(str(exc))
     click.echo(f"{run_dir}/report.html")

@@ -132,7 +132,10 @@ def wilson(successes: int, n: int, z: float = Z95) -> Interval:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    # the bounds are exactly 0 (no successes) and 1 (no failures); rounding would leave 1e-18
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(low, high)
 
 
 def bootstrap_indices(seed: int, n: int, resamples: int) -> np.ndarray:

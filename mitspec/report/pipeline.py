@@ -32,11 +32,11 @@ def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -
     return doc if same and files else None
 
 
-def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConfig) -> str:
-    """Write metrics and the report into out_dir (skipped when nothing changed); returns the
-    terminal summary."""
+def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConfig, force: bool = False) -> str:
+    """Write metrics and the report into out_dir (skipped when nothing changed, unless
+    `force`); returns the terminal summary."""
     digest = sha256_file(scores_path)
-    doc = _up_to_date(out_dir, plan, config, digest)
+    doc = None if force else _up_to_date(out_dir, plan, config, digest)
     if doc is not None:
         return terminal_summary(pl.read_parquet(out_dir / "metrics.parquet"), plan.meta, doc)
     scores = pl.read_parquet(scores_path).filter(pl.col("plan") == plan.plan_hash)

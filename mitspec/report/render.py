@@ -26,6 +26,8 @@ def _num(x, digits=2) -> str:
 def _p(x) -> str:
     if x is None:
         return "-"
+    if x == 0:
+        return "0"
     return f"{x:.2g}" if x >= 1e-4 else f"{x:.1e}"
 
 

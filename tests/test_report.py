@@ -1,0 +1,97 @@
+"""Report outputs: metrics.json (schema), metrics.parquet, report.md, self-contained HTML."""
+import json
+import re
+import shutil
+import subprocess
+
+import jsonschema
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from mitspec.cli import main
+from mitspec.metrics.engine import MetricsConfig
+from mitspec.metrics.io import metrics_schema
+from mitspec.plan.build import build
+from mitspec.plan.store import load_plan
+from mitspec.report.pipeline import report_run
+
+from .conftest import ROOT
+from .test_metrics import SCORES, TINY, scores_of
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    (tmp_path / "tiny.mit").write_text(TINY)
+    out = build(tmp_path / "tiny.mit", tmp_path / "run").out_dir
+    plan = load_plan(out)
+    two = pl.concat([scores_of(SCORES, "alpha"), scores_of({k: [-v for v in vs] for k, vs in SCORES.items()}, "beta")])
+    two.join(plan.sequences.select("id", "class"), on="id").with_columns(
+        pl.lit(plan.plan_hash).alias("plan")).write_parquet(out / "scores.parquet")
+    return out
+
+
+def test_report_files_and_schema(run_dir):
+    plan = load_plan(run_dir)
+    summary = report_run(plan, run_dir / "scores.parquet", run_dir, MetricsConfig())
+    for name in ("metrics.json", "metrics.parquet", "report.md", "report.html", "figures/distributions.png",
+                 "figures/forest.png"):
+        assert (run_dir / name).exists(), name
+    doc = json.loads((run_dir / "metrics.json").read_text())
+    jsonschema.Draft202012Validator(metrics_schema()).validate(doc)
+    assert {r["contrast"] for r in doc["results"]} == {"CSS", "SCR", "IDX", "MES", "MES_X", "CM", "CIR"}
+    assert doc["models"] == ["alpha", "beta"] and doc["plan"] == plan.plan_hash
+    assert pl.read_parquet(run_dir / "metrics.parquet").height == 14
+    assert summary.splitlines()[1].split() == ["model", "CSS", "SCR", "IDX", "MES", "MES_X", "CM", "CIR"]
+
+
+def test_html_is_self_contained_and_complete(run_dir):
+    report_run(load_plan(run_dir), run_dir / "scores.parquet", run_dir, MetricsConfig())
+    html = (run_dir / "report.html").read_text()
+    assert not re.search(r'(src|href)="(?!data:)', html), "the report must not load anything from elsewhere"
+    assert html.count('src="data:image/png;base64,') == 2
+    for name in ("CSS", "SCR", "IDX", "MES", "MES_X", "CM", "CIR", "alpha", "beta"):
+        assert f">{name}<" in html
+    md = (run_dir / "report.md").read_text()
+    assert md.count("| model | value | 95% CI | p | q | n | ties | note |") == 7
+
+
+def test_unchanged_inputs_are_not_recomputed_but_changed_ones_are(run_dir):
+    plan = load_plan(run_dir)
+    report_run(plan, run_dir / "scores.parquet", run_dir, MetricsConfig())
+    stamp = (run_dir / "report.html").stat().st_mtime_ns
+    report_run(plan, run_dir / "scores.parquet", run_dir, MetricsConfig())
+    assert (run_dir / "report.html").stat().st_mtime_ns == stamp
+    report_run(plan, run_dir / "scores.parquet", run_dir, MetricsConfig(stats="paper"))
+    assert json.loads((run_dir / "metrics.json").read_text())["stats"] == "paper"
+
+
+def test_metrics_command_with_external_scores(run_dir, tmp_path):
+    plan = load_plan(run_dir)
+    ids = plan.sequences["id"].to_list()
+    (tmp_path / "mine.csv").write_text("id,score\n" + "".join(f"{i},{k}\n" for k, i in enumerate(ids)))
+    out = CliRunner().invoke(main, ["metrics", "--plan", str(run_dir), "--scores", str(tmp_path / "mine.csv"),
+                                    "-o", str(tmp_path / "m.json")])
+    assert out.exit_code == 0, out.output
+    assert "mine" in out.output and json.loads((tmp_path / "m.json").read_text())["models"] == ["mine"]
+    (tmp_path / "short.csv").write_text("id,score\n" + "".join(f"{i},{k}\n" for k, i in enumerate(ids[:-2])))
+    bad = CliRunner().invoke(main, ["metrics", "--plan", str(run_dir), "--scores", str(tmp_path / "short.csv")])
+    assert bad.exit_code == 2 and "2 id(s) missing" in bad.output and "Traceback" not in bad.output
+
+
+def test_report_command(run_dir):
+    out = CliRunner().invoke(main, ["report", str(run_dir), "--stats", "paper"])
+    assert out.exit_code == 0, out.output
+    assert "paper statistics" in out.output and (run_dir / "report.html").exists()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_report_renders_in_headless_chromium(run_dir):
+    report_run(load_plan(run_dir), run_dir / "scores.parquet", run_dir, MetricsConfig())
+    png = subprocess.run([str(ROOT / "scripts/screenshot_report.sh"), str(run_dir), "1000", "1400"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    import matplotlib.image
+
+    image = matplotlib.image.imread(png)
+    assert image.shape[:2] == (1400, 1000)
+    assert image.std() > 0.05  # not a blank page

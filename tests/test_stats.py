@@ -1,0 +1,85 @@
+"""Statistics by hand and against the published MIT table."""
+import math
+
+import numpy as np
+import pytest
+
+from mitspec.metrics import stats
+
+
+def test_sign_test_by_hand():
+    # 3 wins, 0 losses: P(X >= 3 | n=3) = 1/8. 2 wins, 1 loss: (3 + 1) / 8 = 0.5.
+    assert stats.sign_test_greater(3, 0) == 0.125
+    assert stats.sign_test_greater(2, 1) == 0.5
+    assert stats.sign_test_greater(0, 0) == 1.0  # all ties: no evidence either way
+
+
+def test_wilson_by_hand():
+    # 8/10, z = 1.96: centre (0.8 + 3.8416 / 20) / (1 + 3.8416 / 10) = 0.99208 / 1.38416 = 0.716738;
+    # half-width 1.96 * sqrt(0.016 + 3.8416 / 400) / 1.38416 = 1.96 * 0.160012 / 1.38416 = 0.226581
+    # -> [0.490157, 0.943319].
+    low, high = stats.wilson(8, 10)
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
+    assert stats.wilson(0, 100).low == 0.0 and stats.wilson(100, 100).high == 1.0
+
+
+def test_published_p_values_follow_from_the_one_sample_t_test():
+    """MIT.md's table: CSS 0.63 -> p 0.0043, 0.60 -> 0.0225, 0.54 -> 0.213, 0.52 -> 0.346,
+    0.49 -> 0.579 (n = 100 pairs, one-sided one-sample t-test of the 0/1 outcomes vs 0.5)."""
+    published = {63: 0.0043, 60: 0.0225, 54: 0.213, 52: 0.346, 49: 0.579}
+    for wins, p in published.items():
+        outcomes = np.r_[np.ones(wins), np.zeros(100 - wins)]
+        assert stats.ttest_one_sample_greater(outcomes, 0.5) == pytest.approx(p, abs=0.0006)
+
+
+def test_published_fdr_follows_from_bh_across_eight_scorers():
+    """MIT.md: BH across eight scorers' CSS tests turns HyenaDNA's 0.0043 into 0.034, Evo2's
+    0.0225 into 0.090, NT's 0.213 into 0.569, GROVER's 0.346 into 0.691 and Caduceus's
+    0.579 into 0.772. These follow with m = 8 from the five published p-values, random
+    (CSS 0.50: t = 0, p = 0.5), the 6-mer (CSS 0.43: p = 0.919) and an eighth test with
+    p = 1 (a scorer with CSS 0.00, such as the NoComp ablation). A scorer with CSS 1.00 has
+    p = 0 and would halve HyenaDNA's q, so PA-PWM and RPA-PWM were not in that family.
+    Tolerance 0.002: the published p-values are rounded to three figures."""
+    p = np.array([0.0043, 0.0225, 0.213, 0.346, 0.579, 0.5, 0.919, 1.0])
+    q = stats.benjamini_hochberg(p)
+    np.testing.assert_allclose(q[:5], [0.034, 0.090, 0.569, 0.691, 0.772], atol=0.002)
+    assert stats.ttest_one_sample_greater(np.r_[np.ones(43), np.zeros(57)], 0.5) == pytest.approx(0.919, abs=0.001)
+
+
+def test_bh_by_hand():
+    # p = 0.01, 0.04, 0.03 (m = 3): sorted 0.01, 0.03, 0.04 -> 0.03, 0.045, 0.04 -> monotone 0.03, 0.04, 0.04
+    np.testing.assert_allclose(stats.benjamini_hochberg(np.array([0.01, 0.04, 0.03])), [0.03, 0.04, 0.04])
+    q = stats.benjamini_hochberg(np.array([0.01, np.nan]))
+    assert q[0] == 0.01 and math.isnan(q[1])  # NaN is not a member of the family
+
+
+def test_cohens_d_by_hand():
+    # [1, 2, 3] vs [2, 3, 4]: means differ by -1, both variances 1, pooled SD 1 -> d = -1.
+    assert stats.cohens_d(np.array([1, 2, 3]), np.array([2, 3, 4])) == -1.0
+    # [0, 2] vs [0, 0, 0]: mean diff 1, variances 2 and 0, pooled sqrt((1*2 + 2*0)/3) -> 1/sqrt(2/3)
+    assert stats.cohens_d(np.array([0, 2]), np.array([0, 0, 0])) == pytest.approx(1 / math.sqrt(2 / 3))
+    assert math.isnan(stats.cohens_d(np.array([1, 1]), np.array([2, 2])))
+
+
+def test_bootstrap_is_seeded_and_reproducible():
+    a = stats.bootstrap_indices(7, 50, 1000)
+    assert np.array_equal(a, stats.bootstrap_indices(7, 50, 1000))
+    assert not np.array_equal(a, stats.bootstrap_indices(8, 50, 1000))
+
+
+def test_published_bootstrap_interval_is_reproduced_approximately():
+    # MIT.md: HyenaDNA CSS 0.63 with 95% CI 0.53-0.73 (percentile bootstrap, 1000 resamples).
+    # With 63 ones in 100 the bootstrap SD is sqrt(0.63 * 0.37 / 100) = 0.048: the interval is
+    # about 0.63 +/- 0.095; any seed lands within 0.02 of the published bounds.
+    outcomes = np.r_[np.ones(63), np.zeros(37)]
+    replicates = outcomes[stats.bootstrap_indices(42, 100, 1000)].mean(axis=1)
+    low, high = stats.percentile_interval(replicates)
+    assert abs(low - 0.53) <= 0.02 and abs(high - 0.73) <= 0.02
+
+
+def test_t_distribution_tail_by_hand():
+    # df = 1 is the Cauchy distribution: P(T > 1) = 1/2 - atan(1)/pi = 0.25
+    assert stats.t_sf(1.0, 1) == pytest.approx(0.25, abs=1e-12)
+    # df = 2 has a closed form: P(T > t) = 1/2 - t / (2 sqrt(t^2 + 2)); t = 1 -> 0.5 - 1/(2 sqrt 3)
+    assert stats.t_sf(1.0, 2) == pytest.approx(0.5 - 1 / (2 * math.sqrt(3)), abs=1e-12)
+    assert stats.t_sf(-1.0, 2) == pytest.approx(0.5 + 1 / (2 * math.sqrt(3)), abs=1e-12)
