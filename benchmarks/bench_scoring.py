@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mitspec.models.manifest import read_manifest
-from mitspec.models.onnx_lm import OnnxLM, log_softmax
+from mitspec.models.onnx_lm import OnnxLM, naive_pll
 from mitspec.models.runtime import cpu_threads, session_options
 from mitspec.models.toy import ToyConfig, write_toy_model
 
@@ -73,16 +73,6 @@ def sgemm_roofline(threads: int, n: int = 2048, repeat: int = 5) -> tuple[float,
 def random_dna(n: int, length: int, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
     return ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(n)]
-
-
-def naive_pll(lm: OnnxLM, seq: str) -> float:
-    enc = lm.tokenizer.encode(seq)
-    total = 0.0
-    for t in np.nonzero(enc.scored)[0]:
-        ids = enc.ids.copy()
-        ids[t] = lm.mask_id
-        total += float(log_softmax(lm.forward(ids[None])[0, t])[enc.ids[t]])
-    return total
 
 
 def timed(fn, min_seconds: float = 2.0):

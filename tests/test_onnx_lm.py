@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("onnx")
 
 from mitspec.models.manifest import read_manifest  # noqa: E402
-from mitspec.models.onnx_lm import OnnxLM, log_softmax  # noqa: E402
+from mitspec.models.onnx_lm import OnnxLM, log_softmax, naive_pll  # noqa: E402
 from mitspec.models.toy import ToyConfig, write_toy_model  # noqa: E402
 
 from . import onnx_graphs as g  # noqa: E402
@@ -68,18 +68,6 @@ def test_masked_pll_masks_the_right_slot(tmp_path):
     np.testing.assert_allclose(lm.score(seqs).score, expected, atol=1e-5)
 
 
-def _naive_pll(lm: OnnxLM, seq: str) -> float:
-    """One forward pass per masked position: the definition, with no batching."""
-    enc = lm.tokenizer.encode(seq)
-    total = 0.0
-    for t in np.nonzero(enc.scored)[0]:
-        ids = enc.ids.copy()
-        ids[t] = lm.mask_id
-        logits = lm.forward(ids[None, :])[0, t]
-        total += float(log_softmax(logits)[enc.ids[t]])
-    return total
-
-
 def _naive_ll(lm: OnnxLM, seq: str) -> float:
     enc = lm.tokenizer.encode(seq)
     logits = lm.forward(enc.ids[None, :])[0]
@@ -98,7 +86,7 @@ def test_batched_pll_equals_the_naive_loop(toys):
     seqs = ["".join(rng.choice(list("ACGT"), size=n)) for n in (30, 30, 17, 45, 1, 30)]
     lm = OnnxLM(read_manifest(toys["masked"]), batch_tokens=500)
     batched = lm.score(seqs).score
-    naive = [_naive_pll(lm, s) for s in seqs]
+    naive = [naive_pll(lm, s) for s in seqs]
     np.testing.assert_allclose(batched, naive, rtol=0, atol=1e-5)
 
 
