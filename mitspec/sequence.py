@@ -74,19 +74,98 @@ def shuffle_rows(codes: np.ndarray, key: np.uint64, rows: np.ndarray) -> np.ndar
     return out
 
 
-def shuffle_distinct(codes: np.ndarray, key: np.uint64, rows: np.ndarray, attempts: int = 256) -> np.ndarray:
-    """Like `shuffle_rows`, but uniform over the permutations whose sequence differs from
-    the row's original (rejection: attempt k uses its own keyed stream). A row with only
-    one distinct base cannot change and is returned as it is."""
-    out = shuffle_rows(codes, key, rows)
-    can_change = (codes != codes[:, :1]).any(axis=1)
-    same = can_change & (out == codes).all(axis=1)
+def shuffle_distinct(codes: np.ndarray, key: np.uint64, rows: np.ndarray, shuffle=None,
+                     attempts: int = 256) -> np.ndarray:
+    """`shuffle` (default `shuffle_rows`) conditioned on the outcome differing from the
+    row's original: rejection, attempt k on its own keyed stream, so the result is
+    uniform over the changed outcomes. A row that cannot change (one base only, or no
+    other sequence with its dinucleotide counts) comes back as it is after `attempts`."""
+    shuffle = shuffle or shuffle_rows
+    out = shuffle(codes, key, rows)
+    same = (codes != codes[:, :1]).any(axis=1) & (out == codes).all(axis=1)
     for attempt in range(1, attempts + 1):
         if not same.any():
             break
-        out[same] = shuffle_rows(codes[same], rng.subkey(key, "distinct", attempt), rows[same])
+        out[same] = shuffle(codes[same], rng.subkey(key, "distinct", attempt), rows[same])
         same &= (out == codes).all(axis=1)
     return out
+
+
+class _Draws:
+    """An endless stream of uniforms for one row: block b is `rng.uniform(subkey(key, b), [row], 64)`."""
+
+    def __init__(self, key: np.uint64, row: int):
+        self.key, self.row, self.block, self.buffer = key, np.array([row], dtype=np.uint64), 0, []
+
+    def __call__(self) -> float:
+        if not self.buffer:
+            self.buffer = rng.uniform(rng.subkey(self.key, "block", self.block), self.row, 64)[0].tolist()[::-1]
+            self.block += 1
+        return self.buffer.pop()
+
+    def below(self, bound: int) -> int:
+        return min(int(self() * bound), bound - 1)
+
+
+def _doublet_shuffle(seq: list[int], draw: _Draws) -> list[int]:
+    """Uniform random sequence with the same dinucleotide counts, first and last base
+    (Altschul & Erickson 1985, as in Kandel et al. 1996): pick a random last exit edge
+    for every base but the final one until they form a tree into it, shuffle the other
+    edges of each base, then walk the Eulerian path."""
+    if len(seq) <= 2:
+        return list(seq)
+    first, last = seq[0], seq[-1]
+    edges: dict[int, list[int]] = {}
+    for a, b in zip(seq, seq[1:]):
+        edges.setdefault(a, []).append(b)
+    while True:
+        exits = {v: out[draw.below(len(out))] for v, out in edges.items() if v != last}
+        ok = True
+        for start in exits:
+            seen, v = set(), start
+            while v != last and ok:
+                if v in seen:
+                    ok = False
+                seen.add(v)
+                v = exits[v]
+            if not ok:
+                break
+        if ok:
+            break
+    order = {}
+    for v, out in edges.items():
+        rest = list(out)
+        if v in exits:
+            rest.remove(exits[v])
+        for k in range(len(rest) - 1, 0, -1):  # Fisher-Yates
+            j = draw.below(k + 1)
+            rest[k], rest[j] = rest[j], rest[k]
+        order[v] = rest + ([exits[v]] if v in exits else [])
+    out, position, v = [first], {v: 0 for v in order}, first
+    for _ in range(len(seq) - 1):
+        nxt = order[v][position[v]]
+        position[v] += 1
+        out.append(nxt)
+        v = nxt
+    return out
+
+
+def shuffle_dinucleotide(codes: np.ndarray, key: np.uint64, rows: np.ndarray) -> np.ndarray:
+    """Per row, a uniform shuffle that keeps every dinucleotide count (and so the base
+    composition, first and last base). Row r depends only on (key, rows[r])."""
+    out = np.empty_like(codes)
+    for i, (row, values) in enumerate(zip(rows.tolist(), codes.tolist())):
+        out[i] = _doublet_shuffle(values, _Draws(key, int(row)))
+    return out
+
+
+def dinucleotide_counts(codes: np.ndarray) -> np.ndarray:
+    """(n, 5, 5) counts of each ordered base pair along each row."""
+    n = codes.shape[0]
+    pair = codes[:, :-1].astype(np.int64) * 5 + codes[:, 1:]
+    out = np.zeros((n, 25), dtype=np.int64)
+    np.add.at(out, (np.repeat(np.arange(n), pair.shape[1]), pair.ravel()), 1)
+    return out.reshape(n, 5, 5)
 
 
 def gc_fraction(codes: np.ndarray) -> np.ndarray:

@@ -144,3 +144,15 @@ def test_derived_instances_share_parent_bases_outside_their_edits(seed, ops):
     built = compile_program(program)
     parent, child = built["P"].codes, built["Q"].codes
     assert np.array_equal(parent[:, ~touched], child[:, ~touched])
+
+
+def test_dinucleotide_shuffle_through_the_language():
+    from mitspec.sequence import dinucleotide_counts
+
+    source = (HEAD.format(seed=5, length=60) + "class P n=40 on bg { }\n"
+              "class Q n=40 from P { shuffle 10..50 dinucleotide distinct }\n")
+    built = compile_program(check_source(source))
+    p, q = built["P"].codes, built["Q"].codes
+    assert np.array_equal(dinucleotide_counts(p[:, 10:50]), dinucleotide_counts(q[:, 10:50]))
+    assert (p[:, 10:50] != q[:, 10:50]).any(axis=1).all()  # distinct: every row changed
+    assert np.array_equal(p[:, :10], q[:, :10]) and np.array_equal(p[:, 50:], q[:, 50:])

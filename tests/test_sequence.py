@@ -93,3 +93,36 @@ def test_distinct_shuffle_is_uniform_over_the_changed_orders():
     out = shuffle_distinct(np.tile(encode("TGT"), (n, 1)), rng.stream_key("d"), np.arange(n, dtype=np.uint64))
     values, counts = np.unique(decode_rows(out), return_counts=True)
     assert values.tolist() == ["GTT", "TTG"] and abs(counts[0] / n - 0.5) < 0.02
+
+
+@given(st.lists(dna.filter(lambda s: len(s) >= 3), min_size=1, max_size=6).filter(lambda xs: len({len(x) for x in xs}) == 1),
+       st.integers(0, 2**63 - 1))
+def test_dinucleotide_shuffle_keeps_every_dinucleotide_count(rows, seed):
+    from mitspec.sequence import dinucleotide_counts, shuffle_dinucleotide
+
+    codes = np.stack([encode(r) for r in rows])
+    out = shuffle_dinucleotide(codes, rng.stream_key(seed), np.arange(len(rows), dtype=np.uint64))
+    assert np.array_equal(dinucleotide_counts(codes), dinucleotide_counts(out))
+    assert np.array_equal(out[:, 0], codes[:, 0]) and np.array_equal(out[:, -1], codes[:, -1])
+
+
+def test_dinucleotide_shuffle_is_uniform_over_valid_sequences():
+    """Every sequence with AACAGCAC's dinucleotide counts (found by brute force over its
+    distinct orderings) must come up equally often. 12,000 draws over k outcomes:
+    chi-square with k - 1 df; the bound 40 is beyond the 0.9999 quantile for k <= 12."""
+    import itertools
+
+    from mitspec.sequence import dinucleotide_counts, shuffle_dinucleotide
+
+    source = "AACAGCAC"
+    target = dinucleotide_counts(encode(source)[None])[0]
+    valid = sorted({"".join(p) for p in itertools.permutations(source)
+                    if p[0] == source[0] and np.array_equal(dinucleotide_counts(encode("".join(p))[None])[0], target)})
+    assert 3 <= len(valid) <= 12
+    n = 12_000
+    out = decode_rows(shuffle_dinucleotide(np.tile(encode(source), (n, 1)), rng.stream_key("u"),
+                                           np.arange(n, dtype=np.uint64)))
+    values, counts = np.unique(out, return_counts=True)
+    assert values.tolist() == valid
+    chi2 = ((counts - n / len(valid)) ** 2 / (n / len(valid))).sum()
+    assert chi2 < 40

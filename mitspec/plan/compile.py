@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import rng
-from ..sequence import BASES, IUPAC, reverse_complement, shuffle_distinct, shuffle_rows
+from ..sequence import BASES, IUPAC, reverse_complement, shuffle_dinucleotide, shuffle_distinct, shuffle_rows
 from ..spec import program as ir
 
 CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
@@ -76,8 +76,10 @@ def apply_step(step: ir.Step, codes: np.ndarray, picks: dict[str, np.ndarray], r
         options = _IUPAC_OPTIONS[op.code]
         codes[:, op.position] = options[rng.below(key, rows, 1, len(options))[:, 0]]
     elif isinstance(op, ir.ShuffleOp):
-        shuffle = shuffle_distinct if op.distinct else shuffle_rows
-        codes[:, op.start:op.end] = shuffle(codes[:, op.start:op.end], key, rows)
+        shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
+        region = codes[:, op.start:op.end]
+        codes[:, op.start:op.end] = (shuffle_distinct(region, key, rows, shuffle) if op.distinct
+                                     else shuffle(region, key, rows))
     elif isinstance(op, ir.RevCompOp):
         codes[:, op.start:op.end] = reverse_complement(codes[:, op.start:op.end])
     else:

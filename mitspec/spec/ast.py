@@ -175,11 +175,13 @@ class Mutate:
 
 @dataclass(frozen=True, slots=True)
 class Shuffle:
-    """`shuffle REGION [distinct]`: a uniform permutation of the region's bases; with
-    `distinct`, uniform over the permutations whose sequence differs from the original."""
+    """`shuffle REGION [distinct] [dinucleotide]`: a uniform permutation of the region's
+    bases; `dinucleotide` keeps every dinucleotide count (Altschul-Erickson); `distinct`
+    draws only among outcomes that differ from the original."""
 
     region: Region
     distinct: bool
+    dinucleotide: bool
     allow_overlap: bool
     span: Span
 

@@ -555,7 +555,7 @@ class Checker:
             if any(f.name == name for f in kept):
                 name = f"{name}_shuffled"
             state.features[:] = kept + [ir.Feature(name, start, end, ".", "shuffle")]
-            return ir.ShuffleOp(start, end, op.distinct)
+            return ir.ShuffleOp(start, end, op.distinct, op.dinucleotide)
         if isinstance(op, ast.RevComp):
             start, end, _ = self.region(op.region, state)
             if not (op.allow_overlap or class_overlap):

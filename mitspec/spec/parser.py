@@ -188,10 +188,13 @@ class _ToAst(Transformer):
 
     def shuffle(self, meta, ch):
         flags = {c[0] for c in ch[1:]}
-        return ast.Shuffle(ch[0], "distinct" in flags, "allow_overlap" in flags, _span(meta))
+        return ast.Shuffle(ch[0], "distinct" in flags, "dinucleotide" in flags, "allow_overlap" in flags, _span(meta))
 
     def distinct(self, meta, ch):
         return ("distinct", True)
+
+    def dinucleotide(self, meta, ch):
+        return ("dinucleotide", True)
 
     def revcomp(self, meta, ch):
         return ast.RevComp(ch[0], len(ch) > 1, _span(meta))

@@ -104,6 +104,7 @@ class ShuffleOp:
     start: int
     end: int
     distinct: bool = False
+    dinucleotide: bool = False
 
 
 @dataclass(frozen=True, slots=True)
