@@ -8,8 +8,9 @@ from importlib import resources
 
 import numpy as np
 
-from .sequence import _ENCODE
+from .sequence import _ENCODE, reverse_complement
 
+N_CODE = 4
 GENOMES = {
     "ecoli_mg1655": ("ecoli_mg1655.fasta.gz", "ae952b2873ef8badc956925a61c5b536d4e40322b4e8b15dde3d8eda7ce3c879"),
 }
@@ -36,3 +37,32 @@ def load_genome(name: str) -> np.ndarray:
     codes = _ENCODE[np.frombuffer(b"N".join(records), dtype=np.uint8)]
     codes[codes == 255] = 4  # IUPAC ambiguity codes count as N
     return codes
+
+
+@lru_cache(maxsize=8)
+def markov_tables(genome: str, order: int) -> tuple[np.ndarray, ...]:
+    """log p(x | previous m bases) for m = 0..order, trained on both strands with add-one
+    smoothing; table m has shape (4**m, 4), context read as a base-4 number (oldest base
+    most significant). k-mers touching an N are not counted."""
+    fwd = load_genome(genome)
+    tables = []
+    for m in range(order + 1):
+        counts = np.zeros(4 ** (m + 1))
+        for strand in (fwd, reverse_complement(fwd)):
+            index, valid = kmer_index(strand[None, :], m + 1)
+            counts += np.bincount(index[valid], minlength=4 ** (m + 1))
+        counts = counts.reshape(4 ** m, 4) + 1.0
+        tables.append(np.log(counts / counts.sum(axis=1, keepdims=True)))
+    return tuple(tables)
+
+
+def kmer_index(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Base-4 index of every k-mer (n, L-k+1) and whether it is free of N."""
+    n, length = codes.shape
+    index = np.zeros((n, length - k + 1), dtype=np.int64)
+    valid = np.ones_like(index, dtype=bool)
+    for offset in range(k):
+        part = codes[:, offset:length - k + 1 + offset]
+        index = index * 4 + np.minimum(part, 3)
+        valid &= part != N_CODE
+    return index, valid

@@ -11,6 +11,7 @@ import numpy as np
 from .. import rng
 from ..sequence import BASES, IUPAC, reverse_complement, shuffle_dinucleotide, shuffle_distinct, shuffle_rows
 from ..spec import program as ir
+from .backgrounds import sample_background
 
 CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
 
@@ -112,7 +113,7 @@ def compile_program(program: ir.Program, chunk_rows: int = CHUNK_ROWS) -> dict[s
                 chunk = parent.codes[lo:hi].copy()
                 chunk_picks = {t: p[lo:hi] for t, p in parent.picks.items()}
             else:
-                chunk = rng.categorical(background_key, rows, program.length, cls.background.probs).astype(np.uint8)
+                chunk = sample_background(cls.background, background_key, rows, program.length)
                 chunk_picks = {}
             for step, key in zip(cls.steps, keys):
                 apply_step(step, chunk, chunk_picks, rows, key, program.tables)

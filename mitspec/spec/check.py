@@ -17,7 +17,10 @@ from .errors import Span, SpecError, SpecErrors, did_you_mean
 PROB_TOLERANCE = 1e-6
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
                "revcomp": "revcomp(motif)"}
-BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()"}
+BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()",
+                    "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both")',
+                    "markov": 'markov(5, "ecoli_mg1655")'}
+MAX_MARKOV_ORDER = 8
 EFFECT_FUNCS = {"cohens_d": "cohens_d(X, Y)"}
 
 
@@ -137,6 +140,15 @@ class Checker:
         if func == "uniform":
             self.arity(call, 0, ())
             return ir.IidBackground((0.25, 0.25, 0.25, 0.25))
+        if func == "genome":
+            return self.genome_background(call)
+        if func == "markov":
+            usage = BACKGROUND_FUNCS["markov"]
+            self.arity(call, 2, (), usage)
+            order, name = call.args
+            if not isinstance(order, ast.Number) or order.value != int(order.value) or not 0 <= order.value <= MAX_MARKOV_ORDER:
+                self.fail(f"the Markov order must be an integer from 0 to {MAX_MARKOV_ORDER}", order.span, f"usage: {usage}")
+            return ir.MarkovBackground(int(order.value), self.genome_name(name, usage))
         kw = {k.name.text: k for k in call.kwargs}
         if call.args:
             self.fail("iid() takes named probabilities", call.args[0].span,
@@ -163,6 +175,36 @@ class Checker:
             self.fail(f"base probabilities sum to {total:g}, not 1", call.span,
                       f"adjust them so A+C+G+T = 1 (off by {total - 1:+.6g})")
         return ir.IidBackground(probs)
+
+    def genome_name(self, value: ast.Value, usage: str) -> str:
+        from ..genomes import GENOMES
+
+        if not isinstance(value, ast.Literal):
+            self.fail("name the genome as a string", value.span, f"usage: {usage}")
+        if value.text not in GENOMES:
+            self.fail(f"no bundled genome `{value.text}`", value.span, did_you_mean(value.text, GENOMES, "genomes"))
+        return value.text
+
+    def genome_background(self, call: ast.Call) -> ir.GenomeBackground:
+        usage = BACKGROUND_FUNCS["genome"]
+        self.arity(call, 1, ("at", "strands"), usage)
+        name = self.genome_name(call.args[0], usage)
+        kw = {k.name.text: k.value for k in call.kwargs}
+        low, high = 0.0, 1.0
+        if "at" in kw:
+            at = kw["at"]
+            if not isinstance(at, ast.ListValue) or len(at.items) != 2:
+                self.fail("`at` takes a range [low, high]", at.span, "e.g. at=[0.4, 0.7]")
+            low, high = (self.probability(x, "at") for x in at.items)
+            if low > high:
+                self.fail(f"the AT range [{low:g}, {high:g}] is empty", at.span, "write [low, high] with low <= high")
+        strands = "both"
+        if "strands" in kw:
+            value = kw["strands"]
+            if not isinstance(value, ast.Literal) or value.text not in ("both", "forward"):
+                self.fail('`strands` is "both" or "forward"', value.span, f"usage: {usage}")
+            strands = value.text
+        return ir.GenomeBackground(name, low, high, strands)
 
     def probability(self, value: ast.Value, what: str) -> float:
         if not isinstance(value, ast.Number):

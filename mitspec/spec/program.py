@@ -68,6 +68,34 @@ class IidBackground:
         return {"kind": "iid", "probs": dict(zip("ACGT", self.probs))}
 
 
+@dataclass(frozen=True, slots=True)
+class GenomeBackground:
+    """Windows of a bundled genome: uniform start, either strand (or forward only), no N,
+    AT fraction within [at_low, at_high]."""
+
+    genome: str
+    at_low: float = 0.0
+    at_high: float = 1.0
+    strands: str = "both"
+
+    def describe(self) -> dict:
+        return {"kind": "genome", "genome": self.genome, "at": [self.at_low, self.at_high], "strands": self.strands}
+
+
+@dataclass(frozen=True, slots=True)
+class MarkovBackground:
+    """Sequences drawn from an order-k Markov chain trained on a bundled genome (both strands)."""
+
+    order: int
+    genome: str
+
+    def describe(self) -> dict:
+        return {"kind": "markov", "order": self.order, "genome": self.genome}
+
+
+BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground]
+
+
 # ---- features and operations -----------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Feature:
@@ -142,7 +170,7 @@ class ClassIR:
     n: int
     parent: str | None
     independent: bool
-    background: IidBackground
+    background: BackgroundIR
     background_root: str  # instances i of classes with the same root share background i
     steps: tuple[Step, ...]  # what to run on top of the starting sequences
     features: tuple[Feature, ...]  # the final layout of every instance

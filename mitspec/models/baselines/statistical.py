@@ -2,43 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
-
 import numpy as np
 
-from ...genomes import GENOMES, load_genome
-from ...sequence import reverse_complement
+from ...genomes import GENOMES, kmer_index, markov_tables
 from ..registry import register
 from .common import N, Baseline
-
-
-@lru_cache(maxsize=8)
-def markov_tables(genome: str, order: int) -> tuple[np.ndarray, ...]:
-    """log p(x | previous m bases) for m = 0..order, trained on both strands with add-one
-    smoothing; table m has shape (4**m, 4), context read as a base-4 number (oldest base
-    most significant). k-mers touching an N are not counted."""
-    fwd = load_genome(genome)
-    tables = []
-    for m in range(order + 1):
-        counts = np.zeros(4 ** (m + 1))
-        for strand in (fwd, reverse_complement(fwd)):
-            index, valid = _kmer_index(strand[None, :], m + 1)
-            counts += np.bincount(index[valid], minlength=4 ** (m + 1))
-        counts = counts.reshape(4 ** m, 4) + 1.0
-        tables.append(np.log(counts / counts.sum(axis=1, keepdims=True)))
-    return tuple(tables)
-
-
-def _kmer_index(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Base-4 index of every k-mer (n, L-k+1) and whether it is free of N."""
-    n, length = codes.shape
-    index = np.zeros((n, length - k + 1), dtype=np.int64)
-    valid = np.ones_like(index, dtype=bool)
-    for offset in range(k):
-        part = codes[:, offset:length - k + 1 + offset]
-        index = index * 4 + np.minimum(part, 3)
-        valid &= part != N
-    return index, valid
 
 
 class Markov(Baseline):
@@ -58,10 +26,10 @@ class Markov(Baseline):
         n, length = codes.shape
         total = np.zeros(n)
         for t in range(min(self.order, length)):  # the first bases use the shorter contexts they have
-            index, valid = _kmer_index(codes[:, :t + 1], t + 1)
+            index, valid = kmer_index(codes[:, :t + 1], t + 1)
             total += np.where(valid[:, 0], tables[t].ravel()[index[:, 0]], 0.0)
         if length > self.order:
-            index, valid = _kmer_index(codes, self.order + 1)
+            index, valid = kmer_index(codes, self.order + 1)
             total += np.where(valid, tables[self.order].ravel()[index], 0.0).sum(axis=1)
         return total
 
