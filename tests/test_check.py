@@ -178,4 +178,4 @@ def test_readme_language_example_is_a_valid_spec():
     text = (ROOT / "README.md").read_text()
     example = text.split("## The `.mit` language")[1].split("```text\n")[1].split("```")[0]
     program = check_source(example, "README.md")
-    assert [c.name for c in program.classes] == ["A", "B", "C", "D", "E", "H", "R", "P"]
+    assert [c.name for c in program.classes] == ["A", "B", "C", "D", "E", "H", "K", "R", "P"]
