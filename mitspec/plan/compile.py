@@ -83,6 +83,17 @@ def apply_step(step: ir.Step, codes: np.ndarray, picks: dict[str, np.ndarray], r
                                      else shuffle(region, key, rows))
     elif isinstance(op, ir.RevCompOp):
         codes[:, op.start:op.end] = reverse_complement(codes[:, op.start:op.end])
+    elif isinstance(op, ir.MoveOp):
+        source = codes[:, op.source:op.source + op.length].copy()
+        codes[:, op.source:op.source + op.length] = codes[:, op.target:op.target + op.length]
+        codes[:, op.target:op.target + op.length] = source
+    elif isinstance(op, ir.SpacerOp):
+        length, q, d = codes.shape[1], op.position, abs(op.delta)
+        fresh = rng.categorical(key, rows, d, op.probs).astype(np.uint8)  # a prefix of one stream per instance
+        if op.delta > 0:
+            codes[:] = np.concatenate([codes[:, :q], fresh, codes[:, q:length - d]], axis=1)
+        else:
+            codes[:] = np.concatenate([codes[:, :q - d], codes[:, q:], fresh], axis=1)
     else:
         assert isinstance(op, ir.UseOp)
         choices = np.array(op.rows, dtype=np.int64)
@@ -105,8 +116,9 @@ def compile_program(program: ir.Program, chunk_rows: int = CHUNK_ROWS) -> dict[s
         parent = built.get(cls.parent) if cls.parent and not cls.independent else None
         codes = np.empty((cls.n, program.length), dtype=np.uint8)
         picks: dict[str, np.ndarray] = {}
-        keys = [rng.stream_key(program.seed, cls.name, s.origin, s.index) for s in cls.steps]
-        background_key = rng.stream_key(program.seed, cls.name, "background")
+        # a sweep's levels share the base class's streams: same backgrounds, same draws
+        keys = [rng.stream_key(program.seed, cls.stream, s.origin, s.index) for s in cls.steps]
+        background_key = rng.stream_key(program.seed, cls.stream, "background")
         for lo, hi in _chunks(cls.n, chunk_rows):
             rows = np.arange(lo, hi, dtype=np.uint64)
             if parent is not None:

@@ -138,7 +138,8 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
             {"name": c.name, "title": c.title, "n": c.n, "parent": c.parent, "independent": c.independent,
              "background": c.background.describe(), "background_root": c.background_root,
              "features": [{"name": f.name, "start": f.start, "end": f.end, "strand": f.strand, "source": f.source}
-                          for f in c.features]}
+                          for f in c.features],
+             **({"group": c.group, "condition": c.condition} if c.group else {})}
             for c in program.classes
         ],
         "contrasts": [c.describe() for c in program.contrasts],

@@ -201,7 +201,36 @@ class Use:
     span: Span
 
 
-Op = Union[Place, Mutate, Shuffle, RevComp, Use]
+@dataclass(frozen=True, slots=True)
+class Move:
+    """`move ELEMENT to POS`: the element swaps places with the window at POS, so the
+    sequence keeps its composition and only the element's position changes."""
+
+    element: Name
+    to: Position
+    allow_overlap: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRange:
+    start: Number
+    stop: Number
+    step: Number | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """`sweep TARGET over LEVELS`: one condition per level on shared backgrounds."""
+
+    target: Name
+    levels: tuple[Number | Name, ...] | SweepRange
+    allow_overlap: bool
+    span: Span
+
+
+Op = Union[Place, Mutate, Shuffle, RevComp, Use, Move, Sweep]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ element coordinates). It keeps going after an error so one run reports them all.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..sequence import BASES, IUPAC
 from . import ast
@@ -21,6 +21,7 @@ BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform
                     "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both")',
                     "markov": 'markov(5, "ecoli_mg1655")'}
 MAX_MARKOV_ORDER = 8
+ORIENTATIONS = ("forward", "motifs_reversed", "all_reversed", "motifs_shuffled")
 EFFECT_FUNCS = {"cohens_d": "cohens_d(X, Y)"}
 
 
@@ -52,10 +53,11 @@ class Checker:
         self.tables: dict[str, ir.TableIR] = {}
         self.layouts: dict[str, dict[str, tuple[int, int | None]]] = {}
         self.length = 0
+        self.context = ""  # prefixed to messages while checking one level of a sweep
 
     # ---- helpers ------------------------------------------------------------------------
     def error(self, message: str, span: Span, hint: str | None = None) -> None:
-        self.errors.append(SpecError(message, span, hint))
+        self.errors.append(SpecError(self.context + message, span, hint))
 
     def fail(self, message: str, span: Span, hint: str | None = None):
         self.error(message, span, hint)
@@ -473,17 +475,24 @@ class Checker:
     def check_classes(self) -> list[ir.ClassIR]:
         nodes = {c.name.text: c for c in self.of(ast.ClassDef) if self.defs.get(c.name.text) is c}
         order = self.class_order(nodes)
-        done: dict[str, tuple[ir.ClassIR, _ClassState]] = {}
+        done: dict[str, list[tuple[ir.ClassIR, _ClassState]]] = {}
         for name in order:
             node = nodes[name]
-            parent = done.get(node.parent.text) if node.parent else None
-            if node.parent and parent is None:
-                continue  # the parent failed; its errors are already reported
+            parent = None
+            if node.parent:
+                built = done.get(node.parent.text)
+                if built is None:
+                    continue  # the parent failed; its errors are already reported
+                if built[0][0].group is not None:
+                    self.error(f"`{node.parent.text}` is swept, so it cannot be a parent", node.parent.span,
+                               "derive from an unswept class, or put the sweep in this class")
+                    continue
+                parent = built[0]
             try:
                 done[name] = self.check_class(node, parent)
             except _Invalid:
                 pass
-        return [done[n][0] for n in order if n in done]
+        return [cls for n in order if n in done for cls, _ in done[n]]
 
     def class_order(self, nodes: dict[str, ast.ClassDef]) -> list[str]:
         """Parents before children, otherwise source order; reports cycles and unknown parents."""
@@ -560,22 +569,176 @@ class Checker:
         if background is None and parent is not None:
             background = parent[0].background
 
+        sweeps = [op for op in node.ops if isinstance(op, ast.Sweep)]
+        for extra in sweeps[1:]:
+            self.error("a class sweeps one thing", extra.span, "split the sweeps into separate classes")
+            ok = False
+        ops = [(i, op) for i, op in enumerate(node.ops) if not isinstance(op, ast.Sweep)]
+        if not sweeps:
+            result = self.simulate(node, parent, ops, background, n)  # reports the body's errors too
+            if not ok:
+                raise _Invalid
+            return [result]
+        if not ok:
+            raise _Invalid
+        return self.expand_sweep(node, parent, ops, background, n, sweeps[0])
+
+    def simulate(self, node: ast.ClassDef, parent, ops, background, n: int, level=None, extra=None):
+        """Run the class body statically: (ClassIR, final state). `level` names a sweep
+        condition; `extra(state)` returns operations to append after the body."""
+        name = node.name.text
         state = parent[1].copy() if parent else _ClassState()
         steps = list(parent[0].steps) if parent and node.independent else []
         own: list[ir.Step] = []
-        for index, op in enumerate(node.ops):
+        ok = True
+        for index, op in ops:
             try:
                 own.append(ir.Step(name, index, self.check_op(op, state, node.allow_overlap)))
             except _Invalid:
                 ok = False
+        if ok and extra is not None:
+            for k, op_ir in enumerate(extra(state)):
+                own.append(ir.Step(name, 1000 + k, op_ir))
         if not ok:
             raise _Invalid
         root = name if parent is None or node.independent else parent[0].background_root
         title = node.title.text if node.title else name
-        cls = ir.ClassIR(name, title, n, parent[0].name if parent else None, node.independent,
-                         background, root, tuple(steps + own),
-                         tuple(sorted(state.features, key=lambda f: (f.start, f.end, f.name))))
+        full = name if level is None else f"{name}[{level[1]}]"
+        condition = None if level is None else {"sweep": level[0], "level": level[2]}
+        cls = ir.ClassIR(full, title if level is None else f"{title} [{level[0]} = {level[1]}]", n,
+                         parent[0].name if parent else None, node.independent, background, root,
+                         tuple(steps + own), tuple(sorted(state.features, key=lambda f: (f.start, f.end, f.name))),
+                         None if level is None else name, condition)
         return cls, state
+
+    # ---- sweeps ------------------------------------------------------------------------------
+    def sweep_levels(self, sweep: ast.Sweep) -> list[tuple[str, object, ast.Node]]:
+        """(label, value, node) per level; value is a float or a level name."""
+        if isinstance(sweep.levels, ast.SweepRange):
+            r = sweep.levels
+            step = r.step.value if r.step is not None else 1.0
+            if step <= 0 or r.stop.value < r.start.value:
+                self.fail("a sweep range runs from low to high with a positive step", r.span, "e.g. 0.3..0.8 step 0.1")
+            count = int(math.floor((r.stop.value - r.start.value) / step + 1e-9)) + 1
+            if count > 10_000:
+                self.fail(f"this range has {count} levels", r.span, "use a larger step")
+            values = [round(r.start.value + k * step, 10) for k in range(count)]
+            return [(_label(v), v, r) for v in values]
+        out = []
+        for item in sweep.levels:
+            out.append((_label(item.value), item.value, item) if isinstance(item, ast.Number) else (item.text, item.text, item))
+        labels = [label for label, _, _ in out]
+        for (label, _, item), before in zip(out, range(len(out))):
+            if label in labels[:before]:
+                self.fail(f"level {label} appears twice", item.span, "list each level once")
+        return out
+
+    def expand_sweep(self, node, parent, ops, background, n, sweep: ast.Sweep):
+        target = sweep.target.text
+        levels = self.sweep_levels(sweep)
+        built = []
+        for label, value, item in levels:
+            self.context = f"at {target} = {label}: "
+            try:
+                built.append(self.sweep_level(node, parent, ops, background, n, sweep, target, label, value, item))
+            except _Invalid:
+                pass
+            finally:
+                self.context = ""
+        if len(built) != len(levels):
+            raise _Invalid
+        return built
+
+    def sweep_level(self, node, parent, ops, background, n, sweep, target, label, value, item):
+        level = (target, label, value if isinstance(value, str) else (int(value) if value == int(value) else value))
+        if target == "at_content":
+            if not isinstance(value, float) or not 0 <= value <= 1:
+                self.fail(f"AT fraction {label} is not in [0, 1]", item.span)
+            if not isinstance(background, ir.IidBackground) or (parent is not None and not node.independent):
+                self.fail("sweeping at_content needs the class's own iid background", sweep.span,
+                          "put the sweep in a root (or independent) class `on` an iid(...) background")
+            swept = ir.IidBackground((value / 2, (1 - value) / 2, (1 - value) / 2, value / 2))
+            return self.simulate(node, parent, ops, swept, n, level)
+        if target == "orientation":
+            if value not in ORIENTATIONS:
+                self.fail(f"unknown orientation `{label}`", item.span,
+                          did_you_mean(str(label), ORIENTATIONS, "orientations"))
+            return self.simulate(node, parent, ops, background, n, level, lambda state: self.orient(state, value))
+        if target == "spacer":
+            if not isinstance(value, float) or value != int(value) or value < 0:
+                self.fail(f"spacer length {label} is not a whole number of bases", item.span)
+            if not isinstance(background, ir.IidBackground):
+                self.fail("sweeping the spacer needs an iid background (inserted bases are drawn from it)", sweep.span)
+            return self.simulate(node, parent, ops, background, n, level,
+                                 lambda state: self.respace(state, int(value), background, sweep))
+        # an element's position: move the place statement that creates it
+        producer = self.producer_of(node, parent, ops, target, sweep)
+        if value == "none":
+            kept = [(i, op) for i, op in ops if i != producer]
+        elif isinstance(value, float) and value == int(value) and value >= 0:
+            kept = []
+            for i, op in ops:
+                if i == producer:
+                    position = ast.Position(ast.Int(int(value), item.span), (), item.span)
+                    op = replace(op, at=position, allow_overlap=op.allow_overlap or sweep.allow_overlap)
+                kept.append((i, op))
+        else:
+            self.fail(f"`{label}` is not a position; levels are 0-based starts or `none`", item.span)
+        return self.simulate(node, parent, kept, background, n, level)
+
+    def producer_of(self, node, parent, ops, target: str, sweep: ast.Sweep) -> int:
+        """Index of the place statement that creates the element `target` (a placement
+        appends its element last). Errors met on the way are reported by the level runs."""
+        state = parent[1].copy() if parent else _ClassState()
+        mark = len(self.errors)
+        for i, op in ops:
+            try:
+                self.check_op(op, state, True)
+            except _Invalid:
+                continue
+            finally:
+                del self.errors[mark:]
+            if isinstance(op, ast.Place) and state.features and state.features[-1].name == target:
+                return i
+        special = ", ".join(f"`{s}`" for s in ("at_content", "spacer", "orientation"))
+        self.fail(f"nothing in class `{node.name.text}` places an element named `{target}`", sweep.target.span,
+                  f"sweep an element this class places, or one of {special}")
+
+    def orient(self, state: _ClassState, value: str) -> list[ir.OpIR]:
+        motifs = [f for f in state.features if f.source != "shuffle"]
+        if value == "forward":
+            return []
+        if value == "all_reversed":
+            self.mirror(state, 0, self.length)
+            return [ir.RevCompOp(0, self.length)]
+        if value == "motifs_reversed":
+            for f in motifs:
+                self.mirror(state, f.start, f.end)
+            return [ir.RevCompOp(f.start, f.end) for f in motifs]
+        return [ir.ShuffleOp(f.start, f.end, True, False) for f in motifs]
+
+    def respace(self, state: _ClassState, spacer: int, background: ir.IidBackground, sweep: ast.Sweep) -> list[ir.OpIR]:
+        m35, m10 = state.feature("minus35"), state.feature("minus10")
+        if m35 is None or m10 is None:
+            self.fail("sweeping the spacer needs elements named `minus35` and `minus10`", sweep.target.span,
+                      "place them with those names (`as minus35`), or at layout slots of those names")
+        delta = spacer - (m10.start - m35.end)
+        q = m10.start
+        if delta < 0:
+            for f in state.features:
+                if f.overlaps(q + delta, q):
+                    self.fail(f"a {spacer} bp spacer deletes bases of `{f.name}` ({f.start}..{f.end})", sweep.span,
+                              "remove elements from the spacer before sweeping it")
+        shifted = []
+        for f in state.features:
+            if f.start >= q:
+                f = ir.Feature(f.name, f.start + delta, f.end + delta, f.strand, f.source)
+                if f.end > self.length:
+                    self.fail(f"a {spacer} bp spacer pushes `{f.name}` to {f.start}..{f.end}, past the end "
+                              f"(length {self.length})", sweep.span, "use a shorter spacer range or a longer sequence")
+            shifted.append(f)
+        state.features[:] = shifted
+        return [ir.SpacerOp(q, delta, background.probs)] if delta else []
 
     def check_op(self, op: ast.Op, state: _ClassState, class_overlap: bool) -> ir.OpIR:
         if isinstance(op, ast.Place):
@@ -588,6 +751,8 @@ class Checker:
                 self.fail(f"`{op.base.text}` is not a single nucleotide", op.base.span,
                           'write one base ("G") or one IUPAC code ("R")')
             return ir.MutateOp(at, code)
+        if isinstance(op, ast.Sweep):
+            self.fail("a sweep belongs in a class body", op.span)
         if isinstance(op, ast.Shuffle):
             start, end, label = self.region(op.region, state)
             if not (op.allow_overlap or class_overlap):
@@ -602,14 +767,42 @@ class Checker:
             start, end, _ = self.region(op.region, state)
             if not (op.allow_overlap or class_overlap):
                 self.cut_check(state, start, end, "revcomp", op.span)
-            flip = {"+": "-", "-": "+", ".": "."}
-            state.features[:] = [
-                ir.Feature(f.name, start + end - f.end, start + end - f.start, flip[f.strand], f.source)
-                if f.inside(start, end) else f
-                for f in state.features if f.inside(start, end) or not f.overlaps(start, end)
-            ]
+            self.mirror(state, start, end)
             return ir.RevCompOp(start, end)
+        if isinstance(op, ast.Move):
+            return self.check_move(op, state, class_overlap)
         return self.check_use(op, state)
+
+    def mirror(self, state: _ClassState, start: int, end: int) -> None:
+        """Reverse-complement start..end in the layout: elements inside are mirrored and
+        change strand; elements the region cuts are dropped."""
+        flip = {"+": "-", "-": "+", ".": "."}
+        state.features[:] = [
+            ir.Feature(f.name, start + end - f.end, start + end - f.start, flip[f.strand], f.source)
+            if f.inside(start, end) else f
+            for f in state.features if f.inside(start, end) or not f.overlaps(start, end)
+        ]
+
+    def check_move(self, op: ast.Move, state: _ClassState, class_overlap: bool) -> ir.MoveOp:
+        element = state.feature(op.element.text)
+        if element is None:
+            self.fail(f"nothing named `{op.element.text}` is placed here", op.element.span,
+                      did_you_mean(op.element.text, [f.name for f in state.features], "elements"))
+        length = element.end - element.start
+        to = self.position(op.to, state)
+        self.bounds(to, to + length, op.span, f"`{element.name}` moved")
+        if element.overlaps(to, to + length):
+            self.fail(f"`{element.name}` ({element.start}..{element.end}) would move onto itself ({to}..{to + length})",
+                      op.span, f"move it at least {length} bp away")
+        others = [f for f in state.features if f is not element]
+        if not (op.allow_overlap or class_overlap):
+            for f in others:
+                if f.overlaps(to, to + length):
+                    self.fail(f"moving `{element.name}` to {to}..{to + length} lands on `{f.name}` ({f.start}..{f.end})",
+                              op.span, "pick a free window, or add `allow overlap` (the element it lands on is lost)")
+        kept = [f for f in others if not f.overlaps(to, to + length)]
+        state.features[:] = kept + [ir.Feature(element.name, to, to + length, element.strand, element.source)]
+        return ir.MoveOp(element.start, to, length)
 
     def cut_check(self, state: _ClassState, start: int, end: int, verb: str, span: Span) -> None:
         for f in state.features:
@@ -751,6 +944,10 @@ class Checker:
 
 
 _CONTRAST_TYPES = (ast.WinRate, ast.Magnitude, ast.Ratio, ast.Effect)
+
+
+def _label(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
 _KINDS = {ast.Background: "background", ast.Motif: "motif", ast.Table: "table", ast.Layout: "layout",
           ast.ClassDef: "class"}
 

@@ -199,6 +199,22 @@ class _ToAst(Transformer):
     def revcomp(self, meta, ch):
         return ast.RevComp(ch[0], len(ch) > 1, _span(meta))
 
+    def move(self, meta, ch):
+        return ast.Move(_name(ch[0]), ch[1], len(ch) > 2, _span(meta))
+
+    def level_name(self, meta, ch):
+        return _name(ch[0])
+
+    def sweep_list(self, meta, ch):
+        return tuple(ch)
+
+    def sweep_range(self, meta, ch):
+        nums = [ast.Number(float(t), str(t), _tok_span(t)) for t in ch]
+        return ast.SweepRange(nums[0], nums[1], nums[2] if len(nums) > 2 else None, _span(meta))
+
+    def sweep(self, meta, ch):
+        return ast.Sweep(_name(ch[0]), ch[1], len(ch) > 2, _span(meta))
+
     def row_list(self, meta, ch):
         return tuple(_name(t) for t in ch)
 

@@ -142,13 +142,34 @@ class RevCompOp:
 
 
 @dataclass(frozen=True, slots=True)
+class MoveOp:
+    """Swap the `length` bases at `source` with those at `target`."""
+
+    source: int
+    target: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpacerOp:
+    """Change the spacer before `position` by `delta` bases: delta > 0 inserts delta
+    background bases at `position` (downstream bases shift right, the 3' end is cut);
+    delta < 0 deletes the last -delta spacer bases (downstream shifts left, the 3' end
+    is refilled with background). Either way the length stays fixed."""
+
+    position: int
+    delta: int
+    probs: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
 class UseOp:
     table: str
     rows: tuple[int, ...]  # indices into the table's rows
     mode: str  # "cycle" | "random"
 
 
-OpIR = Union[PlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp]
+OpIR = Union[PlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp, MoveOp, SpacerOp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +195,13 @@ class ClassIR:
     background_root: str  # instances i of classes with the same root share background i
     steps: tuple[Step, ...]  # what to run on top of the starting sequences
     features: tuple[Feature, ...]  # the final layout of every instance
+    group: str | None = None  # a swept class's own name; its conditions are named group[level]
+    condition: dict | None = field(default=None, hash=False)  # {"sweep": target, "level": value}
+
+    @property
+    def stream(self) -> str:
+        """The name random draws are keyed by: all levels of a sweep share their draws."""
+        return self.group or self.name
 
 
 @dataclass(frozen=True, slots=True)

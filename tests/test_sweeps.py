@@ -1,0 +1,119 @@
+"""Sweeps and moves: one condition per level, every level on the same backgrounds."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mitspec.plan.compile import compile_program
+from mitspec.sequence import at_fraction, decode, decode_rows, revcomp_text
+from mitspec.spec.check import check_source
+from mitspec.spec.errors import SpecErrors
+
+HEAD = 'benchmark "t" seed 9 length 100\nbackground bg = iid(at=0.55)\nmotif up = "AAAAAAGAG"\n'
+BOXES = 'place "TTGACA" at 30 as minus35  place "TATAAT" at 53 as minus10'
+
+
+def build(body: str):
+    program = check_source(HEAD + body)
+    return program, compile_program(program)
+
+
+def test_position_sweep_moves_only_the_element():
+    program, built = build('class P n=20 on bg { place "TGT" at 50 as ext10  place up at 15\n'
+                           '  sweep up over [0, 15, 70, none] }\n')
+    names = [c.name for c in program.classes]
+    assert names == ["P[0]", "P[15]", "P[70]", "P[none]"]
+    base = built["P[none]"].codes
+    for level in (0, 15, 70):
+        codes = built[f"P[{level}]"].codes
+        assert decode_rows(codes[:, level:level + 9]) == ["AAAAAAGAG"] * 20
+        outside = np.ones(100, dtype=bool)
+        outside[level:level + 9] = False
+        assert np.array_equal(codes[:, outside], base[:, outside])  # the same background everywhere else
+    cond = {c.name: c.condition for c in program.classes}
+    assert cond["P[70]"] == {"sweep": "up", "level": 70} and cond["P[none]"]["level"] == "none"
+
+
+def test_spacer_sweep_inserts_and_deletes_before_the_ten():
+    _, built = build(f"class S n=10 on bg {{ {BOXES}\n  sweep spacer over 15..19 }}\n")
+    s15, s17, s19 = (decode_rows(built[f"S[{k}]"].codes) for k in (15, 17, 19))
+    for a, b, c in zip(s15, s17, s19):
+        assert b[53:59] == "TATAAT" and a[51:57] == "TATAAT" and c[55:61] == "TATAAT"
+        # 15 bp: the last 2 spacer bases (51, 52) are deleted, the rest shifts left by 2
+        assert a[:51] == b[:51] and a[51:98] == b[53:100]
+        # 19 bp: 2 bases inserted at 53, everything after shifts right and the end is cut
+        assert c[:53] == b[:53] and c[55:] == b[53:98]
+    # inserted bases come from one keyed stream per instance, so 18's insertion is a
+    # prefix of 19's: neighbouring levels differ by one base, not by a fresh background
+    _, more = build(f"class S n=10 on bg {{ {BOXES}\n  sweep spacer over [18, 19] }}\n")
+    for x, y in zip(decode_rows(more["S[18]"].codes), decode_rows(more["S[19]"].codes)):
+        assert x[53] == y[53]
+
+
+def test_orientation_sweep():
+    program, built = build(f"class O n=10 on bg {{ {BOXES}\n"
+                           "  sweep orientation over [forward, motifs_reversed, all_reversed, motifs_shuffled] }\n")
+    fwd, mot, full, shuf = (decode_rows(built[f"O[{k}]"].codes)
+                            for k in ("forward", "motifs_reversed", "all_reversed", "motifs_shuffled"))
+    for f, m, a, s in zip(fwd, mot, full, shuf):
+        assert m[30:36] == revcomp_text("TTGACA") and m[53:59] == revcomp_text("TATAAT")
+        assert m[:30] + m[36:53] + m[59:] == f[:30] + f[36:53] + f[59:]
+        assert a == revcomp_text(f)
+        assert sorted(s[30:36]) == sorted("TTGACA") and s[30:36] != "TTGACA" and s[53:59] != "TATAAT"
+    features = {c.name: {(x.name, x.start, x.end, x.strand) for x in c.features} for c in program.classes}
+    assert features["O[all_reversed]"] == {("minus10", 41, 47, "-"), ("minus35", 64, 70, "-")}
+
+
+def test_at_content_sweep_couples_levels():
+    program, built = build("class T n=400 on bg { sweep at_content over 0.3..0.8 step 0.1 }\n")
+    assert [c.name for c in program.classes] == [f"T[{x}]" for x in ("0.3", "0.4", "0.5", "0.6", "0.7", "0.8")]
+    means = [at_fraction(built[c.name].codes).mean() for c in program.classes]
+    # 40,000 bases per level: SD of the mean AT ~0.0025
+    np.testing.assert_allclose(means, [0.3, 0.4, 0.5, 0.6, 0.7, 0.8], atol=0.012)
+    # the same uniforms drive every level, so raising AT never turns an A/T into G/C
+    low, high = built["T[0.3]"].codes, built["T[0.8]"].codes
+    at_low = (low == 0) | (low == 3)
+    assert ((high == 0) | (high == 3))[at_low].all()
+
+
+def test_move_swaps_the_element_with_its_destination():
+    program, built = build('class E n=10 on bg { place up at 15 }\nclass M n=10 from E { move up to 40 }\n')
+    e, m = decode_rows(built["E"].codes), decode_rows(built["M"].codes)
+    for a, b in zip(e, m):
+        assert b[40:49] == "AAAAAAGAG" and b[15:24] == a[40:49] and b[:15] + b[24:40] + b[49:] == a[:15] + a[24:40] + a[49:]
+        assert sorted(a) == sorted(b)  # composition unchanged
+    assert [(f.name, f.start) for f in program.classes[1].features] == [("up", 40)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 91), min_size=1, max_size=5, unique=True), st.integers(0, 2**31))
+def test_every_level_shares_the_background_outside_the_element(levels, seed):
+    src = (f'benchmark "t" seed {seed} length 100\nbackground bg = iid(at=0.5)\n'
+           f'class P n=5 on bg {{ place "ACGTACGTA" at 0 as e\n sweep e over [{", ".join(map(str, levels))}, none] }}\n')
+    built = compile_program(check_source(src))
+    base = built["P[none]"].codes
+    for level in levels:
+        codes = built[f"P[{level}]"].codes
+        assert all(decode(r[level:level + 9]) == "ACGTACGTA" for r in codes)
+        mask = np.ones(100, dtype=bool)
+        mask[level:level + 9] = False
+        assert np.array_equal(codes[:, mask], base[:, mask])
+
+
+@pytest.mark.parametrize("body,message", [
+    ('class P n=2 on bg { place up at 15  sweep up over [0, 95] }', "at up = 95: `up` (9 bp) at 95..104 runs past the end"),
+    ('class P n=2 on bg { place up at 15  sweep upp over [0] }', "nothing in class `P` places an element named `upp`"),
+    ('class P n=2 on bg { sweep at_content over [1.5] }', "AT fraction 1.5 is not in [0, 1]"),
+    ('class P n=2 on bg { sweep orientation over [backwards] }', "unknown orientation `backwards`"),
+    ('class P n=2 on bg { place up at 15  sweep spacer over [17] }', "needs elements named `minus35` and `minus10`"),
+    (f'class P n=2 on bg {{ {BOXES}  place "TGT" at 50 as ext10  sweep spacer over [14] }}', "deletes bases of `ext10`"),
+    ('class P n=2 on bg { place up at 15  sweep up over [0, 0] }', "level 0 appears twice"),
+    ('class P n=2 on bg { place up at 15  sweep up over [0]  sweep up over [5] }', "a class sweeps one thing"),
+    ('class P n=2 on bg { place up at 15  sweep up over [0] }\nclass Q n=2 from P { }', "`P` is swept, so it cannot be a parent"),
+    ('class P n=2 on bg { place up at 15  move up to 20 }', "would move onto itself"),
+    ('class P n=2 on bg { place up at 15  place "TGT" at 40  move up to 35 }', "lands on `TGT` (40..43)"),
+])
+def test_sweep_and_move_errors(body, message):
+    with pytest.raises(SpecErrors) as info:
+        check_source(HEAD + body + "\n")
+    assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
