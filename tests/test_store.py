@@ -23,6 +23,12 @@ GOLDEN = {
     "mit_sigma70": "34b80fa244cc5308d2a12e8b5fdec008640ff9e08f41d103b760fdc17a9c3ee8",
     "mit_sigma70_paper": "f1bf2977efab2aad5e8388319590bbac8db00610272d29e451f0d7d0ac05f337",
     "mit_sigma70_natural": "cf15a8f4bfed83628cfbabefe4b985d966142bffb3649a48b47456bca11599cb",
+    "at_titration": "c4f0cdb07c64082e1f5e7624963eaec5d3eb496d61207432892c2dcdc01c792b",
+    "positional_sweep": "0961fd489a19af130494e3b3b1ad26303f07be7734e1e1e4473508f2e2d6be45",
+    "spacing": "a5094ceb8a686347bec3db0f5e1c8c83a30415c29ea49b6e2d9cf8e413e6737f",
+    "strand": "c25a2646bf78cc6aaa753b05f67c4f793febdbef422419db069759e25bc4772d",
+    "dinucleotide_control": "b81a71db54274f83b7a07f82effcf995e053484331870c15be6f95d10c159ada",
+    "scramble_displaced": "d53d3e2efbb090f58f3e494e39aab25ef95dca2f5fb0a40e2ae00a47f1b0b08b",
 }
 
 

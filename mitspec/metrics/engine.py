@@ -18,7 +18,7 @@ STATS_MODES = ("sound", "paper")
 RESULT_COLUMNS = {
     "contrast": pl.String, "kind": pl.String, "model": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
     "ci_high": pl.Float64, "p": pl.Float64, "q": pl.Float64, "n": pl.Int64, "ties": pl.Int64,
-    "boot_low": pl.Float64, "boot_high": pl.Float64, "method": pl.String, "note": pl.String,
+    "boot_low": pl.Float64, "boot_high": pl.Float64, "method": pl.String, "note": pl.String, "level": pl.String,
 }
 
 
@@ -63,7 +63,8 @@ def join_scores(sequences: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
                 problems.append(f"model {model}: {len(ids)} id(s) {what}: {shown}")
     if problems:
         raise MetricsError("scores do not match the plan:\n  " + "\n  ".join(problems))
-    return sequences.select("id", "class", "index", "background").join(scores.select("id", "model", "score"), on="id")
+    at = (pl.col("sequence").str.count_matches("[ATat]") / pl.col("sequence").str.len_chars()).alias("at")
+    return sequences.select("id", "class", "index", "background", at).join(scores.select("id", "model", "score"), on="id")
 
 
 def _class_scores(frame: pl.DataFrame, cls: str) -> pl.DataFrame:
@@ -91,13 +92,102 @@ class _Calculator:
     def lineage(self, *classes: str) -> bool:
         return len({self.classes[c]["background_root"] for c in classes}) == 1
 
-    def record(self, contrast: dict, model: str, frame: pl.DataFrame) -> dict:
+    def record(self, contrast: dict, model: str, frame: pl.DataFrame) -> list[dict]:
+        """The contrast's records: the headline (named as declared) first, then any parts
+        (named `NAME[level]`, `NAME.part`)."""
         kind = contrast["kind"]
-        handler = getattr(self, kind)
-        out = {"contrast": contrast["name"], "kind": kind, "model": model, "p": math.nan, "ties": None,
-               "boot_low": math.nan, "boot_high": math.nan, "note": None}
-        out.update(handler(contrast, model, frame))
+        result = getattr(self, kind)(contrast, model, frame)
+        out = []
+        for part in result if isinstance(result, list) else [result]:
+            row = {"contrast": contrast["name"], "kind": kind, "model": model, "p": math.nan, "ties": None,
+                   "boot_low": math.nan, "boot_high": math.nan, "note": None, "level": None}
+            row.update(part)
+            out.append(row)
         return out
+
+    # ---- curves over sweeps -----------------------------------------------------------------
+    def correlate(self, c: dict, model: str, frame: pl.DataFrame) -> list[dict]:
+        part = frame.filter(pl.col("class").is_in(c["classes"]))
+        x, y = part["at"].to_numpy(), part["score"].to_numpy()
+        n = len(x)
+        idx = self.boot(c["name"], model, n)
+        rx = part["at"].rank("average").to_numpy()
+        ry = part["score"].rank("average").to_numpy()
+        out = []
+        for suffix, a, b, label in (("", x, y, "Pearson r"), (".spearman", rx, ry, "Spearman rho")):
+            r = stats.pearson(a, b)
+            ci = stats.percentile_interval(stats.pearson_rows(a[idx], b[idx]))
+            out.append({"contrast": c["name"] + suffix, "value": r, "ci_low": ci.low, "ci_high": ci.high,
+                        "p": stats.correlation_p(r, n), "n": n, "boot_low": ci.low, "boot_high": ci.high,
+                        "method": f"{label} of score with AT fraction over sequences; bootstrap 95%; t-test (two-sided)"})
+        means = part.group_by("class").agg(pl.col("at").mean(), pl.col("score").mean())
+        r_means = stats.pearson(means["at"].to_numpy(), means["score"].to_numpy())
+        level_rows = [part.filter(pl.col("class") == k) for k in c["classes"]]
+        seeds = [self.boot(f"{c['name']}/{k}", model, len(rows)) for k, rows in enumerate(level_rows)]
+        mx = np.stack([rows["at"].to_numpy()[s].mean(axis=1) for rows, s in zip(level_rows, seeds)], axis=1)
+        my = np.stack([rows["score"].to_numpy()[s].mean(axis=1) for rows, s in zip(level_rows, seeds)], axis=1)
+        ci = stats.percentile_interval(stats.pearson_rows(mx, my))
+        out.append({"contrast": c["name"] + ".means", "value": r_means, "ci_low": ci.low, "ci_high": ci.high,
+                    "n": len(level_rows), "boot_low": ci.low, "boot_high": ci.high,
+                    "method": "Pearson r of condition means; bootstrap 95% (sequences resampled within levels)"})
+        return out
+
+    def profile(self, c: dict, model: str, frame: pl.DataFrame) -> list[dict]:
+        ref = _class_scores(frame, c["reference"]).sort("index")["score"].to_numpy()
+        out, means = [], []
+        for name in c["classes"]:
+            label = name[len(c["group"]) + 1:-1]
+            values = _class_scores(frame, name).sort("index")["score"].to_numpy()
+            idx = self.boot(f"{c['name']}/{label}", model, len(values))
+            ci = stats.percentile_interval(values[idx].mean(axis=1))
+            means.append((values.mean(), label))
+            diff = values[:len(ref)] - ref[:len(values)]
+            dci = stats.percentile_interval(diff[idx[:, :len(diff)] % len(diff)].mean(axis=1))
+            is_ref = name == c["reference"]
+            out.append({"contrast": f"{c['name']}[{label}]", "value": float(values.mean()), "ci_low": ci.low,
+                        "ci_high": ci.high, "n": len(values), "level": label, "boot_low": ci.low, "boot_high": ci.high,
+                        "method": "mean score; bootstrap 95%", "note": "reference" if is_ref else None})
+            if not is_ref:
+                out.append({"contrast": f"{c['name']}[{label}]-ref", "value": float(diff.mean()), "ci_low": dci.low,
+                            "ci_high": dci.high, "p": stats.ttest_two_sided(diff), "n": len(diff), "level": label,
+                            "boot_low": dci.low, "boot_high": dci.high,
+                            "method": "mean paired difference to the reference level; bootstrap 95%; paired t-test"})
+        best, label = max(means, key=lambda m: m[0])
+        try:
+            numeric = float(label)
+        except ValueError:
+            numeric = math.nan
+        ref_label = c["reference"][len(c["group"]) + 1:-1]
+        headline = {"contrast": c["name"], "value": numeric, "ci_low": math.nan, "ci_high": math.nan,
+                    "n": len(c["classes"]), "level": label, "method": "level with the highest mean score",
+                    "note": f"peak at {label}" + (" (the reference)" if label == ref_label else f"; reference {ref_label}")}
+        return [headline, *out]
+
+    def effect_ratio(self, c: dict, model: str, frame: pl.DataFrame) -> list[dict]:
+        effects = []
+        for part, (first, second) in (("composition", c["composition"][::-1]), ("position", c["position"])):
+            a = _class_scores(frame, first).sort("index")["score"].to_numpy()
+            b = _class_scores(frame, second).sort("index")["score"].to_numpy()
+            n = min(len(a), len(b))
+            diff = a[:n] - b[:n]  # levels share backgrounds: pair by index
+            reps = diff[self.boot(f"{c['name']}/{part}", model, n)].mean(axis=1)
+            ci = stats.percentile_interval(reps)
+            effects.append((part, first, second, diff, reps, ci))
+        (_, _, _, dc, rc, cc), (_, _, _, dp, rp, cp) = effects
+        records = [{"contrast": f"{c['name']}.{part}", "value": float(d.mean()), "ci_low": ci.low, "ci_high": ci.high,
+                    "p": stats.ttest_two_sided(d), "n": len(d), "boot_low": ci.low, "boot_high": ci.high,
+                    "method": f"mean paired difference {first} - {second}; bootstrap 95%; paired t-test"}
+                   for part, first, second, d, _, ci in effects]
+        if not (cp.low > 0 or cp.high < 0):
+            head = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                    "note": f"undefined: the positional effect's 95% CI ({cp.low:.3g} to {cp.high:.3g}) includes 0"}
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ci = stats.percentile_interval(rc / rp)
+            head = {"value": float(dc.mean() / dp.mean()), "ci_low": ci.low, "ci_high": ci.high, "note": None}
+        head.update({"contrast": c["name"], "n": len(dc) + len(dp),
+                     "method": "compositional effect / positional effect; bootstrap 95% (experiments resampled apart)"})
+        return [head, *records]
 
     def boot(self, contrast: str, model: str, n: int) -> np.ndarray:
         seed = _seed(self.config, self.meta["seed"], contrast, model)
@@ -167,7 +257,7 @@ class _Calculator:
                 "bootstrap 95%", "note": note}
 
     def ratio(self, c: dict, model: str, frame: pl.DataFrame, results: dict | None = None) -> dict:
-        num, den = results[(c["numerator"], model)], results[(c["denominator"], model)]
+        num, den = results[(c["numerator"], model)][0], results[(c["denominator"], model)][0]
         value = num["value"] / den["value"] if den["value"] not in (0.0,) and not math.isnan(den["value"]) else math.nan
         rn, rd = self.replicates.get((c["numerator"], model)), self.replicates.get((c["denominator"], model))
         ci = stats.Interval(math.nan, math.nan)
@@ -196,12 +286,15 @@ def compute(meta: dict, sequences: pl.DataFrame, scores: pl.DataFrame, config: M
         part = frame.filter(pl.col("model") == model)
         for c in ordered:
             if c["kind"] == "ratio":
-                record = {"contrast": c["name"], "kind": "ratio", "model": model, "p": math.nan, "ties": None}
+                record = {"contrast": c["name"], "kind": "ratio", "model": model, "p": math.nan, "ties": None,
+                          "level": None}
                 record.update(calc.ratio(c, model, part, results))
+                results[(c["name"], model)] = [record]
             else:
-                record = calc.record(c, model, part)
-            results[(c["name"], model)] = record
-    rows = [results[(c["name"], m)] for c in contrasts for m in models]
+                results[(c["name"], model)] = calc.record(c, model, part)
+    # headline rows first (declared order x models), then the parts of each contrast
+    rows = [results[(c["name"], m)][0] for c in contrasts for m in models]
+    rows += [r for c in contrasts for m in models for r in results[(c["name"], m)][1:]]
     table = pl.DataFrame(rows, schema=RESULT_COLUMNS, strict=False)
     p = table["p"].to_numpy()
     if config.stats == "paper":

@@ -171,3 +171,31 @@ def cohens_d_rows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     pooled = np.sqrt(((na - 1) * first.var(axis=1, ddof=1) + (nb - 1) * second.var(axis=1, ddof=1)) / (na + nb - 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pooled > 0, (first.mean(axis=1) - second.mean(axis=1)) / pooled, np.nan)
+
+
+# ---- correlation --------------------------------------------------------------------------
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 3:
+        return math.nan
+    sx, sy = x.std(), y.std()
+    if sx == 0 or sy == 0:
+        return math.nan
+    return float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy))
+
+
+def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson r per row of (resamples, n) arrays."""
+    dx = x - x.mean(axis=1, keepdims=True)
+    dy = y - y.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (dx * dy).sum(axis=1) / np.sqrt((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
+
+
+def correlation_p(r: float, n: int) -> float:
+    """Two-sided p for H0: rho = 0, from t = r sqrt((n - 2) / (1 - r^2)) with n - 2 df."""
+    if math.isnan(r) or n < 3:
+        return math.nan
+    if abs(r) >= 1:
+        return 0.0
+    return 2 * t_sf(abs(r) * math.sqrt((n - 2) / (1 - r * r)), n - 2)

@@ -12,7 +12,8 @@ from ..plan.summary import class_summary, format_table
 from . import plots
 
 KIND_LABEL = {"win_rate": "win rate", "cohens_d": "Cohen's d", "magnitude": "compensation magnitude",
-              "ratio": "ratio"}
+              "ratio": "ratio", "correlate": "correlation with AT", "profile": "profile over a sweep",
+              "effect_ratio": "compositional / positional effect"}
 
 
 def _num(x, digits=2) -> str:
@@ -36,6 +37,13 @@ def _ci(r) -> str:
 
 
 def describe_contrast(c: dict) -> str:
+    if c["kind"] == "correlate":
+        return f"correlation of score with AT fraction across the levels of {c['group']}"
+    if c["kind"] == "profile":
+        return f"mean score at each level of {c['group']}, and paired differences to {c['reference']}"
+    if c["kind"] == "effect_ratio":
+        (low, high), (good, bad) = c["composition"], c["position"]
+        return f"(mean {high} - mean {low}) / (mean {good} - mean {bad})"
     if c["kind"] == "win_rate":
         return f"P({c['better']} > {c['worse']}), paired by {c['pairing']}"
     if c["kind"] == "cohens_d":
@@ -45,10 +53,29 @@ def describe_contrast(c: dict) -> str:
     return f"{c['numerator']} / {c['denominator']}"
 
 
+def of_contrast(name: str) -> pl.Expr:
+    """Rows of a contrast: its headline and its parts (`NAME[level]...`, `NAME.part`)."""
+    c = pl.col("contrast")
+    return (c == name) | c.str.starts_with(name + "[") | c.str.starts_with(name + ".")
+
+
+def _label(r) -> str:
+    part = r["contrast"]
+    return r["model"] if "[" not in part and "." not in part else f"{r['model']} {part[part.find('['):] if '[' in part else part[part.find('.'):]}"
+
+
 def contrast_rows(metrics: pl.DataFrame, name: str) -> list[list[str]]:
-    return [[r["model"], _num(r["value"]), _ci(r), _p(r["p"]), _p(r["q"]), str(r["n"]),
+    rows = metrics.filter(of_contrast(name)).sort("model", maintain_order=True)
+    return [[_label(r), _shown(r), _ci(r), _p(r["p"]), _p(r["q"]), str(r["n"]),
              "-" if r["ties"] is None else str(r["ties"]), r["note"] or ""]
-            for r in metrics.filter(pl.col("contrast") == name).iter_rows(named=True)]
+            for r in rows.iter_rows(named=True)]
+
+
+def _shown(r) -> str:
+    """A record's value as text; a profile's headline is its peak level."""
+    if r["kind"] == "profile" and r["contrast"].find("[") < 0:
+        return r["level"] or "-"
+    return _num(r["value"])
 
 
 HEADER = ["model", "value", "95% CI", "p", "q", "n", "ties", "note"]
@@ -65,7 +92,7 @@ def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
         for name in names:
             r = lookup[(name, model)]
             star = "*" if r["q"] is not None and r["q"] < 0.05 else ""
-            row.append(_num(r["value"]) + star)
+            row.append(_shown(r) + star)
         rows.append(row)
     table = format_table(rows, ["model", *names], right=set(range(1, len(names) + 1)))
     return (f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}")
@@ -87,7 +114,7 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|" + "---|" * len(HEADER))
         out += ["| " + " | ".join(r) + " |" for r in rows]
-        methods = metrics.filter(pl.col("contrast") == c["name"])["method"].unique().to_list()
+        methods = metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list()
         out += ["", f"Method: {'; '.join(m for m in methods if m)}.", ""]
     out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
             "## Plan", "", "```", _plan_table(plan), "```", ""]
@@ -132,18 +159,18 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
             sig = r["q"] is not None and r["q"] < 0.05
             ci = f"<br><span class=note>{e(_ci(r))}</span>" if r["ci_low"] is not None else ""
             cls = " class=sig" if sig else ""
-            cells.append(f"<td{cls}>{_num(r['value'])}{ci}</td>")
+            cells.append(f"<td{cls}>{e(_shown(r))}{ci}</td>")
         summary.append(f"<tr><td>{e(model)}</td>{''.join(cells)}</tr>")
     summary.append("</table>")
     sections = []
     for c in meta["contrasts"]:
         rows = []
-        for r in metrics.filter(pl.col("contrast") == c["name"]).iter_rows(named=True):
+        for r in metrics.filter(of_contrast(c["name"])).sort("model", maintain_order=True).iter_rows(named=True):
             sig = r["q"] is not None and r["q"] < 0.05
-            rows.append(f"<tr class='{'sig' if sig else ''}'><td>{e(r['model'])}</td><td class=v>{_num(r['value'])}</td>"
+            rows.append(f"<tr class='{'sig' if sig else ''}'><td>{e(_label(r))}</td><td class=v>{e(_shown(r))}</td>"
                         f"<td>{e(_ci(r))}</td><td>{_p(r['p'])}</td><td>{_p(r['q'])}</td><td>{r['n']}</td>"
                         f"<td>{'-' if r['ties'] is None else r['ties']}</td><td class=note>{e(r['note'] or '')}</td></tr>")
-        methods = "; ".join(m for m in metrics.filter(pl.col("contrast") == c["name"])["method"].unique().to_list() if m)
+        methods = "; ".join(m for m in metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list() if m)
         sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KIND_LABEL[c['kind']])}</small></h2>"
                         f"<p>{e(describe_contrast(c))}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
                         f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>")

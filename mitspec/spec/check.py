@@ -22,7 +22,12 @@ BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform
                     "markov": 'markov(5, "ecoli_mg1655")'}
 MAX_MARKOV_ORDER = 8
 ORIENTATIONS = ("forward", "motifs_reversed", "all_reversed", "motifs_shuffled")
-EFFECT_FUNCS = {"cohens_d": "cohens_d(X, Y)"}
+EFFECT_FUNCS = {
+    "cohens_d": "cohens_d(X, Y)",
+    "correlate": "correlate(SWEPT_CLASS, at_content)",
+    "profile": "profile(SWEPT_CLASS, reference=LEVEL)",
+    "effect_ratio": "effect_ratio(composition=C, low=0.3, high=0.8, position=P, correct=15, wrong=70)",
+}
 
 
 class _Invalid(Exception):
@@ -874,6 +879,7 @@ class Checker:
     # ---- contrasts --------------------------------------------------------------------------
     def check_contrasts(self, classes: list[ir.ClassIR]) -> list[ir.ContrastIR]:
         by_name = {c.name: c for c in classes}
+        self.swept = [c for c in classes if c.group is not None]
         declared = {c.name.text: c for c in self.of(_CONTRAST_TYPES)}
         out: list[ir.ContrastIR] = []
         seen: dict[str, ast.Contrast] = {}
@@ -932,6 +938,8 @@ class Checker:
         usage = EFFECT_FUNCS.get(call.func.text)
         if usage is None:
             self.fail(f"unknown effect `{call.func.text}`", call.func.span, did_you_mean(call.func.text, EFFECT_FUNCS, "effects"))
+        if call.func.text != "cohens_d":
+            return self.check_curve(name, call, usage)
         self.arity(call, 2, (), usage)
         refs = []
         for arg in call.args:
@@ -941,6 +949,64 @@ class Checker:
         if None in refs:
             raise _Invalid
         return ir.ContrastIR(name, call.func.text, {"first": refs[0].name, "second": refs[1].name})
+
+
+    # ---- curves over sweeps ------------------------------------------------------------------
+    def sweep_group(self, value: ast.Value, usage: str) -> list[ir.ClassIR]:
+        """The conditions of a swept class, in level order."""
+        if not isinstance(value, ast.Ref) or len(value.parts) != 1:
+            self.fail("expected the name of a swept class", value.span, f"usage: {usage}")
+        name = value.parts[0].text
+        group = [c for c in self.swept if c.group == name]
+        if not group:
+            node = self.defs.get(name)
+            if isinstance(node, ast.ClassDef):
+                if any(isinstance(op, ast.Sweep) for op in node.ops):
+                    raise _Invalid  # the class has errors, already reported
+                self.fail(f"class `{name}` has no sweep", value.span, "add `sweep ... over [...]` to it")
+            self.fail(f"undefined class `{name}`", value.span, did_you_mean(name, self.names_of(ast.ClassDef), "classes"))
+        return group
+
+    def level_of(self, group: list[ir.ClassIR], value: ast.Value, usage: str) -> str:
+        """A level of the group, given as a number or a name; returns the condition class name."""
+        if isinstance(value, ast.Number):
+            label = _label(value.value)
+        elif isinstance(value, ast.Ref) and len(value.parts) == 1:
+            label = value.parts[0].text
+        else:
+            self.fail("expected a sweep level", value.span, f"usage: {usage}")
+        for c in group:
+            if c.name == f"{c.group}[{label}]":
+                return c.name
+        levels = [c.name[len(c.group) + 1:-1] for c in group]
+        self.fail(f"`{group[0].group}` has no level {label}", value.span, f"levels: {', '.join(levels)}")
+
+    def check_curve(self, name: str, call: ast.Call, usage: str) -> ir.ContrastIR:
+        func = call.func.text
+        if func == "correlate":
+            self.arity(call, 2, (), usage)
+            group = self.sweep_group(call.args[0], usage)
+            covariate = call.args[1]
+            if not (isinstance(covariate, ast.Ref) and covariate.dotted == "at_content"):
+                self.fail("scores can be correlated with `at_content`", covariate.span, f"usage: {usage}")
+            return ir.ContrastIR(name, "correlate", {"group": group[0].group, "with": "at_content",
+                                                    "classes": [c.name for c in group]})
+        if func == "profile":
+            self.arity(call, 1, ("reference",), usage)
+            group = self.sweep_group(call.args[0], usage)
+            kw = {k.name.text: k.value for k in call.kwargs}
+            reference = self.level_of(group, kw["reference"], usage) if "reference" in kw else group[0].name
+            return ir.ContrastIR(name, "profile", {"group": group[0].group, "reference": reference,
+                                                  "classes": [c.name for c in group]})
+        self.arity(call, 0, ("composition", "low", "high", "position", "correct", "wrong"), usage)
+        kw = {k.name.text: k.value for k in call.kwargs}
+        missing = [k for k in ("composition", "low", "high", "position", "correct", "wrong") if k not in kw]
+        if missing:
+            self.fail(f"effect_ratio() is missing {', '.join(missing)}", call.span, f"usage: {usage}")
+        comp, pos = self.sweep_group(kw["composition"], usage), self.sweep_group(kw["position"], usage)
+        return ir.ContrastIR(name, "effect_ratio", {
+            "composition": [self.level_of(comp, kw["low"], usage), self.level_of(comp, kw["high"], usage)],
+            "position": [self.level_of(pos, kw["correct"], usage), self.level_of(pos, kw["wrong"], usage)]})
 
 
 _CONTRAST_TYPES = (ast.WinRate, ast.Magnitude, ast.Ratio, ast.Effect)
