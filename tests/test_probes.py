@@ -86,3 +86,17 @@ def test_at_titration_anchors(tmp_path):
         assert at[name]["value"] > 0.99  # the AT-content scorer is AT: r ~ 1 by construction
     # NoComp reads only the fixed -35/-10 boxes: its score is constant within a construct
     assert rows(m, "pa_pwm_nocomp")["AT_intact"]["value"] is None
+
+
+def test_probe_reports_show_profiles_and_scatters(tmp_path):
+    from mitspec.metrics.engine import MetricsConfig
+    from mitspec.report.pipeline import report_run
+
+    out = build(SPECS / "at_titration.mit", tmp_path / "at").out_dir
+    path = run_plan(out, [resolve("at_content"), resolve("pa_pwm")], out, NoCache())
+    report_run(load_plan(out), path, out, MetricsConfig())
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert {"scatter_AT_intact.png", "scatter_AT_broken.png", "scatter_AT_compensated.png"} <= set(figures)
+    html = (out / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 1 + 3  # distributions + three scatters
+    assert "FOLD.composition" in html and "FOLD.position" in html

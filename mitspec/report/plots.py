@@ -82,3 +82,64 @@ def distributions(scores: pl.DataFrame, classes: list[dict]) -> bytes:
         axes[k // cols][k % cols].axis("off")
     fig.tight_layout()
     return _png(fig)
+
+
+def _grid(plt, count: int, width: float = 3.1, height: float = 2.3):
+    cols = min(4, count)
+    rows = math.ceil(count / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for k in range(count, rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    return fig, [axes[k // cols][k % cols] for k in range(count)]
+
+
+def profile(metrics: pl.DataFrame, contrast: dict) -> bytes:
+    """Per model: mean score at each level of the sweep with its 95% interval; the
+    reference level hollow, the peak red."""
+    plt = _pyplot()
+    name, group = contrast["name"], contrast["group"]
+    labels = [c[len(group) + 1:-1] for c in contrast["classes"]]
+    reference = contrast["reference"][len(group) + 1:-1]
+    models = sorted(metrics["model"].unique().to_list())
+    fig, axes = _grid(plt, len(models))
+    for ax, model in zip(axes, models):
+        rows = {r["level"]: r for r in metrics.filter((pl.col("model") == model)
+                                                     & pl.col("contrast").str.starts_with(name + "[")
+                                                     & ~pl.col("contrast").str.ends_with("-ref")).iter_rows(named=True)}
+        head = metrics.filter((pl.col("model") == model) & (pl.col("contrast") == name)).row(0, named=True)
+        x = np.arange(len(labels))
+        mean = np.array([rows[l]["value"] for l in labels], dtype=float)
+        low = np.array([rows[l]["ci_low"] for l in labels], dtype=float)
+        high = np.array([rows[l]["ci_high"] for l in labels], dtype=float)
+        ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="-", color="#1b6ca8", lw=1.2, capsize=2)
+        for i, label in enumerate(labels):
+            color = "#d1495b" if label == head["level"] else "#1b6ca8"
+            ax.plot(i, mean[i], "o", ms=5, color=color, mfc="white" if label == reference else color)
+        ax.set_xticks(x, labels, rotation=45 if len(labels) > 6 or max(map(len, labels)) > 4 else 0,
+                      ha="right" if len(labels) > 6 or max(map(len, labels)) > 4 else "center", fontsize=7)
+        ax.set_title(model, fontsize=9)
+    fig.text(0.99, 0.0, f"{group}: mean score per level (95% CI); hollow: reference; red: peak",
+             ha="right", va="bottom", fontsize=7, color="#666")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def scatter(frame: pl.DataFrame, metrics: pl.DataFrame, contrast: dict) -> bytes:
+    """Per model: score against AT fraction for every sequence of the sweep, with the
+    least-squares line and Pearson r."""
+    plt = _pyplot()
+    models = sorted(frame["model"].unique().to_list())
+    fig, axes = _grid(plt, len(models))
+    for ax, model in zip(axes, models):
+        part = frame.filter((pl.col("model") == model) & pl.col("class").is_in(contrast["classes"]))
+        x, y = part["at"].to_numpy(), part["score"].to_numpy()
+        ax.plot(x, y, ".", ms=2.5, alpha=0.5, color="#1b6ca8")
+        if np.ptp(x) > 0 and np.ptp(y) > 0:
+            slope, intercept = np.polyfit(x, y, 1)
+            xs = np.array([x.min(), x.max()])
+            ax.plot(xs, slope * xs + intercept, color="#d1495b", lw=1.4)
+        r = metrics.filter((pl.col("model") == model) & (pl.col("contrast") == contrast["name"]))["value"][0]
+        ax.set_title(f"{model}  r = {'-' if r is None else f'{r:.2f}'}", fontsize=9)
+        ax.set_xlabel("AT fraction", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)

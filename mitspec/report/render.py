@@ -116,6 +116,9 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
         out += ["| " + " | ".join(r) + " |" for r in rows]
         methods = metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list()
         out += ["", f"Method: {'; '.join(m for m in methods if m)}.", ""]
+        for key in (f"profile_{c['name']}", f"scatter_{c['name']}"):
+            if key in figures:
+                out += [f"![{c['name']}]({figures[key]})", ""]
     out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
             "## Plan", "", "```", _plan_table(plan), "```", ""]
     return "\n".join(out)
@@ -173,7 +176,8 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
         methods = "; ".join(m for m in metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list() if m)
         sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KIND_LABEL[c['kind']])}</small></h2>"
                         f"<p>{e(describe_contrast(c))}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
-                        f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>")
+                        f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>"
+                        f"{img('profile_' + c['name'], c['name'])}{img('scatter_' + c['name'], c['name'])}")
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>{e(meta['benchmark'])}: mitspec report</title>
 <style>{_CSS}</style></head><body>
@@ -198,6 +202,13 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
     win_rates = [c["name"] for c in plan.meta["contrasts"] if c["kind"] == "win_rate"]
     with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
     images = {"distributions": plots.distributions(with_class, plan.meta["classes"])}
+    for c in plan.meta["contrasts"]:
+        if c["kind"] == "profile":
+            images[f"profile_{c['name']}"] = plots.profile(metrics, c)
+        elif c["kind"] == "correlate":
+            at = (pl.col("sequence").str.count_matches("[AT]") / pl.col("sequence").str.len_chars()).alias("at")
+            frame = with_class.join(plan.sequences.select("id", at), on="id")
+            images[f"scatter_{c['name']}"] = plots.scatter(frame, metrics, c)
     forest = plots.forest(metrics, win_rates)
     if forest is not None:
         images["forest"] = forest
