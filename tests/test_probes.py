@@ -99,4 +99,4 @@ def test_probe_reports_show_profiles_and_scatters(tmp_path):
     assert {"scatter_AT_intact.png", "scatter_AT_broken.png", "scatter_AT_compensated.png"} <= set(figures)
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 1 + 3  # distributions + three scatters
-    assert "FOLD.composition" in html and "FOLD.position" in html
+    assert "pa_pwm (composition)" in html and "pa_pwm (position)" in html and "at_content (spearman)" in html

@@ -60,8 +60,13 @@ def of_contrast(name: str) -> pl.Expr:
 
 
 def _label(r) -> str:
+    """`model`, `model [15]-ref` for a level, `model (spearman)` for a named part."""
     part = r["contrast"]
-    return r["model"] if "[" not in part and "." not in part else f"{r['model']} {part[part.find('['):] if '[' in part else part[part.find('.'):]}"
+    if "[" in part:
+        return f"{r['model']} {part[part.find('['):]}"
+    if "." in part:
+        return f"{r['model']} ({part.split('.', 1)[1]})"
+    return r["model"]
 
 
 def contrast_rows(metrics: pl.DataFrame, name: str) -> list[list[str]]:
