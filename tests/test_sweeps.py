@@ -117,3 +117,16 @@ def test_sweep_and_move_errors(body, message):
     with pytest.raises(SpecErrors) as info:
         check_source(HEAD + body + "\n")
     assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 91), st.integers(0, 91), st.integers(0, 2**31))
+def test_move_keeps_composition_and_lands_the_element(start, target, seed):
+    if abs(start - target) < 9:
+        return  # a move onto itself is an error (tested above)
+    src = (f'benchmark "t" seed {seed} length 100\nbackground bg = iid(at=0.5)\n'
+           f'class E n=6 on bg {{ place "ACGTTGCAT" at {start} as e }}\nclass M n=6 from E {{ move e to {target} }}\n')
+    built = compile_program(check_source(src))
+    for before, after in zip(decode_rows(built["E"].codes), decode_rows(built["M"].codes)):
+        assert sorted(before) == sorted(after)
+        assert after[target:target + 9] == "ACGTTGCAT" and after[start:start + 9] == before[target:target + 9]
