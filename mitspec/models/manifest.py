@@ -6,11 +6,10 @@ never silently changes how a model is scored.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
-from ..plan.store import atomic_write, canonical_json, sha256_file
+from ..plan.store import atomic_write, canonical_json, read_json, sha256_file
 from .errors import ModelError
 
 MANIFEST = "manifest.json"
@@ -99,12 +98,8 @@ def parse_manifest(data: dict, directory: Path, where: str) -> Manifest:
 
 def read_manifest(directory: Path) -> Manifest:
     path = Path(directory) / MANIFEST
-    if not path.exists():
-        raise ModelError(f"{path} is missing; a model directory needs model.onnx and a manifest (`mitspec export` writes both)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path} is not valid JSON ({exc}); re-export the model with `mitspec export`") from None
+    data = read_json(path, f"{path} is missing; a model directory needs model.onnx and a manifest "
+                           "(`mitspec export` writes both)", "re-export the model with `mitspec export`", ModelError)
     return parse_manifest(data, path.parent, str(path))
 
 

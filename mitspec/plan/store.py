@@ -195,6 +195,17 @@ class Plan:
         return self.meta["plan_hash"]
 
 
+def read_json(path: Path, missing: str, fix: str, error: type[Exception]):
+    """A JSON file's content; a missing or undecodable file raises `error` with one sentence:
+    `missing` (the whole message) or "PATH is not valid JSON (...); FIX"."""
+    if not path.exists():
+        raise error(missing)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path} is not valid JSON ({exc}); {fix}") from None
+
+
 def resolve_plan_path(path: str | Path) -> Path:
     path = Path(path)
     return path / PLAN_FILE if path.is_dir() else path
@@ -202,12 +213,8 @@ def resolve_plan_path(path: str | Path) -> Path:
 
 def read_meta(path: str | Path) -> dict:
     plan_file = resolve_plan_path(path)
-    if not plan_file.exists():
-        raise PlanError(f"no plan at {plan_file}; compile one with `mitspec compile SPEC`")
-    try:
-        meta = json.loads(plan_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{plan_file} is not valid JSON ({exc}); recompile it with `mitspec compile`") from None
+    meta = read_json(plan_file, f"no plan at {plan_file}; compile one with `mitspec compile SPEC`",
+                     "recompile it with `mitspec compile`", PlanError)
     validate(meta)
     if plan_hash(meta) != meta["plan_hash"]:
         raise PlanError(f"{plan_file} was edited after compiling (its plan_hash does not match); recompile it")
