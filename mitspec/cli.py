@@ -321,6 +321,32 @@ def export_cmd(source, out, name, kind, trust_remote_code, tolerance):
     click.echo(describe(report))
 
 
+@main.group("train")
+def train_group():
+    """Bundled gLMs: the quality bars they must beat (training arrives with the bundled-models work)."""
+
+
+@train_group.command("bars")
+@click.option("--genome", "genomes", multiple=True, default=("ecoli_mg1655",), show_default=True,
+              help="Bundled genome (repeatable).")
+def bars_cmd(genomes):
+    """Held-out nats/base of Markov chains (order 1-8) and context-count models (k <= 5)."""
+    from .genomes import GENOMES
+    from .plan.summary import format_table
+    from .train.bars import UNIFORM, bars, best
+
+    for genome in genomes:
+        if genome not in GENOMES:
+            _fail(f"unknown genome {genome!r}; bundled: {', '.join(GENOMES)}")
+        results = bars(genome)
+        rows = [[b.model, str(b.k), f"{b.nats:.4f}"] for b in results]
+        click.echo(f"{genome}: last 10% held out, both strands; uniform = {UNIFORM:.4f} nats/base")
+        click.echo(format_table(rows, ["model", "k", "nats/base"], right={1, 2}))
+        causal, masked = best(results, "markov"), best(results, "context")
+        click.echo(f"bar for causal models: {causal.nats:.4f} (Markov order {causal.k}); "
+                   f"for masked models: {masked.nats:.4f} (context k = {masked.k})\n")
+
+
 @main.command("models")
 def models_cmd():
     """List the models and scorers mitspec can run."""

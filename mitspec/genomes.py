@@ -13,6 +13,7 @@ from .sequence import _ENCODE, reverse_complement
 N_CODE = 4
 GENOMES = {
     "ecoli_mg1655": ("ecoli_mg1655.fasta.gz", "ae952b2873ef8badc956925a61c5b536d4e40322b4e8b15dde3d8eda7ce3c879"),
+    "saureus_n315": ("saureus_n315.fasta.gz", "f00af0fea6d59d4aef1cac64be57a5215739b7c23fae7f6bc0d44e1f9805a0e9"),
 }
 
 
