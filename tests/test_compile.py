@@ -4,7 +4,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mitspec.plan.compile import compile_program
-from mitspec.sequence import IUPAC, decode, decode_rows, encode, revcomp_text
+from mitspec.sequence import IUPAC, decode, decode_rows, revcomp_text
 from mitspec.spec.check import check_source, load
 
 from .conftest import BASE, SPECS

@@ -196,7 +196,7 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
                            "opset": OPSET, "max_abs_diff": diff, "transformers": transformers.__version__,
                            "torch": torch.__version__},
         })
-        manifest = write_manifest(staging, fields)
+        write_manifest(staging, fields)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         for leftover in ("optimum",):

@@ -6,13 +6,13 @@ element coordinates). It keeps going after an error so one run reports them all.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
-
 from ..sequence import BASES, IUPAC
 from . import ast
 from . import program as ir
+from .contrasts import ContrastChecks
 from .errors import Span, SpecError, SpecErrors, did_you_mean
+from .state import CONTRAST_TYPES, ClassState, Invalid, kind_of
+from .sweeps import SweepChecks
 
 PROB_TOLERANCE = 1e-6
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
@@ -21,34 +21,9 @@ BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform
                     "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both")',
                     "markov": 'markov(5, "ecoli_mg1655")'}
 MAX_MARKOV_ORDER = 8
-ORIENTATIONS = ("forward", "motifs_reversed", "all_reversed", "motifs_shuffled")
-EFFECT_FUNCS = {
-    "cohens_d": "cohens_d(X, Y)",
-    "correlate": "correlate(SWEPT_CLASS, at_content)",
-    "profile": "profile(SWEPT_CLASS, reference=LEVEL)",
-    "effect_ratio": "effect_ratio(composition=C, low=0.3, high=0.8, position=P, correct=15, wrong=70)",
-}
 
 
-class _Invalid(Exception):
-    """Raised inside a resolver after it has recorded an error; the caller skips the item."""
-
-
-@dataclass
-class _ClassState:
-    """What the static simulation knows about a class at one point of its body."""
-
-    features: list[ir.Feature] = field(default_factory=list)
-    tables: dict[str, ir.UseOp] = field(default_factory=dict)
-
-    def copy(self) -> _ClassState:
-        return _ClassState(list(self.features), dict(self.tables))
-
-    def feature(self, name: str) -> ir.Feature | None:
-        return next((f for f in self.features if f.name == name), None)
-
-
-class Checker:
+class Checker(SweepChecks, ContrastChecks):
     def __init__(self, spec: ast.Spec):
         self.spec = spec
         self.errors: list[SpecError] = []
@@ -66,7 +41,7 @@ class Checker:
 
     def fail(self, message: str, span: Span, hint: str | None = None):
         self.error(message, span, hint)
-        raise _Invalid
+        raise Invalid
 
     def text(self, span: Span) -> str:
         lines = self.spec.source.splitlines()
@@ -87,7 +62,7 @@ class Checker:
         for node in self.of(ast.Background):
             try:
                 self.backgrounds[node.name.text] = self.resolve_background(node.expr)
-            except _Invalid:
+            except Invalid:
                 pass
         for node in self.of(ast.Motif):
             self.define_motif(node.name.text, ())
@@ -126,14 +101,14 @@ class Checker:
 
     def collect_names(self) -> None:
         for node in self.spec.statements:
-            if isinstance(node, (ast.Benchmark, *_CONTRAST_TYPES)):
+            if isinstance(node, (ast.Benchmark, *CONTRAST_TYPES)):
                 continue
             name = node.name.text
             if name in ("all",):
                 self.error(f"`{name}` is reserved", node.name.span, "`all` means the whole sequence in regions; pick another name")
             if name in self.defs:
                 first = self.defs[name]
-                self.error(f"`{name}` is already defined (as a {_kind(first)} at line {first.name.span.line})",
+                self.error(f"`{name}` is already defined (as a {kind_of(first)} at line {first.name.span.line})",
                            node.name.span, "give each background, motif, table, layout and class its own name")
                 continue
             self.defs[name] = node
@@ -243,12 +218,12 @@ class Checker:
             return None
         try:
             motif = self.resolve_motif(node.expr, None, (*stack, name))
-        except _Invalid:
+        except Invalid:
             return None
         self.motifs[name] = motif
         return motif
 
-    def resolve_motif(self, expr: ast.MotifExpr, state: _ClassState | None, stack=()) -> ir.MotifIR:
+    def resolve_motif(self, expr: ast.MotifExpr, state: ClassState | None, stack=()) -> ir.MotifIR:
         if isinstance(expr, ast.Literal):
             return self.literal_motif(expr)
         if isinstance(expr, ast.Ref):
@@ -275,13 +250,13 @@ class Checker:
             lambda letter, text: f'`{letter}` is an IUPAC code; use iupac("{text}") to sample it' if letter in IUPAC
             else "motifs are written with A, C, G and T"))
 
-    def motif_ref(self, ref: ast.Ref, state: _ClassState | None, stack) -> ir.MotifIR:
+    def motif_ref(self, ref: ast.Ref, state: ClassState | None, stack) -> ir.MotifIR:
         head = ref.parts[0].text
         node = self.defs.get(head)
         if len(ref.parts) == 2 and isinstance(node, ast.Table):
             table = self.tables.get(head)
             if table is None:
-                raise _Invalid  # the table itself has errors, already reported
+                raise Invalid  # the table itself has errors, already reported
             column = ref.parts[1].text
             if column not in table.columns:
                 self.fail(f"table `{head}` has no column `{column}`", ref.parts[1].span,
@@ -296,12 +271,12 @@ class Checker:
             return ir.ColumnMotif(head, column, len(table.values[0][col]))
         if len(ref.parts) > 1 or not isinstance(node, ast.Motif):
             if node is not None and not isinstance(node, ast.Motif):
-                self.fail(f"`{head}` is a {_kind(node)}, not a motif", ref.span,
+                self.fail(f"`{head}` is a {kind_of(node)}, not a motif", ref.span,
                           did_you_mean(head, self.names_of(ast.Motif), "motifs"))
             self.fail(f"undefined motif `{ref.dotted}`", ref.span, did_you_mean(head, self.names_of(ast.Motif), "motifs"))
         motif = self.define_motif(head, stack)
         if motif is None:
-            raise _Invalid
+            raise Invalid
         return motif
 
     def motif_call(self, call: ast.Call, state, stack) -> ir.MotifIR:
@@ -376,7 +351,7 @@ class Checker:
                 continue
             try:
                 values.append(tuple(self.literal_motif(v).text for v in row.values))
-            except _Invalid:
+            except Invalid:
                 ok = False
         if not ok:
             return
@@ -393,7 +368,7 @@ class Checker:
     # ---- layouts and positions -----------------------------------------------------------
     def check_layout(self, node: ast.Layout) -> None:
         slots: dict[str, tuple[int, int | None]] = {}
-        pseudo = _ClassState()
+        pseudo = ClassState()
         for slot in node.slots:
             name = slot.name.text
             if name in slots:
@@ -404,7 +379,7 @@ class Checker:
                 start = self.position(slot.start, pseudo)
                 end = self.position(slot.end, pseudo) if slot.end is not None else None
                 self.bounds(start, end if end is not None else start + 1, slot.span, f"slot `{name}`")
-            except _Invalid:
+            except Invalid:
                 continue
             slots[name] = (start, end)
             pseudo.features.append(ir.Feature(name, start, end if end is not None else start, ".", "slot"))
@@ -419,7 +394,7 @@ class Checker:
             self.fail(f"{what} at {start}..{end} runs past the end of the sequence (length {self.length})", span,
                       "positions are 0-based and ranges half-open")
 
-    def locate(self, ref: ast.Ref, state: _ClassState) -> tuple[int, int | None, str]:
+    def locate(self, ref: ast.Ref, state: ClassState) -> tuple[int, int | None, str]:
         """A reference to a layout slot or a placed element -> (start, end or None, name)."""
         head = ref.parts[0].text
         parts = [p.text for p in ref.parts]
@@ -438,7 +413,7 @@ class Checker:
             feature = state.feature(head)
             if feature is None:
                 if isinstance(self.defs.get(head), ast.Layout):
-                    raise _Invalid  # the layout has errors, already reported
+                    raise Invalid  # the layout has errors, already reported
                 known = [f.name for f in state.features] + list(self.layouts)
                 hint = did_you_mean(head, known, "elements or layouts")
                 if isinstance(self.defs.get(head), ast.Motif):
@@ -456,14 +431,14 @@ class Checker:
             return end, None, name
         return start, end, name
 
-    def position(self, pos: ast.Position, state: _ClassState) -> int:
+    def position(self, pos: ast.Position, state: ClassState) -> int:
         if isinstance(pos.base, ast.Int):
             value = pos.base.value
         else:
             value = self.locate(pos.base, state)[0]
         return value + sum(pos.offsets)
 
-    def region(self, region: ast.Region, state: _ClassState) -> tuple[int, int, str]:
+    def region(self, region: ast.Region, state: ClassState) -> tuple[int, int, str]:
         if isinstance(region, ast.WholeRegion):
             return 0, self.length, "all"
         if isinstance(region, ast.RangeRegion):
@@ -480,7 +455,7 @@ class Checker:
     def check_classes(self) -> list[ir.ClassIR]:
         nodes = {c.name.text: c for c in self.of(ast.ClassDef) if self.defs.get(c.name.text) is c}
         order = self.class_order(nodes)
-        done: dict[str, list[tuple[ir.ClassIR, _ClassState]]] = {}
+        done: dict[str, list[tuple[ir.ClassIR, ClassState]]] = {}
         for name in order:
             node = nodes[name]
             parent = None
@@ -495,7 +470,7 @@ class Checker:
                 parent = built[0]
             try:
                 done[name] = self.check_class(node, parent)
-            except _Invalid:
+            except Invalid:
                 pass
         return [cls for n in order if n in done for cls, _ in done[n]]
 
@@ -518,7 +493,7 @@ class Checker:
                 parent = node.parent.text
                 if parent not in nodes:
                     other = self.defs.get(parent)
-                    self.error(f"undefined class `{parent}`" if other is None else f"`{parent}` is a {_kind(other)}, not a class",
+                    self.error(f"undefined class `{parent}`" if other is None else f"`{parent}` is a {kind_of(other)}, not a class",
                                node.parent.span, did_you_mean(parent, nodes, "classes"))
                     ok = False
                 else:
@@ -531,7 +506,7 @@ class Checker:
             visit(name, ())
         return order
 
-    def check_class(self, node: ast.ClassDef, parent: tuple[ir.ClassIR, _ClassState] | None):
+    def check_class(self, node: ast.ClassDef, parent: tuple[ir.ClassIR, ClassState] | None):
         name = node.name.text
         ok = True
         n = node.n.value if node.n is not None else None
@@ -559,7 +534,7 @@ class Checker:
                         self.error(f"undefined background `{node.on.text}`", node.on.span,
                                    did_you_mean(node.on.text, self.names_of(ast.Background), "backgrounds"))
                     elif not isinstance(self.defs[node.on.text], ast.Background):
-                        self.error(f"`{node.on.text}` is a {_kind(self.defs[node.on.text])}, not a background", node.on.span,
+                        self.error(f"`{node.on.text}` is a {kind_of(self.defs[node.on.text])}, not a background", node.on.span,
                                    did_you_mean(node.on.text, self.names_of(ast.Background), "backgrounds"))
                     ok = False
         elif parent is None:
@@ -582,30 +557,30 @@ class Checker:
         if not sweeps:
             result = self.simulate(node, parent, ops, background, n)  # reports the body's errors too
             if not ok:
-                raise _Invalid
+                raise Invalid
             return [result]
         if not ok:
-            raise _Invalid
+            raise Invalid
         return self.expand_sweep(node, parent, ops, background, n, sweeps[0])
 
     def simulate(self, node: ast.ClassDef, parent, ops, background, n: int, level=None, extra=None):
         """Run the class body statically: (ClassIR, final state). `level` names a sweep
         condition; `extra(state)` returns operations to append after the body."""
         name = node.name.text
-        state = parent[1].copy() if parent else _ClassState()
+        state = parent[1].copy() if parent else ClassState()
         steps = list(parent[0].steps) if parent and node.independent else []
         own: list[ir.Step] = []
         ok = True
         for index, op in ops:
             try:
                 own.append(ir.Step(name, index, self.check_op(op, state, node.allow_overlap)))
-            except _Invalid:
+            except Invalid:
                 ok = False
         if ok and extra is not None:
             for k, op_ir in enumerate(extra(state)):
                 own.append(ir.Step(name, 1000 + k, op_ir))
         if not ok:
-            raise _Invalid
+            raise Invalid
         root = name if parent is None or node.independent else parent[0].background_root
         title = node.title.text if node.title else name
         full = name if level is None else f"{name}[{level[1]}]"
@@ -616,136 +591,7 @@ class Checker:
                          None if level is None else name, condition)
         return cls, state
 
-    # ---- sweeps ------------------------------------------------------------------------------
-    def sweep_levels(self, sweep: ast.Sweep) -> list[tuple[str, object, ast.Node]]:
-        """(label, value, node) per level; value is a float or a level name."""
-        if isinstance(sweep.levels, ast.SweepRange):
-            r = sweep.levels
-            step = r.step.value if r.step is not None else 1.0
-            if step <= 0 or r.stop.value < r.start.value:
-                self.fail("a sweep range runs from low to high with a positive step", r.span, "e.g. 0.3..0.8 step 0.1")
-            count = int(math.floor((r.stop.value - r.start.value) / step + 1e-9)) + 1
-            if count > 10_000:
-                self.fail(f"this range has {count} levels", r.span, "use a larger step")
-            values = [round(r.start.value + k * step, 10) for k in range(count)]
-            return [(_label(v), v, r) for v in values]
-        out = []
-        for item in sweep.levels:
-            out.append((_label(item.value), item.value, item) if isinstance(item, ast.Number) else (item.text, item.text, item))
-        labels = [label for label, _, _ in out]
-        for (label, _, item), before in zip(out, range(len(out))):
-            if label in labels[:before]:
-                self.fail(f"level {label} appears twice", item.span, "list each level once")
-        return out
-
-    def expand_sweep(self, node, parent, ops, background, n, sweep: ast.Sweep):
-        target = sweep.target.text
-        levels = self.sweep_levels(sweep)
-        built = []
-        for label, value, item in levels:
-            self.context = f"at {target} = {label}: "
-            try:
-                built.append(self.sweep_level(node, parent, ops, background, n, sweep, target, label, value, item))
-            except _Invalid:
-                pass
-            finally:
-                self.context = ""
-        if len(built) != len(levels):
-            raise _Invalid
-        return built
-
-    def sweep_level(self, node, parent, ops, background, n, sweep, target, label, value, item):
-        level = (target, label, value if isinstance(value, str) else (int(value) if value == int(value) else value))
-        if target == "at_content":
-            if not isinstance(value, float) or not 0 <= value <= 1:
-                self.fail(f"AT fraction {label} is not in [0, 1]", item.span)
-            if not isinstance(background, ir.IidBackground) or (parent is not None and not node.independent):
-                self.fail("sweeping at_content needs the class's own iid background", sweep.span,
-                          "put the sweep in a root (or independent) class `on` an iid(...) background")
-            swept = ir.IidBackground((value / 2, (1 - value) / 2, (1 - value) / 2, value / 2))
-            return self.simulate(node, parent, ops, swept, n, level)
-        if target == "orientation":
-            if value not in ORIENTATIONS:
-                self.fail(f"unknown orientation `{label}`", item.span,
-                          did_you_mean(str(label), ORIENTATIONS, "orientations"))
-            return self.simulate(node, parent, ops, background, n, level, lambda state: self.orient(state, value))
-        if target == "spacer":
-            if not isinstance(value, float) or value != int(value) or value < 0:
-                self.fail(f"spacer length {label} is not a whole number of bases", item.span)
-            if not isinstance(background, ir.IidBackground):
-                self.fail("sweeping the spacer needs an iid background (inserted bases are drawn from it)", sweep.span)
-            return self.simulate(node, parent, ops, background, n, level,
-                                 lambda state: self.respace(state, int(value), background, sweep))
-        # an element's position: move the place statement that creates it
-        producer = self.producer_of(node, parent, ops, target, sweep)
-        if value == "none":
-            kept = [(i, op) for i, op in ops if i != producer]
-        elif isinstance(value, float) and value == int(value) and value >= 0:
-            kept = []
-            for i, op in ops:
-                if i == producer:
-                    position = ast.Position(ast.Int(int(value), item.span), (), item.span)
-                    op = replace(op, at=position, allow_overlap=op.allow_overlap or sweep.allow_overlap)
-                kept.append((i, op))
-        else:
-            self.fail(f"`{label}` is not a position; levels are 0-based starts or `none`", item.span)
-        return self.simulate(node, parent, kept, background, n, level)
-
-    def producer_of(self, node, parent, ops, target: str, sweep: ast.Sweep) -> int:
-        """Index of the place statement that creates the element `target` (a placement
-        appends its element last). Errors met on the way are reported by the level runs."""
-        state = parent[1].copy() if parent else _ClassState()
-        mark = len(self.errors)
-        for i, op in ops:
-            try:
-                self.check_op(op, state, True)
-            except _Invalid:
-                continue
-            finally:
-                del self.errors[mark:]
-            if isinstance(op, ast.Place) and state.features and state.features[-1].name == target:
-                return i
-        special = ", ".join(f"`{s}`" for s in ("at_content", "spacer", "orientation"))
-        self.fail(f"nothing in class `{node.name.text}` places an element named `{target}`", sweep.target.span,
-                  f"sweep an element this class places, or one of {special}")
-
-    def orient(self, state: _ClassState, value: str) -> list[ir.OpIR]:
-        motifs = [f for f in state.features if f.source != "shuffle"]
-        if value == "forward":
-            return []
-        if value == "all_reversed":
-            self.mirror(state, 0, self.length)
-            return [ir.RevCompOp(0, self.length)]
-        if value == "motifs_reversed":
-            for f in motifs:
-                self.mirror(state, f.start, f.end)
-            return [ir.RevCompOp(f.start, f.end) for f in motifs]
-        return [ir.ShuffleOp(f.start, f.end, True, False) for f in motifs]
-
-    def respace(self, state: _ClassState, spacer: int, background: ir.IidBackground, sweep: ast.Sweep) -> list[ir.OpIR]:
-        m35, m10 = state.feature("minus35"), state.feature("minus10")
-        if m35 is None or m10 is None:
-            self.fail("sweeping the spacer needs elements named `minus35` and `minus10`", sweep.target.span,
-                      "place them with those names (`as minus35`), or at layout slots of those names")
-        delta = spacer - (m10.start - m35.end)
-        q = m10.start
-        if delta < 0:
-            for f in state.features:
-                if f.overlaps(q + delta, q):
-                    self.fail(f"a {spacer} bp spacer deletes bases of `{f.name}` ({f.start}..{f.end})", sweep.span,
-                              "remove elements from the spacer before sweeping it")
-        shifted = []
-        for f in state.features:
-            if f.start >= q:
-                f = ir.Feature(f.name, f.start + delta, f.end + delta, f.strand, f.source)
-                if f.end > self.length:
-                    self.fail(f"a {spacer} bp spacer pushes `{f.name}` to {f.start}..{f.end}, past the end "
-                              f"(length {self.length})", sweep.span, "use a shorter spacer range or a longer sequence")
-            shifted.append(f)
-        state.features[:] = shifted
-        return [ir.SpacerOp(q, delta, background.probs)] if delta else []
-
-    def check_op(self, op: ast.Op, state: _ClassState, class_overlap: bool) -> ir.OpIR:
+    def check_op(self, op: ast.Op, state: ClassState, class_overlap: bool) -> ir.OpIR:
         if isinstance(op, ast.Place):
             return self.check_place(op, state, class_overlap)
         if isinstance(op, ast.Mutate):
@@ -778,7 +624,7 @@ class Checker:
             return self.check_move(op, state, class_overlap)
         return self.check_use(op, state)
 
-    def mirror(self, state: _ClassState, start: int, end: int) -> None:
+    def mirror(self, state: ClassState, start: int, end: int) -> None:
         """Reverse-complement start..end in the layout: elements inside are mirrored and
         change strand; elements the region cuts are dropped."""
         flip = {"+": "-", "-": "+", ".": "."}
@@ -788,7 +634,7 @@ class Checker:
             for f in state.features if f.inside(start, end) or not f.overlaps(start, end)
         ]
 
-    def check_move(self, op: ast.Move, state: _ClassState, class_overlap: bool) -> ir.MoveOp:
+    def check_move(self, op: ast.Move, state: ClassState, class_overlap: bool) -> ir.MoveOp:
         element = state.feature(op.element.text)
         if element is None:
             self.fail(f"nothing named `{op.element.text}` is placed here", op.element.span,
@@ -809,14 +655,14 @@ class Checker:
         state.features[:] = kept + [ir.Feature(element.name, to, to + length, element.strand, element.source)]
         return ir.MoveOp(element.start, to, length)
 
-    def cut_check(self, state: _ClassState, start: int, end: int, verb: str, span: Span) -> None:
+    def cut_check(self, state: ClassState, start: int, end: int, verb: str, span: Span) -> None:
         for f in state.features:
             if f.overlaps(start, end) and not f.inside(start, end):
                 self.fail(f"{verb} {start}..{end} cuts element `{f.name}` ({f.start}..{f.end})", span,
                           "make the region cover the whole element or none of it, "
                           "or add `allow overlap` to drop the cut element")
 
-    def check_place(self, op: ast.Place, state: _ClassState, class_overlap: bool) -> ir.PlaceOp:
+    def check_place(self, op: ast.Place, state: ClassState, class_overlap: bool) -> ir.PlaceOp:
         motif = self.resolve_motif(op.motif, state)
         start = self.position(op.at, state)
         end = start + motif.length
@@ -851,7 +697,7 @@ class Checker:
         state.features[:] = kept + [ir.Feature(name, start, end, op.strand, source)]
         return ir.PlaceOp(start, motif, op.strand)
 
-    def check_use(self, op: ast.Use, state: _ClassState) -> ir.UseOp:
+    def check_use(self, op: ast.Use, state: ClassState) -> ir.UseOp:
         table = self.tables.get(op.table.text)
         if table is None:
             node = self.defs.get(op.table.text)
@@ -859,9 +705,9 @@ class Checker:
                 self.fail(f"undefined table `{op.table.text}`", op.table.span,
                           did_you_mean(op.table.text, self.names_of(ast.Table), "tables"))
             if not isinstance(node, ast.Table):
-                self.fail(f"`{op.table.text}` is a {_kind(node)}, not a table", op.table.span,
+                self.fail(f"`{op.table.text}` is a {kind_of(node)}, not a table", op.table.span,
                           did_you_mean(op.table.text, self.names_of(ast.Table), "tables"))
-            raise _Invalid  # the table has errors, already reported
+            raise Invalid  # the table has errors, already reported
         if op.rows is None:
             rows = tuple(range(len(table.row_names)))
         else:
@@ -875,152 +721,6 @@ class Checker:
         use = ir.UseOp(table.name, rows, op.mode)
         state.tables[table.name] = use
         return use
-
-    # ---- contrasts --------------------------------------------------------------------------
-    def check_contrasts(self, classes: list[ir.ClassIR]) -> list[ir.ContrastIR]:
-        by_name = {c.name: c for c in classes}
-        self.swept = [c for c in classes if c.group is not None]
-        declared = {c.name.text: c for c in self.of(_CONTRAST_TYPES)}
-        out: list[ir.ContrastIR] = []
-        seen: dict[str, ast.Contrast] = {}
-        for node in self.of(_CONTRAST_TYPES):
-            name = node.name.text
-            if name in seen:
-                self.error(f"contrast `{name}` is already declared (line {seen[name].name.span.line})", node.name.span,
-                           "give each contrast its own name")
-                continue
-            seen[name] = node
-            try:
-                out.append(self.check_contrast(node, by_name, declared))
-            except _Invalid:
-                pass
-        return out
-
-    def class_ref(self, name: ast.Name, by_name: dict[str, ir.ClassIR]) -> ir.ClassIR | None:
-        if name.text in by_name:
-            return by_name[name.text]
-        if isinstance(self.defs.get(name.text), ast.ClassDef):
-            return None  # the class has errors, already reported
-        self.fail(f"undefined class `{name.text}`", name.span, did_you_mean(name.text, self.names_of(ast.ClassDef), "classes"))
-
-    def check_contrast(self, node: ast.Contrast, by_name, declared) -> ir.ContrastIR:
-        name = node.name.text
-        if isinstance(node, ast.WinRate):
-            better, worse = self.class_ref(node.better, by_name), self.class_ref(node.worse, by_name)
-            if node.pairing is None:
-                self.fail(f"say how `{node.better.text} > {node.worse.text}` pairs instances", node.span,
-                          "add `paired` (instances share backgrounds) or `paired by index`")
-            if better is None or worse is None:
-                raise _Invalid
-            if better.name == worse.name:
-                self.fail("a contrast compares two different classes", node.span, "e.g. `E > D paired`")
-            if node.pairing == "lineage" and better.background_root != worse.background_root:
-                self.fail(f"`{better.name}` and `{worse.name}` do not share backgrounds, so they cannot be paired "
-                          "by lineage", node.span,
-                          "derive one from the other (without `independent`), or write `paired by index`")
-            return ir.ContrastIR(name, "win_rate", {"better": better.name, "worse": worse.name,
-                                                    "pairing": node.pairing, "n_pairs": min(better.n, worse.n)})
-        if isinstance(node, ast.Magnitude):
-            refs = [self.class_ref(x, by_name) for x in (node.start, node.end, node.toward)]
-            if None in refs:
-                raise _Invalid
-            return ir.ContrastIR(name, "magnitude", {"start": refs[0].name, "end": refs[1].name, "toward": refs[2].name})
-        if isinstance(node, ast.Ratio):
-            for part in (node.numerator, node.denominator):
-                other = declared.get(part.text)
-                if other is None:
-                    self.fail(f"undefined contrast `{part.text}`", part.span, did_you_mean(part.text, declared, "contrasts"))
-                if isinstance(other, (ast.Ratio, ast.WinRate)):
-                    self.fail(f"`{part.text}` is a {'ratio' if isinstance(other, ast.Ratio) else 'win rate'}",
-                              part.span, "a ratio divides two effect sizes, e.g. MES_synthetic / MES_natural")
-            return ir.ContrastIR(name, "ratio", {"numerator": node.numerator.text, "denominator": node.denominator.text})
-        call = node.call
-        usage = EFFECT_FUNCS.get(call.func.text)
-        if usage is None:
-            self.fail(f"unknown effect `{call.func.text}`", call.func.span, did_you_mean(call.func.text, EFFECT_FUNCS, "effects"))
-        if call.func.text != "cohens_d":
-            return self.check_curve(name, call, usage)
-        self.arity(call, 2, (), usage)
-        refs = []
-        for arg in call.args:
-            if not isinstance(arg, ast.Ref) or len(arg.parts) != 1:
-                self.fail("expected a class name", arg.span, f"usage: {usage}")
-            refs.append(self.class_ref(arg.parts[0], by_name))
-        if None in refs:
-            raise _Invalid
-        return ir.ContrastIR(name, call.func.text, {"first": refs[0].name, "second": refs[1].name})
-
-
-    # ---- curves over sweeps ------------------------------------------------------------------
-    def sweep_group(self, value: ast.Value, usage: str) -> list[ir.ClassIR]:
-        """The conditions of a swept class, in level order."""
-        if not isinstance(value, ast.Ref) or len(value.parts) != 1:
-            self.fail("expected the name of a swept class", value.span, f"usage: {usage}")
-        name = value.parts[0].text
-        group = [c for c in self.swept if c.group == name]
-        if not group:
-            node = self.defs.get(name)
-            if isinstance(node, ast.ClassDef):
-                if any(isinstance(op, ast.Sweep) for op in node.ops):
-                    raise _Invalid  # the class has errors, already reported
-                self.fail(f"class `{name}` has no sweep", value.span, "add `sweep ... over [...]` to it")
-            self.fail(f"undefined class `{name}`", value.span, did_you_mean(name, self.names_of(ast.ClassDef), "classes"))
-        return group
-
-    def level_of(self, group: list[ir.ClassIR], value: ast.Value, usage: str) -> str:
-        """A level of the group, given as a number or a name; returns the condition class name."""
-        if isinstance(value, ast.Number):
-            label = _label(value.value)
-        elif isinstance(value, ast.Ref) and len(value.parts) == 1:
-            label = value.parts[0].text
-        else:
-            self.fail("expected a sweep level", value.span, f"usage: {usage}")
-        for c in group:
-            if c.name == f"{c.group}[{label}]":
-                return c.name
-        levels = [c.name[len(c.group) + 1:-1] for c in group]
-        self.fail(f"`{group[0].group}` has no level {label}", value.span, f"levels: {', '.join(levels)}")
-
-    def check_curve(self, name: str, call: ast.Call, usage: str) -> ir.ContrastIR:
-        func = call.func.text
-        if func == "correlate":
-            self.arity(call, 2, (), usage)
-            group = self.sweep_group(call.args[0], usage)
-            covariate = call.args[1]
-            if not (isinstance(covariate, ast.Ref) and covariate.dotted == "at_content"):
-                self.fail("scores can be correlated with `at_content`", covariate.span, f"usage: {usage}")
-            return ir.ContrastIR(name, "correlate", {"group": group[0].group, "with": "at_content",
-                                                    "classes": [c.name for c in group]})
-        if func == "profile":
-            self.arity(call, 1, ("reference",), usage)
-            group = self.sweep_group(call.args[0], usage)
-            kw = {k.name.text: k.value for k in call.kwargs}
-            reference = self.level_of(group, kw["reference"], usage) if "reference" in kw else group[0].name
-            return ir.ContrastIR(name, "profile", {"group": group[0].group, "reference": reference,
-                                                  "classes": [c.name for c in group]})
-        self.arity(call, 0, ("composition", "low", "high", "position", "correct", "wrong"), usage)
-        kw = {k.name.text: k.value for k in call.kwargs}
-        missing = [k for k in ("composition", "low", "high", "position", "correct", "wrong") if k not in kw]
-        if missing:
-            self.fail(f"effect_ratio() is missing {', '.join(missing)}", call.span, f"usage: {usage}")
-        comp, pos = self.sweep_group(kw["composition"], usage), self.sweep_group(kw["position"], usage)
-        return ir.ContrastIR(name, "effect_ratio", {
-            "composition": [self.level_of(comp, kw["low"], usage), self.level_of(comp, kw["high"], usage)],
-            "position": [self.level_of(pos, kw["correct"], usage), self.level_of(pos, kw["wrong"], usage)]})
-
-
-_CONTRAST_TYPES = (ast.WinRate, ast.Magnitude, ast.Ratio, ast.Effect)
-
-
-def _label(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:g}"
-_KINDS = {ast.Background: "background", ast.Motif: "motif", ast.Table: "table", ast.Layout: "layout",
-          ast.ClassDef: "class"}
-
-
-def _kind(node) -> str:
-    return _KINDS.get(type(node), "definition")
-
 
 def check(spec: ast.Spec) -> ir.Program:
     """Resolve and validate a parsed spec. Raises `SpecErrors` listing every problem found."""

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...genomes import GENOMES, kmer_index, markov_tables
 from ..registry import register
-from .common import N, Baseline
+from .common import Baseline
 
 
 class Markov(Baseline):
