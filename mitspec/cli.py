@@ -323,7 +323,49 @@ def export_cmd(source, out, name, kind, trust_remote_code, tolerance):
 
 @main.group("train")
 def train_group():
-    """Bundled gLMs: the quality bars they must beat (training arrives with the bundled-models work)."""
+    """Train bundled gLMs on the shipped genomes, and the quality bars they must beat."""
+
+
+@train_group.command("run")
+@click.argument("config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to export (default: exported_models/<name>).")
+@click.option("--minutes", type=float, help="Override the config's time budget.")
+@click.option("--max-steps", type=int, help="Override the config's step limit.")
+def train_run_cmd(config_path, out, minutes, max_steps):
+    """Train a model from CONFIG (JSON), check it against its bar, export it if it beats it."""
+    from dataclasses import replace
+
+    from .models.errors import ModelError
+    from .train.bars import bars, best
+    from .train.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    try:
+        from .train.ship import BarNotMet, ship
+        from .train.trainer import train
+    except ImportError:
+        _fail("`mitspec train` needs the train extra: pip install -e '.[train,export]'")
+    if minutes is not None:
+        config = replace(config, minutes=minutes)
+    if max_steps is not None:
+        config = replace(config, max_steps=max_steps)
+    bar = best(bars(config.genome), "context" if config.masked else "markov")
+    click.echo(f"{config.name}: {config.family} on {config.genome}; bar {bar.nats:.4f} nats/base ({bar.model} k={bar.k})")
+    result = train(config, log=click.echo)
+    click.echo(f"held-out {result.heldout_nats:.4f} nats/base after {result.steps} steps, {result.minutes:.1f} min")
+    try:
+        report = ship(config, result, bar, out or Path("exported_models") / config.name)
+    except BarNotMet as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except ModelError as exc:
+        _fail(str(exc))
+    click.echo(f"exported -> {report.manifest.directory}/ ({report.manifest.params:,} parameters, "
+               f"max |logit diff| {report.max_abs_diff:.1e})")
 
 
 @train_group.command("bars")

@@ -58,6 +58,15 @@ def _load_torch_model(source: str, kind: str, trust_remote_code: bool):
     return model
 
 
+def _logits(out):
+    """Logits from an HF output object, a tuple, or a plain tensor."""
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    return out.logits if hasattr(out, "logits") else out[0]
+
+
 class _LogitsOnly:
     """Wraps an HF LM so torch.onnx.export sees `input_ids -> logits`."""
 
@@ -70,8 +79,7 @@ class _LogitsOnly:
                 self.inner = inner
 
             def forward(self, input_ids):
-                out = self.inner(input_ids=input_ids)
-                return out.logits if hasattr(out, "logits") else out[0]
+                return _logits(self.inner(input_ids=input_ids))
 
         return Wrapper(model)
 
@@ -124,8 +132,7 @@ def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, length
     rng = np.random.default_rng(0)
     ids = rng.choice(np.array(token_ids, dtype=np.int64), size=(2, length))
     with torch.no_grad():
-        out = model(input_ids=torch.from_numpy(ids))
-        expected = (out.logits if hasattr(out, "logits") else out[0]).numpy()
+        expected = _logits(model(input_ids=torch.from_numpy(ids))).numpy()
     session, _ = create_session(onnx_path, "cpu")
     names = [i.name for i in session.get_inputs()]
     feed = {"input_ids": ids}
@@ -207,6 +214,33 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     from .manifest import read_manifest
 
     return ExportReport(read_manifest(out_dir), exporter, diff)
+
+
+def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], vocab_size: int,
+                  tolerance: float = TOLERANCE) -> ExportReport:
+    """A torch module (input_ids -> logits) -> model.onnx + manifest.json in out_dir, with the
+    same logit check as `export`; `fields` are the manifest's fields except onnx and sha256."""
+    _require_extra()
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
+    try:
+        model.eval()
+        _torch_export(model, staging / "model.onnx", vocab_size)
+        length = min(64, fields.get("max_length") or 64)  # stay within the model's positions
+        diff = verify(model, staging / "model.onnx", token_ids, vocab_size, length=length)
+        if not diff <= tolerance:
+            raise ModelError(f"ONNX logits differ from PyTorch by {diff:.3g} (> {tolerance:g}); not written")
+        provenance = {**fields.get("provenance", {}), "exporter": "torch.onnx", "opset": OPSET, "max_abs_diff": diff}
+        write_manifest(staging, {**fields, "onnx": "model.onnx", "provenance": provenance})
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    from .manifest import read_manifest
+
+    return ExportReport(read_manifest(out_dir), "torch.onnx", diff)
 
 
 def describe(report: ExportReport) -> str:

@@ -1,0 +1,70 @@
+"""Training configurations: strict (an unknown key is an error), one JSON file per model."""
+from __future__ import annotations
+
+import json
+from dataclasses import MISSING, asdict, dataclass, fields
+from pathlib import Path
+
+FAMILIES = ("gpt2", "bert", "cnn")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """name: the model's name in exported_models/. family: gpt2 (causal transformer),
+    bert (masked transformer) or cnn (masked dilated convolutions, GPN-style)."""
+
+    name: str
+    family: str
+    genome: str = "ecoli_mg1655"
+    d_model: int = 128
+    layers: int = 4
+    heads: int = 4
+    ffn: int = 512
+    kernel: int = 9  # cnn only
+    context: int = 256  # bases per training window
+    batch: int = 32
+    lr: float = 1e-3
+    warmup: int = 200
+    weight_decay: float = 0.01
+    minutes: float = 20.0  # wall-clock budget
+    max_steps: int = 0  # 0: train until the budget is spent
+    eval_every: int = 250
+    eval_windows: int = 256
+    mask_fraction: float = 0.15
+    seed: int = 0
+    threads: int = 0  # 0: every core this process may use
+
+    @property
+    def masked(self) -> bool:
+        return self.family != "gpt2"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_config(path: Path) -> TrainConfig:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the training config ({exc})") from None
+    return parse_config(data, str(path))
+
+
+def parse_config(data: dict, where: str = "config") -> TrainConfig:
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    required = [f.name for f in fields(TrainConfig) if f.default is MISSING]
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    config = TrainConfig(**data)
+    if config.family not in FAMILIES:
+        raise ConfigError(f"{where}: family must be one of {', '.join(FAMILIES)}, not {config.family!r}")
+    return config

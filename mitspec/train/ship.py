@@ -1,0 +1,58 @@
+"""A trained model that beats its bar -> exported_models/<name>/ (ONNX, manifest, config)."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from ..genomes import GENOMES
+from ..models.errors import ModelError
+from ..models.export import ExportReport, export_module
+from ..plan.store import atomic_write
+from .bars import Bar
+from .config import TrainConfig
+from .models import BASE_IDS, VOCAB, count_params
+from .trainer import TrainResult
+
+
+class BarNotMet(Exception):
+    """The model did not beat its bar, so it is not shipped."""
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def ship(config: TrainConfig, result: TrainResult, bar: Bar, out_dir: Path) -> ExportReport:
+    if not result.heldout_nats < bar.nats:
+        raise BarNotMet(f"{config.name}: held-out {result.heldout_nats:.4f} nats/base does not beat its bar "
+                        f"{bar.nats:.4f} ({bar.model} k={bar.k}); not shipped")
+    kind = "masked" if config.masked else "causal"
+    fields = {
+        "name": config.name,
+        "kind": kind,
+        "tokenizer": {"type": "char", "bos": "[CLS]" if config.masked else None, "eos": "[SEP]" if config.masked else None},
+        "vocab": list(VOCAB),
+        "mask_token": "[MASK]" if config.masked else None,
+        "max_length": config.context + 2,
+        "params": count_params(result.model),
+        "provenance": {
+            "source": "mitspec train", "family": config.family, "corpus": config.genome,
+            "corpus_sha256": GENOMES[config.genome][1], "heldout_nats_per_base": round(result.heldout_nats, 6),
+            "bar": {"model": bar.model, "k": bar.k, "nats_per_base": round(bar.nats, 6)},
+            "train_minutes": round(result.minutes, 2), "steps": result.steps, "git_commit": git_commit(),
+            "config": config.to_dict(),
+        },
+    }
+    try:
+        report = export_module(result.model, out_dir, fields, list(BASE_IDS), len(VOCAB))
+    except ModelError:
+        raise
+    atomic_write(Path(out_dir) / "train_config.json",
+                 lambda p: p.write_text(json.dumps(config.to_dict(), indent=1, sort_keys=True) + "\n"))
+    return report

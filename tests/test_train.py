@@ -1,0 +1,70 @@
+"""Training smoke tests (tiny configs, seconds): all three families learn, the bar is
+enforced, and a shipped model scores in ONNX exactly as it does in PyTorch."""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from mitspec.models.manifest import read_manifest  # noqa: E402
+from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
+from mitspec.train.bars import Bar  # noqa: E402
+from mitspec.train.config import ConfigError, load_config, parse_config  # noqa: E402
+from mitspec.train.models import logits_of  # noqa: E402
+from mitspec.train.ship import BarNotMet, ship  # noqa: E402
+from mitspec.train.trainer import train  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
+
+TINY = dict(d_model=16, layers=2, heads=2, ffn=32, context=32, batch=8, max_steps=40, eval_every=20,
+            eval_windows=16, lr=3e-3, warmup=5)
+
+
+@pytest.mark.parametrize("family", ["gpt2", "bert", "cnn"])
+def test_every_family_learns(family):
+    result = train(parse_config({"name": "tiny", "family": family, **TINY}), log=lambda s: None)
+    first, last = result.history[0][2], result.history[-1][2]
+    assert result.steps == 40 and last < first  # held-out loss falls
+    assert last < 2.0
+
+
+def test_models_below_their_bar_are_not_shipped(tmp_path):
+    config = parse_config({"name": "tiny", "family": "gpt2", **TINY})
+    result = train(config, log=lambda s: None)
+    with pytest.raises(BarNotMet, match="does not beat its bar"):
+        ship(config, result, Bar("markov", 7, 1.3383), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def _torch_ll(model, seq):
+    ids = torch.tensor([["ACGT".index(b) + 4 for b in seq]])
+    with torch.no_grad():
+        logp = torch.log_softmax(logits_of(model, ids)[0].double(), -1)
+    return float(sum(logp[t - 1, ids[0, t]] for t in range(1, ids.shape[1])))
+
+
+def test_shipped_model_scores_like_pytorch(tmp_path):
+    config = parse_config({"name": "tiny_causal", "family": "gpt2", **TINY})
+    result = train(config, log=lambda s: None)
+    # a lax bar (10 nats/base) lets the tiny model through to exercise the export path
+    report = ship(config, result, Bar("markov", 1, 10.0), tmp_path / "tiny_causal")
+    manifest = read_manifest(tmp_path / "tiny_causal")
+    prov = manifest.provenance
+    assert prov["corpus"] == "ecoli_mg1655" and prov["steps"] == 40 and prov["config"]["family"] == "gpt2"
+    assert manifest.params == sum(p.numel() for p in result.model.parameters())
+    assert json.loads((tmp_path / "tiny_causal" / "train_config.json").read_text())["name"] == "tiny_causal"
+    seqs = ["ACGTACGTTTGACA", "TTTTAAAAGGGCCC"]
+    np.testing.assert_allclose(OnnxLM(manifest).score(seqs).score, [_torch_ll(result.model.eval(), s) for s in seqs],
+                               atol=1e-4)
+    assert report.max_abs_diff <= 1e-4
+
+
+def test_configs_are_strict(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key\\(s\\) layer"):
+        parse_config({"name": "x", "family": "gpt2", "layer": 3})
+    with pytest.raises(ConfigError, match="family must be one of"):
+        parse_config({"name": "x", "family": "lstm"})
+    for path in sorted((ROOT / "mitspec/train/configs").glob("*.json")):
+        assert load_config(path).name == path.stem  # every shipped config loads
