@@ -28,6 +28,42 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _char_tokenizer(masked: bool):
+    """A Hugging Face fast tokenizer over VOCAB, one token per base ([CLS] x [SEP] if masked)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {token: i for i, token in enumerate(VOCAB)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="N"))
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    if masked:
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="N", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+
+
+def _export_hf(config: TrainConfig, result: TrainResult, fields: dict, out_dir: Path) -> ExportReport:
+    """Transformers models go through `export` (optimum, the logit check), then the manifest
+    is rewritten with mitspec's char tokenizer and the training provenance."""
+    import tempfile
+
+    from ..models.export import export
+    from ..models.manifest import read_manifest, write_manifest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result.model.save_pretrained(tmp)
+        _char_tokenizer(config.masked).save_pretrained(tmp)
+        report = export(tmp, out_dir, name=config.name, kind=fields["kind"])
+    for extra in ("tokenizer.json",):
+        (out_dir / extra).unlink(missing_ok=True)  # scored with mitspec's own char tokenizer
+    exported = report.manifest.provenance
+    fields = {**fields, "onnx": "model.onnx",
+              "provenance": {**fields["provenance"], **{k: exported[k] for k in ("exporter", "opset", "max_abs_diff")}}}
+    write_manifest(out_dir, fields)
+    return ExportReport(read_manifest(out_dir), report.exporter, report.max_abs_diff)
+
+
 def ship(config: TrainConfig, result: TrainResult, bar: Bar, out_dir: Path) -> ExportReport:
     if not result.heldout_nats < bar.nats:
         raise BarNotMet(f"{config.name}: held-out {result.heldout_nats:.4f} nats/base does not beat its bar "
@@ -49,10 +85,10 @@ def ship(config: TrainConfig, result: TrainResult, bar: Bar, out_dir: Path) -> E
             "config": config.to_dict(),
         },
     }
-    try:
+    if config.family == "cnn":
         report = export_module(result.model, out_dir, fields, list(BASE_IDS), len(VOCAB))
-    except ModelError:
-        raise
+    else:
+        report = _export_hf(config, result, fields, Path(out_dir))
     atomic_write(Path(out_dir) / "train_config.json",
                  lambda p: p.write_text(json.dumps(config.to_dict(), indent=1, sort_keys=True) + "\n"))
     return report
