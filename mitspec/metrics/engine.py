@@ -141,8 +141,8 @@ class _Calculator:
             idx = self.boot(f"{c['name']}/{label}", model, len(values))
             ci = stats.percentile_interval(values[idx].mean(axis=1))
             means.append((values.mean(), label))
-            diff = values[:len(ref)] - ref[:len(values)]
-            dci = stats.percentile_interval(diff[idx[:, :len(diff)] % len(diff)].mean(axis=1))
+            diff = values - ref  # levels of one sweep have the same n and share backgrounds by index
+            dci = stats.percentile_interval(diff[idx].mean(axis=1))
             is_ref = name == c["reference"]
             out.append({"contrast": f"{c['name']}[{label}]", "value": float(values.mean()), "ci_low": ci.low,
                         "ci_high": ci.high, "n": len(values), "level": label, "boot_low": ci.low, "boot_high": ci.high,

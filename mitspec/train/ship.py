@@ -25,7 +25,9 @@ def git_commit() -> str | None:
                              cwd=Path(__file__).resolve().parent, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
 
 
 def _char_tokenizer(masked: bool):
@@ -55,8 +57,7 @@ def _export_hf(config: TrainConfig, result: TrainResult, fields: dict, out_dir: 
         result.model.save_pretrained(tmp)
         _char_tokenizer(config.masked).save_pretrained(tmp)
         report = export(tmp, out_dir, name=config.name, kind=fields["kind"])
-    for extra in ("tokenizer.json",):
-        (out_dir / extra).unlink(missing_ok=True)  # scored with mitspec's own char tokenizer
+    (out_dir / "tokenizer.json").unlink(missing_ok=True)  # scored with mitspec's own char tokenizer
     exported = report.manifest.provenance
     fields = {**fields, "onnx": "model.onnx",
               "provenance": {**fields["provenance"], **{k: exported[k] for k in ("exporter", "opset", "max_abs_diff")}}}

@@ -64,13 +64,13 @@ def mask_tokens(ids: torch.Tensor, fraction: float, generator: torch.Generator, 
     return inputs, labels
 
 
-def loss_of(model, config: TrainConfig, batch: torch.Tensor, generator: torch.Generator, training: bool):
-    """Mean cross-entropy (nats) over the predicted bases of a batch of windows."""
+def loss_of(model, config: TrainConfig, batch: torch.Tensor, generator: torch.Generator):
+    """Mean training cross-entropy (nats) over the predicted bases of a batch of windows."""
     ce = torch.nn.functional.cross_entropy
     if not config.masked:
         logits = logits_of(model, batch)
         return ce(logits[:, :-1].reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
-    inputs, labels = mask_tokens(with_specials(batch), config.mask_fraction, generator, bert_noise=training)
+    inputs, labels = mask_tokens(with_specials(batch), config.mask_fraction, generator, bert_noise=True)
     logits = logits_of(model, inputs)
     return ce(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
 
@@ -116,7 +116,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         for group in optimiser.param_groups:
             group["lr"] = config.lr * scale
         batch = windows(train_strands, config.batch, config.context, generator)
-        loss = loss_of(model, config, batch, generator, training=True)
+        loss = loss_of(model, config, batch, generator)
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
