@@ -12,7 +12,7 @@ from mitspec.models.manifest import read_manifest  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 from mitspec.train.bars import Bar  # noqa: E402
 from mitspec.train.config import ConfigError, load_config, parse_config  # noqa: E402
-from mitspec.train.models import logits_of  # noqa: E402
+from mitspec.train.models import CLS, MASK, SEP, build_model, logits_of  # noqa: E402
 from mitspec.train.ship import BarNotMet, ship  # noqa: E402
 from mitspec.train.trainer import train  # noqa: E402
 
@@ -59,6 +59,41 @@ def test_shipped_model_scores_like_pytorch(tmp_path):
     np.testing.assert_allclose(OnnxLM(manifest).score(seqs).score, [_torch_ll(result.model.eval(), s) for s in seqs],
                                atol=1e-4)
     assert report.max_abs_diff <= 1e-4
+
+
+def test_blindspot_cnn_never_sees_the_base_it_predicts():
+    model = build_model(parse_config({"name": "bs", "family": "cnn", **TINY})).eval()
+    ids = torch.randint(4, 8, (3, 50), generator=torch.Generator().manual_seed(1))
+    changed = ids.clone()
+    changed[:, 20] = 4 + (changed[:, 20] - 3) % 4  # another base at position 20
+    with torch.no_grad():
+        diff = (logits_of(model, ids) - logits_of(model, changed)).abs().amax(dim=(0, 2))
+    assert diff[20] == 0  # the prediction at 20 is blind to 20
+    assert (diff[19] > 0) and (diff[21] > 0)  # its neighbours see it from either side
+
+
+def _torch_pll_by_masking(model, seq):
+    """PLL by its definition: replace base t by [MASK], read log p(x_t) at t, for every t."""
+    ids = torch.tensor([[CLS] + ["ACGT".index(b) + 4 for b in seq] + [SEP]])
+    total = 0.0
+    with torch.no_grad():
+        for t in range(1, ids.shape[1] - 1):
+            masked = ids.clone()
+            masked[0, t] = MASK
+            total += float(torch.log_softmax(logits_of(model, masked)[0, t].double(), -1)[ids[0, t]])
+    return total
+
+
+def test_shipped_blindspot_model_scores_its_pll_in_one_pass(tmp_path):
+    config = parse_config({"name": "tiny_cnn", "family": "cnn", **TINY})
+    result = train(config, log=lambda s: None)
+    ship(config, result, Bar("context", 1, 10.0), tmp_path / "tiny_cnn")
+    lm = OnnxLM(read_manifest(tmp_path / "tiny_cnn"))
+    assert lm.kind == "blindspot"
+    seqs = ["ACGTACGTTTGACA", "TTTTAAAAGGGCCCA"]
+    got = lm.score(seqs)
+    assert lm.runs == 2  # one pass per length group, not one per base
+    np.testing.assert_allclose(got.score, [_torch_pll_by_masking(result.model.eval(), s) for s in seqs], atol=1e-4)
 
 
 def test_configs_are_strict(tmp_path):

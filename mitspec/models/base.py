@@ -20,7 +20,7 @@ class Scores:
 @runtime_checkable
 class Scorer(Protocol):
     name: str
-    kind: str  # "causal", "masked", "baseline", ...
+    kind: str  # "causal", "masked", "blindspot", "baseline", ...
     params: int | None
 
     @property

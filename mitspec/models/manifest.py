@@ -14,7 +14,7 @@ from .errors import ModelError
 
 MANIFEST = "manifest.json"
 FORMAT = "mitspec-model/1"
-KINDS = ("causal", "masked")
+KINDS = ("causal", "masked", "blindspot")
 TOKENIZER_TYPES = ("char", "kmer", "hf")
 
 
@@ -86,7 +86,7 @@ def parse_manifest(data: dict, directory: Path, where: str) -> Manifest:
     _strict(TokenizerSpec, tok, f"{where} (tokenizer)")
     manifest = Manifest(**{**data, "tokenizer": TokenizerSpec(**tok), "vocab": tuple(data["vocab"]), "directory": directory})
     if manifest.kind not in KINDS:
-        raise ModelError(f"{where}: kind must be causal or masked, not {manifest.kind!r}")
+        raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}, not {manifest.kind!r}")
     if manifest.tokenizer.type not in TOKENIZER_TYPES:
         raise ModelError(f"{where}: tokenizer type must be one of {', '.join(TOKENIZER_TYPES)}, not {manifest.tokenizer.type!r}")
     if manifest.kind == "masked" and manifest.mask_token is None and manifest.tokenizer.type != "hf":

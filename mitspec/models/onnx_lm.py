@@ -1,10 +1,12 @@
-"""gLMs exported to ONNX: log-likelihood (causal) and pseudo-log-likelihood (masked).
+"""gLMs exported to ONNX: log-likelihood (causal) and pseudo-log-likelihood (masked, blindspot).
 
 Causal: score = sum over t >= 1 of log p(x_t | x_<t) over the sequence's tokens; the
 first token has no context and is excluded, as in the published protocol.
 Masked: exact PLL = sum over tokens t of log p(x_t | x with token t masked). Every
 masked copy of every sequence goes through the model in large batches (rows grouped
 by token length, so no padding), never one forward pass per position in a Python loop.
+Blindspot: models whose logits at token t never see token t (they predict each base
+from both sides by construction); the same PLL comes from one unmasked pass.
 Scores are in nats; per_nt divides by the number of bases the scored tokens cover.
 """
 from __future__ import annotations
@@ -125,7 +127,7 @@ class OnnxLM:
             if length > self.manifest.max_length:
                 raise ModelError(f"model {self.name} accepts at most {self.manifest.max_length} tokens; "
                                  f"a sequence needs {length}")
-            fn = self._causal if self.kind == "causal" else self._masked
+            fn = {"causal": self._causal, "masked": self._masked, "blindspot": self._blindspot}[self.kind]
             s, t, b = fn(ids, scored, widths)
             total[members], tokens[members], bases[members] = s, t, b
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -148,6 +150,18 @@ class OnnxLM:
             picked = np.take_along_axis(logp, ids[lo:hi, 1:, None], axis=2)[..., 0]
             total[lo:hi] = (picked * target[lo:hi, 1:]).sum(axis=1)
         return total, target.sum(axis=1), (widths * target).sum(axis=1)
+
+    def _blindspot(self, ids, scored, widths):
+        """(n, T) -> per-row (PLL, tokens, bases): log p(x_t | the rest) at every scored token, one pass."""
+        n, length = ids.shape
+        total = np.zeros(n)
+        rows = max(1, self.batch_tokens // length)
+        for lo in range(0, n, rows):
+            hi = min(n, lo + rows)
+            logp = log_softmax(self.forward(ids[lo:hi]))
+            picked = np.take_along_axis(logp, ids[lo:hi, :, None], axis=2)[..., 0]
+            total[lo:hi] = (picked * scored[lo:hi]).sum(axis=1)
+        return total, scored.sum(axis=1), (widths * scored).sum(axis=1)
 
     def _masked(self, ids, scored, widths):
         """(n, T) -> per-row (PLL, tokens, bases): one masked copy per scored token, batched."""

@@ -18,7 +18,7 @@ def chunk_size(scorer: Scorer, length: int) -> int:
     length = max(length, 1)
     if scorer.kind == "masked":
         return max(1, WORK_PER_CHUNK // (length * length))
-    if scorer.kind == "causal":
+    if scorer.kind in ("causal", "blindspot"):
         return max(1, WORK_PER_CHUNK // length)
     return 1 << 16
 

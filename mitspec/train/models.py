@@ -12,37 +12,55 @@ PAD, MASK, CLS, SEP = 0, 1, 2, 3
 BASE_IDS = (4, 5, 6, 7)
 
 
-class DilatedCNN(nn.Module):
-    """GPN-style masked model: embedding, residual blocks of dilated 1-D convolutions
-    (dilations doubling to 32, then repeating), LayerNorm, GELU; a linear head."""
+class CausalDilatedStack(nn.Module):
+    """Residual blocks of dilated 1-D convolutions that look one way only: output j sees
+    inputs j, j-1, ... (forward) or j, j+1, ... (backward). Dilations double to 32, then repeat."""
+
+    def __init__(self, config: TrainConfig, backward: bool):
+        super().__init__()
+        d, k = config.d_model, config.kernel
+        self.backward = backward
+        self.reach = [(k - 1) * 2 ** (i % 6) for i in range(config.layers)]
+        self.convs = nn.ModuleList(nn.Conv1d(d, d, k, dilation=2 ** (i % 6)) for i in range(config.layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(config.layers))
+        self.ffs = nn.ModuleList(nn.Sequential(nn.LayerNorm(d), nn.Linear(d, config.ffn), nn.GELU(),
+                                               nn.Linear(config.ffn, d)) for _ in range(config.layers))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, d) -> (B, T, d)
+        for conv, norm, ff, reach in zip(self.convs, self.norms, self.ffs, self.reach):
+            h = norm(x).transpose(1, 2)
+            h = nn.functional.pad(h, (0, reach) if self.backward else (reach, 0))
+            x = x + nn.functional.gelu(conv(h).transpose(1, 2))
+            x = x + ff(x)
+        return x
+
+
+class BlindSpotCNN(nn.Module):
+    """The masked dilated-convolution family (GPN-style), with the mask built in: the
+    logits at position j come from a forward stack over bases < j and a backward stack
+    over bases > j, never from base j itself (a blind-spot network). So one forward pass
+    gives p(x_j | every other base) at every j: training supervises every position (not
+    15%), and the exact pseudo-log-likelihood costs one pass, not one per base."""
 
     def __init__(self, config: TrainConfig):
         super().__init__()
         d = config.d_model
         self.embed = nn.Embedding(len(VOCAB), d)
-        dilations = [2 ** (i % 6) for i in range(config.layers)]
-        self.blocks = nn.ModuleList()
-        for dilation in dilations:
-            self.blocks.append(nn.ModuleDict({
-                "norm": nn.LayerNorm(d),
-                "conv": nn.Conv1d(d, d, config.kernel, dilation=dilation, padding=dilation * (config.kernel // 2)),
-                "ff": nn.Sequential(nn.LayerNorm(d), nn.Linear(d, config.ffn), nn.GELU(), nn.Linear(config.ffn, d)),
-            }))
-        self.norm = nn.LayerNorm(d)
-        self.head = nn.Linear(d, len(VOCAB))
+        self.left = CausalDilatedStack(config, backward=False)
+        self.right = CausalDilatedStack(config, backward=True)
+        self.head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, config.ffn), nn.GELU(),
+                                  nn.Linear(config.ffn, len(VOCAB)))
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, V)
         x = self.embed(input_ids)
-        for block in self.blocks:
-            h = block["conv"](block["norm"](x).transpose(1, 2)).transpose(1, 2)
-            x = x + nn.functional.gelu(h)
-            x = x + block["ff"](x)
-        return self.head(self.norm(x))
+        before = nn.functional.pad(self.left(x), (0, 0, 1, 0))[:, :-1]  # j sees bases < j
+        after = nn.functional.pad(self.right(x), (0, 0, 0, 1))[:, 1:]  # j sees bases > j
+        return self.head(torch.cat([before, after], dim=-1))
 
 
 def build_model(config: TrainConfig) -> nn.Module:
     if config.family == "cnn":
-        return DilatedCNN(config)
+        return BlindSpotCNN(config)
     import transformers
 
     positions = config.context + 2
@@ -58,7 +76,7 @@ def build_model(config: TrainConfig) -> nn.Module:
 
 
 def logits_of(model: nn.Module, input_ids: torch.Tensor) -> torch.Tensor:
-    out = model(input_ids=input_ids) if not isinstance(model, DilatedCNN) else model(input_ids)
+    out = model(input_ids=input_ids)
     return out if isinstance(out, torch.Tensor) else out.logits
 
 

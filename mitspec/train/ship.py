@@ -15,6 +15,9 @@ from .models import BASE_IDS, VOCAB, count_params
 from .trainer import TrainResult
 
 
+CONV_MAX_LENGTH = 1 << 14
+
+
 class BarNotMet(Exception):
     """The model did not beat its bar, so it is not shipped."""
 
@@ -69,14 +72,15 @@ def ship(config: TrainConfig, result: TrainResult, bar: Bar, out_dir: Path) -> E
     if not result.heldout_nats < bar.nats:
         raise BarNotMet(f"{config.name}: held-out {result.heldout_nats:.4f} nats/base does not beat its bar "
                         f"{bar.nats:.4f} ({bar.model} k={bar.k}); not shipped")
-    kind = "masked" if config.masked else "causal"
+    kind = "blindspot" if config.blindspot else "masked" if config.masked else "causal"
     fields = {
         "name": config.name,
         "kind": kind,
         "tokenizer": {"type": "char", "bos": "[CLS]" if config.masked else None, "eos": "[SEP]" if config.masked else None},
         "vocab": list(VOCAB),
-        "mask_token": "[MASK]" if config.masked else None,
-        "max_length": config.context + 2,
+        "mask_token": "[MASK]" if config.masked and not config.blindspot else None,
+        # convolutions have no position table: any length works (they saw `context`-base windows)
+        "max_length": CONV_MAX_LENGTH if config.family == "cnn" else config.context + 2,
         "params": count_params(result.model),
         "provenance": {
             "source": "mitspec train", "family": config.family, "corpus": config.genome,

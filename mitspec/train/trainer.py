@@ -3,7 +3,8 @@
 Windows are drawn from the training strands (first 90% of the genome, both strands);
 the held-out loss is measured on a fixed set of windows from the last 10% (both
 strands): next-base cross-entropy for causal models, cross-entropy on 15% masked
-positions for masked ones, in nats per base, comparable to the bars in `bars.py`.
+positions for masked ones, and on every base for blind-spot ones (which never see the
+base they predict), in nats per base, comparable to the bars in `bars.py`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .bars import split
+from .bars import MASK_FRACTION, split
 from .config import TrainConfig
 from .models import BASE_IDS, CLS, MASK, SEP, build_model, logits_of
 
@@ -70,6 +71,9 @@ def loss_of(model, config: TrainConfig, batch: torch.Tensor, generator: torch.Ge
     if not config.masked:
         logits = logits_of(model, batch)
         return ce(logits[:, :-1].reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+    if config.blindspot:
+        logits = logits_of(model, with_specials(batch))[:, 1:-1]
+        return ce(logits.reshape(-1, logits.shape[-1]), batch.reshape(-1))
     inputs, labels = mask_tokens(with_specials(batch), config.mask_fraction, generator, bert_noise=True)
     logits = logits_of(model, inputs)
     return ce(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
@@ -82,9 +86,11 @@ def evaluate(model, config: TrainConfig, held: torch.Tensor, chunk: int = 64) ->
     with torch.no_grad():
         for lo in range(0, len(held), chunk):
             batch = held[lo:lo + chunk]
-            if config.masked:
+            if config.blindspot:
+                logits, targets = logits_of(model, with_specials(batch))[:, 1:-1], batch
+            elif config.masked:
                 generator = torch.Generator().manual_seed(config.seed + 7 + lo)
-                inputs, targets = mask_tokens(with_specials(batch), config.mask_fraction, generator, bert_noise=False)
+                inputs, targets = mask_tokens(with_specials(batch), MASK_FRACTION, generator, bert_noise=False)
                 logits = logits_of(model, inputs)
             else:
                 logits, targets = logits_of(model, batch)[:, :-1], batch[:, 1:]
@@ -102,6 +108,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     train_strands, held_strands = split(config.genome)
     held = windows(held_strands, config.eval_windows, config.context, torch.Generator().manual_seed(config.seed + 1))
     model = build_model(config)
+    forward = torch.compile(model) if config.compile else model
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     budget = config.minutes * 60
@@ -116,7 +123,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         for group in optimiser.param_groups:
             group["lr"] = config.lr * scale
         batch = windows(train_strands, config.batch, config.context, generator)
-        loss = loss_of(model, config, batch, generator)
+        loss = loss_of(forward, config, batch, generator)
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
