@@ -22,7 +22,7 @@ TINY = dict(d_model=16, layers=2, heads=2, ffn=32, context=32, batch=8, max_step
             eval_windows=16, lr=3e-3, warmup=5)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "bert", "cnn"])
+@pytest.mark.parametrize("family", ["gpt2", "bert", "esm", "cnn"])
 def test_every_family_learns(family):
     result = train(parse_config({"name": "tiny", "family": family, **TINY}), log=lambda s: None)
     first, last = result.history[0][2], result.history[-1][2]
@@ -84,15 +84,17 @@ def _torch_pll_by_masking(model, seq):
     return total
 
 
-def test_shipped_blindspot_model_scores_its_pll_in_one_pass(tmp_path):
-    config = parse_config({"name": "tiny_cnn", "family": "cnn", **TINY})
+@pytest.mark.parametrize("family, kind", [("esm", "masked"), ("cnn", "blindspot")])
+def test_shipped_masked_models_score_their_pll(tmp_path, family, kind):
+    config = parse_config({"name": f"tiny_{family}", "family": family, **TINY})
     result = train(config, log=lambda s: None)
-    ship(config, result, Bar("context", 1, 10.0), tmp_path / "tiny_cnn")
-    lm = OnnxLM(read_manifest(tmp_path / "tiny_cnn"))
-    assert lm.kind == "blindspot"
+    ship(config, result, Bar("context", 1, 10.0), tmp_path / config.name)
+    lm = OnnxLM(read_manifest(tmp_path / config.name))
+    assert lm.kind == kind
     seqs = ["ACGTACGTTTGACA", "TTTTAAAAGGGCCCA"]
     got = lm.score(seqs)
-    assert lm.runs == 2  # one pass per length group, not one per base
+    if kind == "blindspot":
+        assert lm.runs == 2  # one pass per length group, not one per base
     np.testing.assert_allclose(got.score, [_torch_pll_by_masking(result.model.eval(), s) for s in seqs], atol=1e-4)
 
 

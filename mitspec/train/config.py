@@ -5,7 +5,7 @@ import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
-FAMILIES = ("gpt2", "bert", "cnn")
+FAMILIES = ("gpt2", "bert", "esm", "cnn")
 
 
 class ConfigError(Exception):
@@ -15,7 +15,8 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class TrainConfig:
     """name: the model's name in exported_models/. family: gpt2 (causal transformer),
-    bert (masked transformer) or cnn (dilated convolutions, GPN-style, with the mask built
+    bert (masked transformer, post-LN, learned positions), esm (masked transformer, ESM-2
+    style: pre-LN, rotary positions) or cnn (dilated convolutions, GPN-style, with the mask built
     in: a blind-spot network that predicts every base from both sides in one pass)."""
 
     name: str

@@ -69,6 +69,12 @@ def build_model(config: TrainConfig) -> nn.Module:
             vocab_size=len(VOCAB), n_positions=positions, n_embd=config.d_model, n_layer=config.layers,
             n_head=config.heads, n_inner=config.ffn, bos_token_id=CLS, eos_token_id=SEP, pad_token_id=PAD,
             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0))
+    if config.family == "esm":
+        return transformers.EsmForMaskedLM(transformers.EsmConfig(
+            vocab_size=len(VOCAB), hidden_size=config.d_model, num_hidden_layers=config.layers,
+            num_attention_heads=config.heads, intermediate_size=config.ffn, max_position_embeddings=positions,
+            position_embedding_type="rotary", token_dropout=False, emb_layer_norm_before=False,
+            mask_token_id=MASK, pad_token_id=PAD, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
     return transformers.BertForMaskedLM(transformers.BertConfig(
         vocab_size=len(VOCAB), hidden_size=config.d_model, num_hidden_layers=config.layers,
         num_attention_heads=config.heads, intermediate_size=config.ffn, max_position_embeddings=positions,
