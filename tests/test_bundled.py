@@ -19,6 +19,7 @@ def test_bundled_model_loads_verifies_and_scores(directory):
     lm = OnnxLM(manifest, device="cpu")  # verify=True: the ONNX file's sha256 must match the manifest
     prov = manifest.provenance
     assert prov["heldout_nats_per_base"] < prov["bar"]["nats_per_base"] < math.log(4)
+    assert f"{prov['heldout_nats_per_base']:.4f} held-out nats/base" in lm.info()["about"]  # shown in reports
     scores = lm.score(["ACGT" * 25, "TTGACA" + "A" * 47 + "TATAAT" + "G" * 41])
     assert np.isfinite(scores.score).all() and (scores.score < 0).all()
     # a trained genomic model should not be worse than uniform on real-looking DNA

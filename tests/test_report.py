@@ -95,3 +95,24 @@ def test_report_renders_in_headless_chromium(run_dir):
     image = matplotlib.image.imread(png)
     assert image.shape[:2] == (1400, 1000)
     assert image.std() > 0.05  # not a blank page
+
+
+def test_report_says_what_each_model_is_across_runs(tmp_path):
+    """run_plan records every scored model's info in models.json, keeps earlier models'
+    entries when models are run one at a time, and the report's Models table shows them."""
+    from mitspec.models.registry import resolve
+    from mitspec.scores.cache import NoCache
+    from mitspec.scores.run import read_models, run_plan
+
+    (tmp_path / "tiny.mit").write_text(TINY)
+    out = build(tmp_path / "tiny.mit", tmp_path / "run").out_dir
+    run_plan(out, [resolve("at_content")], out, NoCache())
+    run_plan(out, [resolve("random")], out, NoCache())
+    models = read_models(out)
+    assert list(models) == ["at_content", "random"]
+    assert models["at_content"]["about"].startswith("AT content")
+    report_run(load_plan(out), out / "scores.parquet", out, MetricsConfig())
+    md = (out / "report.md").read_text()
+    assert "| at_content | baseline | 0 | AT content: the fraction of A and T" in md
+    assert "| random | baseline | 0 | Random:" in md
+    assert "<h2>Models</h2>" in (out / "report.html").read_text()

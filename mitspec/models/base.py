@@ -32,4 +32,5 @@ class Scorer(Protocol):
         """Score upper-case DNA strings; returns arrays aligned with `sequences`."""
 
     def info(self) -> dict:
-        """name, kind, params and where the scorer comes from, for `mitspec models` and reports."""
+        """name, kind, params, source (where it comes from) and about (one line saying what
+        it is), for `mitspec models` and reports."""

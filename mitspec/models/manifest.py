@@ -65,6 +65,17 @@ class Manifest:
         return out
 
 
+def about(manifest: Manifest) -> str:
+    """One line saying what the model is: how it was trained and how well, or where it came from."""
+    p = manifest.provenance
+    if "heldout_nats_per_base" in p:
+        bar = p["bar"]
+        return (f"{p.get('family', manifest.kind)} trained by mitspec on {p['corpus']}: "
+                f"{p['heldout_nats_per_base']:.4f} held-out nats/base (bar {bar['nats_per_base']:.4f}, "
+                f"{bar['model']} k={bar['k']})")
+    return f"exported from {p.get('source', 'an unknown source')}"
+
+
 def _strict(cls, data: dict, where: str):
     known = {f.name for f in fields(cls)} - {"directory"}
     unknown = sorted(set(data) - known)

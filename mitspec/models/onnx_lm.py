@@ -19,7 +19,7 @@ import numpy as np
 from ..plan.store import sha256_file
 from .base import Scores
 from .errors import ModelError
-from .manifest import Manifest, read_manifest
+from .manifest import Manifest, about, read_manifest
 from .runtime import create_session
 from .tokenize import Encoding, Tokenizer
 
@@ -111,7 +111,7 @@ class OnnxLM:
 
     def info(self) -> dict:
         return {"name": self.name, "kind": self.kind, "params": self.params, "provider": self.provider,
-                "source": str(self.manifest.directory)}
+                "source": str(self.manifest.directory), "about": about(self.manifest)}
 
     # ---- scoring -----------------------------------------------------------------------
     def score(self, sequences: list[str]) -> Scores:

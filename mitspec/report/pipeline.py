@@ -10,6 +10,7 @@ from .. import __version__
 from ..metrics.engine import MetricsConfig, compute
 from ..metrics.io import metrics_document, write_metrics
 from ..plan.store import Plan, sha256_file
+from ..scores.run import read_models
 from .render import terminal_summary, write_report
 
 
@@ -42,5 +43,5 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
     scores = pl.read_parquet(scores_path).filter(pl.col("plan") == plan.plan_hash)
     table, doc = evaluate(plan, scores, config, digest)
     write_metrics(doc, table, out_dir)
-    write_report(out_dir, plan, scores, table, doc)
+    write_report(out_dir, plan, scores, table, doc, read_models(scores_path.parent))
     return terminal_summary(table, plan.meta, doc)

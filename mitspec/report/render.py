@@ -103,7 +103,18 @@ def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
     return (f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}")
 
 
-def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str]) -> str:
+def model_rows(doc: dict, models: dict[str, dict]) -> list[list[str]]:
+    """[name, kind, parameters, what it is] for each model in the run (blank where unrecorded)."""
+    rows = []
+    for name in doc["models"]:
+        info = models.get(name, {})
+        params = info.get("params")
+        rows.append([name, info.get("kind", ""), f"{params:,}" if params is not None else "-", info.get("about", "")])
+    return rows
+
+
+def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str],
+                    models: dict[str, dict] | None = None) -> str:
     meta = plan.meta
     out = [f"# {meta['benchmark']}: mechanistic invariance report", "",
            f"Plan `{meta['plan_hash'][:12]}` from `{meta['spec']['path']}` (seed {meta['seed']}, "
@@ -113,6 +124,8 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
     out += ["## Summary", "", "```", terminal_summary(metrics, meta, doc), "```", ""]
     if "forest" in figures:
         out += [f"![win rates with 95% intervals]({figures['forest']})", ""]
+    out += ["## Models", "", "| model | kind | parameters | what it is |", "|---|---|---|---|"]
+    out += ["| " + " | ".join(r) + " |" for r in model_rows(doc, models or {})] + [""]
     for c in meta["contrasts"]:
         out += [f"## {c['name']}: {KIND_LABEL[c['kind']]}", "", describe_contrast(c), ""]
         rows = contrast_rows(metrics, c["name"])
@@ -147,7 +160,8 @@ pre{padding:.8em;overflow-x:auto;font-size:12.5px}.method{color:#555;font-size:1
 """
 
 
-def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, bytes]) -> str:
+def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, bytes],
+                models: dict[str, dict] | None = None) -> str:
     meta = plan.meta
     e = html.escape
 
@@ -170,6 +184,9 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
             cells.append(f"<td{cls}>{e(_shown(r))}{ci}</td>")
         summary.append(f"<tr><td>{e(model)}</td>{''.join(cells)}</tr>")
     summary.append("</table>")
+    model_table = ("<table><tr><th>model</th><th>kind</th><th>parameters</th><th>what it is</th></tr>"
+                   + "".join(f"<tr><td>{e(n)}</td><td>{e(k)}</td><td class=v>{e(p)}</td><td>{e(a)}</td></tr>"
+                             for n, k, p, a in model_rows(doc, models or {})) + "</table>")
     sections = []
     for c in meta["contrasts"]:
         rows = []
@@ -193,6 +210,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
 Values in red: q &lt; 0.05.</p>
 <h2>Summary</h2>{''.join(summary)}
 {img('forest', 'win rates with 95% intervals')}
+<h2>Models</h2>{model_table}
 {''.join(sections)}
 <h2>Score distributions</h2>{img('distributions', 'per-class score distributions')}
 <h2>Plan</h2><pre>{e(_plan_table(plan))}</pre>
@@ -201,8 +219,10 @@ Values in red: q &lt; 0.05.</p>
 """
 
 
-def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict) -> dict[str, Path]:
-    """report.md (+ figures/*.png) and a self-contained report.html, written atomically."""
+def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict,
+                 models: dict[str, dict] | None = None) -> dict[str, Path]:
+    """report.md (+ figures/*.png) and a self-contained report.html, written atomically.
+    models: {name: scorer info} for the Models table."""
     out_dir = Path(out_dir)
     win_rates = [c["name"] for c in plan.meta["contrasts"] if c["kind"] == "win_rate"]
     with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
@@ -222,6 +242,6 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         path = out_dir / "figures" / f"{key}.png"
         atomic_write(path, lambda p, d=data: p.write_bytes(d))
         figures[key] = f"figures/{key}.png"
-    atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures), encoding="utf-8"))
-    atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images), encoding="utf-8"))
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures, models), encoding="utf-8"))
+    atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images, models), encoding="utf-8"))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html"}

@@ -1,6 +1,7 @@
 """Plan x scorers -> scores.parquet (id, class, model, score, per_nt, tokens)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ..plan.store import atomic_write, load_plan
 from .engine import pending, score_cached
 
 SCORES_FILE = "scores.parquet"
+MODELS_FILE = "models.json"  # what each scored model is ({name: scorer.info()}), for the report
 SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score": pl.Float64,
                  "per_nt": pl.Float64, "tokens": pl.Int64, "plan": pl.String, "scorer": pl.String}
 
@@ -52,5 +54,17 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
             keep = old.filter((pl.col("plan") == plan.plan_hash) & ~pl.col("model").is_in(fresh["model"].unique().to_list()))
             fresh = pl.concat([keep.select(list(SCORE_COLUMNS)), fresh])
     fresh = fresh.sort("model", maintain_order=True)
+    models = {**read_models(out.parent), **{s.name: s.info() for s in scorers}}
+    models = {name: models[name] for name in fresh["model"].unique(maintain_order=True) if name in models}
+    atomic_write(out.parent / MODELS_FILE, lambda p: p.write_text(json.dumps(models, indent=1) + "\n", encoding="utf-8"))
     atomic_write(out, lambda p: fresh.write_parquet(p, compression="zstd", statistics=False))
     return out
+
+
+def read_models(run_dir: Path) -> dict[str, dict]:
+    """{model name: info} recorded by earlier runs into run_dir ({} when absent or unreadable)."""
+    try:
+        models = json.loads((Path(run_dir) / MODELS_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return models if isinstance(models, dict) else {}

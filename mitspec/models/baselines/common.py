@@ -95,7 +95,8 @@ class Baseline:
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def info(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "params": self.params, "source": type(self).__doc__.splitlines()[0]}
+        about = type(self).__doc__.splitlines()[0]
+        return {"name": self.name, "kind": self.kind, "params": self.params, "source": about, "about": about}
 
     def for_plan(self, meta: dict) -> Baseline:
         return self
