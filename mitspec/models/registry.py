@@ -10,7 +10,7 @@ from pathlib import Path
 from ..spec.errors import did_you_mean
 from .base import Scorer
 from .errors import ModelError
-from .manifest import MANIFEST, read_manifest
+from .manifest import MANIFEST, about, read_manifest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _BUILTINS: dict[str, tuple[Callable[..., Scorer], str]] = {}
@@ -64,7 +64,7 @@ def available() -> list[ModelEntry]:
     for name, directory in exported().items():
         try:
             m = read_manifest(directory)
-            entries.append(ModelEntry(name, m.kind, m.params, str(directory)))
+            entries.append(ModelEntry(name, m.kind, m.params, f"{directory}: {about(m)}"))
         except ModelError as exc:
             entries.append(ModelEntry(name, "invalid", None, f"{directory} ({exc})"))
     for name, (factory, description) in sorted(_BUILTINS.items()):
