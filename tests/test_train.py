@@ -105,3 +105,17 @@ def test_configs_are_strict(tmp_path):
         parse_config({"name": "x", "family": "lstm"})
     for path in sorted((ROOT / "mitspec/train/configs").glob("*.json")):
         assert load_config(path).name == path.stem  # every shipped config loads
+
+
+def test_spaced_eval_masks_isolated_targets_and_keeps_their_neighbours():
+    from mitspec.train.trainer import mask_spaced, with_specials
+
+    ids = with_specials(torch.randint(4, 8, (50, 40), generator=torch.Generator().manual_seed(3)))
+    inputs, labels = mask_spaced(ids, 8, torch.Generator().manual_seed(4))
+    targets = labels != -100
+    assert torch.equal(inputs[~targets], ids[~targets]) and (inputs[targets] == MASK).all()
+    assert torch.equal(labels[targets], ids[targets])
+    for row in targets:
+        where = torch.nonzero(row)[:, 0]
+        assert len(where) == 5 and (torch.diff(where) == 8).all()  # 40 bases / 8, exactly 8 apart
+    assert not targets[:, 0].any() and not targets[:, -1].any()  # never [CLS] or [SEP]
