@@ -36,7 +36,8 @@ class TrainConfig:
     max_steps: int = 0  # 0: train until the budget is spent
     eval_every: int = 250
     eval_windows: int = 256
-    mask_fraction: float = 0.15  # bert: masked share of training positions (held-out loss always uses the bar's 15%)
+    mask_fraction: float = 0.15  # bert, esm: share of training positions that are targets
+    mask_noise: bool = True  # bert, esm: targets become 80% [MASK], 10% a random base, 10% unchanged (else all [MASK])
     seed: int = 0
     threads: int = 0  # 0: every core this process may use
     compile: bool = False  # torch.compile the model for training (about 1.25x faster on CPU, ~1 min to compile)

@@ -95,7 +95,7 @@ def loss_of(model, config: TrainConfig, batch: torch.Tensor, generator: torch.Ge
     if config.blindspot:
         logits = logits_of(model, with_specials(batch))[:, 1:-1]
         return ce(logits.reshape(-1, logits.shape[-1]), batch.reshape(-1))
-    inputs, labels = mask_tokens(with_specials(batch), config.mask_fraction, generator, bert_noise=True)
+    inputs, labels = mask_tokens(with_specials(batch), config.mask_fraction, generator, bert_noise=config.mask_noise)
     logits = logits_of(model, inputs)
     return ce(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
 
