@@ -59,7 +59,7 @@ def test_manifest_is_strict(tmp_path):
         manifest(tmp_path, {"type": "char"}, BASES, kindd="x")
     with pytest.raises(ModelError, match="tokenizer\\) has unknown key\\(s\\) kk"):
         manifest(tmp_path, {"type": "kmer", "kk": 6}, BASES)
-    with pytest.raises(ModelError, match="kind must be causal or masked"):
+    with pytest.raises(ModelError, match="kind must be one of causal, masked, blindspot"):
         manifest(tmp_path, {"type": "char"}, BASES, kind="encoder")
     with pytest.raises(ModelError, match="special token '\\[CLS\\]' is not in the vocab"):
         Tokenizer(manifest(tmp_path, {"type": "char", "bos": "[CLS]"}, ["[MASK]", *BASES]))
