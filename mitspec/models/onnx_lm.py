@@ -134,33 +134,32 @@ class OnnxLM:
             per_nt = np.where(bases > 0, total / np.maximum(bases, 1), np.nan)
         return Scores(total, per_nt, tokens)
 
+    def _logp_of_tokens(self, ids, shift: int) -> np.ndarray:
+        """(n, T) -> (n, T - shift): log p of token t + shift read at position t, i.e. the
+        next token (shift 1, causal) or the token itself (shift 0, blindspot), in row batches."""
+        n, length = ids.shape
+        out = np.empty((n, length - shift))
+        rows = max(1, self.batch_tokens // length)
+        for lo in range(0, n, rows):
+            hi = min(n, lo + rows)
+            logp = log_softmax(self.forward(ids[lo:hi])[:, :length - shift])
+            out[lo:hi] = np.take_along_axis(logp, ids[lo:hi, shift:, None], axis=2)[..., 0]
+        return out
+
     def _causal(self, ids, scored, widths):
         """(n, T) -> per-row (LL, tokens, bases) over scored tokens after the first one."""
-        n, length = ids.shape
+        n = len(ids)
         # a token counts if it is a sequence token and not the first sequence token
         first = np.argmax(scored, axis=1)
         target = scored.copy()
         target[np.arange(n), first] = False
         target[:, 0] = False  # position 0 has no context whatever it is
-        total = np.zeros(n)
-        rows = max(1, self.batch_tokens // length)
-        for lo in range(0, n, rows):
-            hi = min(n, lo + rows)
-            logp = log_softmax(self.forward(ids[lo:hi])[:, :-1])  # predicts tokens 1..T-1
-            picked = np.take_along_axis(logp, ids[lo:hi, 1:, None], axis=2)[..., 0]
-            total[lo:hi] = (picked * target[lo:hi, 1:]).sum(axis=1)
+        total = (self._logp_of_tokens(ids, 1) * target[:, 1:]).sum(axis=1)
         return total, target.sum(axis=1), (widths * target).sum(axis=1)
 
     def _blindspot(self, ids, scored, widths):
         """(n, T) -> per-row (PLL, tokens, bases): log p(x_t | the rest) at every scored token, one pass."""
-        n, length = ids.shape
-        total = np.zeros(n)
-        rows = max(1, self.batch_tokens // length)
-        for lo in range(0, n, rows):
-            hi = min(n, lo + rows)
-            logp = log_softmax(self.forward(ids[lo:hi]))
-            picked = np.take_along_axis(logp, ids[lo:hi, :, None], axis=2)[..., 0]
-            total[lo:hi] = (picked * scored[lo:hi]).sum(axis=1)
+        total = (self._logp_of_tokens(ids, 0) * scored).sum(axis=1)
         return total, scored.sum(axis=1), (widths * scored).sum(axis=1)
 
     def _masked(self, ids, scored, widths):

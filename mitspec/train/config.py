@@ -44,13 +44,18 @@ class TrainConfig:
 
     @property
     def masked(self) -> bool:
-        """Predicts a base from both sides (bert, cnn), scored by pseudo-log-likelihood."""
+        """Predicts a base from both sides (bert, esm, cnn), scored by pseudo-log-likelihood."""
         return self.family != "gpt2"
 
     @property
     def blindspot(self) -> bool:
         """Never sees the base it predicts, so needs no [MASK] input (cnn)."""
         return self.family == "cnn"
+
+    @property
+    def mask_input(self) -> bool:
+        """Sees [MASK] tokens in its input (bert, esm): trained and scored by masking."""
+        return self.masked and not self.blindspot
 
     def to_dict(self) -> dict:
         return asdict(self)

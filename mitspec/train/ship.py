@@ -78,7 +78,7 @@ def ship(config: TrainConfig, result: TrainResult, bar: Bar, out_dir: Path) -> E
         "kind": kind,
         "tokenizer": {"type": "char", "bos": "[CLS]" if config.masked else None, "eos": "[SEP]" if config.masked else None},
         "vocab": list(VOCAB),
-        "mask_token": "[MASK]" if config.masked and not config.blindspot else None,
+        "mask_token": "[MASK]" if config.mask_input else None,
         # convolutions have no position table: any length works (they saw `context`-base windows)
         "max_length": CONV_MAX_LENGTH if config.family == "cnn" else config.context + 2,
         "params": count_params(result.model),

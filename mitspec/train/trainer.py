@@ -161,5 +161,5 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     nats = evaluate(model, config, held)
     minutes = (time.perf_counter() - start) / 60
     history.append((step, float(loss.detach()) if step else math.nan, nats))
-    random15 = evaluate(model, config, held, random15=True) if config.masked and not config.blindspot else None
+    random15 = evaluate(model, config, held, random15=True) if config.mask_input else None
     return TrainResult(model, nats, step, minutes, history, random15)
