@@ -79,6 +79,8 @@ def test_masked_export_scores_like_pytorch(checkpoints, tmp_path):
 def test_causal_export_scores_like_pytorch(checkpoints, tmp_path):
     report = export(str(checkpoints / "gpt2"), tmp_path / "gpt2")
     assert report.manifest.kind == "causal"
+    (tmp_path / "plain").mkdir()  # the exported directory gets a plain mkdir's mode, not mkdtemp's 0700
+    assert (tmp_path / "gpt2").stat().st_mode == (tmp_path / "plain").stat().st_mode
     scores = OnnxLM(report.manifest).score(SEQS).score
     np.testing.assert_allclose(scores, [_torch_ll(checkpoints / "gpt2", s) for s in SEQS], atol=1e-4)
 

@@ -8,6 +8,7 @@ checked against PyTorch on random DNA and the export fails above `tolerance`.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -205,16 +206,24 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
                            "torch": torch.__version__},
         })
         write_manifest(staging, fields)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        for leftover in ("optimum",):
-            shutil.rmtree(staging / leftover, ignore_errors=True)
-        staging.rename(out_dir)
+        shutil.rmtree(staging / "optimum", ignore_errors=True)
+        _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     from .manifest import read_manifest
 
     return ExportReport(read_manifest(out_dir), exporter, diff)
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Move a finished staging directory into place. mkdtemp made it 0700; give it the mode
+    a plain mkdir would (the umask's), so a shared or bundled model stays readable."""
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)
 
 
 def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], vocab_size: int,
@@ -234,9 +243,7 @@ def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], voca
             raise ModelError(f"ONNX logits differ from PyTorch by {diff:.3g} (> {tolerance:g}); not written")
         provenance = {**fields.get("provenance", {}), "exporter": "torch.onnx", "opset": OPSET, "max_abs_diff": diff}
         write_manifest(staging, {**fields, "onnx": "model.onnx", "provenance": provenance})
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     from .manifest import read_manifest
