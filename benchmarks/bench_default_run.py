@@ -34,15 +34,14 @@ def per_model(spec: Path) -> list[tuple[str, int | None, float]]:
     from mitspec.plan.store import load_plan
     from mitspec.scores.cache import NoCache
     from mitspec.scores.engine import score_cached
+    from mitspec.scores.run import bound_to_plan
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = load_plan(build(spec, Path(tmp) / "plan").out_dir)
     sequences = plan.sequences["sequence"].to_list()
     rows = []
     for entry in available():
-        scorer = resolve(entry.name)
-        if hasattr(scorer, "for_plan"):
-            scorer = scorer.for_plan(plan.meta)
+        scorer = bound_to_plan(resolve(entry.name), plan.meta)
         start = time.perf_counter()
         score_cached(scorer, sequences, NoCache())
         rows.append((entry.name, entry.params, time.perf_counter() - start))

@@ -357,7 +357,7 @@ def train_run_cmd(config_path, out, minutes, max_steps):
     click.echo(f"{config.name}: {config.family} on {config.genome}; bar {bar.nats:.4f} nats/base ({bar.model} k={bar.k})")
     result = train(config, log=click.echo)
     click.echo(f"held-out {result.heldout_nats:.4f} nats/base after {result.steps} steps, {result.minutes:.1f} min"
-               + (f" ({result.heldout_random15:.4f} with 15% of bases masked at random)" if result.heldout_random15 else ""))
+               + (f" ({result.heldout_random15:.4f} with 15% of bases masked at random)" if result.heldout_random15 is not None else ""))
     try:
         report = ship(config, result, bar, out or Path("exported_models") / config.name)
     except BarNotMet as exc:

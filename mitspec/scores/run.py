@@ -30,6 +30,11 @@ def score_frame(plan_hash: str, ids: pl.DataFrame, scorer: Scorer, sequences: li
     ).select(list(SCORE_COLUMNS))
 
 
+def bound_to_plan(scorer: Scorer, meta: dict) -> Scorer:
+    """The scorer as it scores this plan: position-aware baselines read the plan's layout."""
+    return scorer.for_plan(meta) if hasattr(scorer, "for_plan") else scorer
+
+
 def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
              progress_for: Callable[[str, int], Callable[[int], None]] | None = None) -> Path:
     """Score every sequence of the plan with every scorer; merge into out_dir/scores.parquet.
@@ -41,8 +46,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     ids = plan.sequences.select("id", "class")
     frames = []
     for scorer in scorers:
-        if hasattr(scorer, "for_plan"):  # position-aware baselines read the plan's layout
-            scorer = scorer.for_plan(plan.meta)
+        scorer = bound_to_plan(scorer, plan.meta)
         todo = pending(scorer, sequences, cache)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None
         frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress))

@@ -85,7 +85,7 @@ def ship(config: TrainConfig, result: TrainResult, bar: Bar, out_dir: Path) -> E
         "provenance": {
             "source": "mitspec train", "family": config.family, "corpus": config.genome,
             "corpus_sha256": GENOMES[config.genome][1], "heldout_nats_per_base": round(result.heldout_nats, 6),
-            **({"heldout_nats_random15": round(result.heldout_random15, 6)} if result.heldout_random15 else {}),
+            **({"heldout_nats_random15": round(result.heldout_random15, 6)} if result.heldout_random15 is not None else {}),
             "bar": {"model": bar.model, "k": bar.k, "nats_per_base": round(bar.nats, 6)},
             "train_minutes": round(result.minutes, 2), "steps": result.steps, "git_commit": git_commit(),
             "config": config.to_dict(),

@@ -2,9 +2,9 @@
 
 Windows are drawn from the training strands (first 90% of the genome, both strands);
 the held-out loss is measured on a fixed set of windows from the last 10% (both
-strands): next-base cross-entropy for causal models, cross-entropy on 15% masked
-positions for masked ones, and on every base for blind-spot ones (which never see the
-base they predict), in nats per base, comparable to the bars in `bars.py`.
+strands): next-base cross-entropy for causal models, cross-entropy at isolated masked
+bases for masked ones (below), and on every base for blind-spot ones (which never see
+the base they predict), in nats per base, comparable to the bars in `bars.py`.
 
 Masked models are evaluated as they are scored and as the bar's context-count model
 predicts: each target base is masked with its neighbours left intact. Targets are every
