@@ -1,4 +1,8 @@
-"""The `mitspec` command line: compile, check, show."""
+"""The `mitspec` command line: spec -> plan -> scores -> metrics -> report.
+
+Every user-facing error is a `MitspecError`; `_Cli.invoke` catches it once (its message,
+exit status 2, no traceback). Any other exception is a bug and keeps its traceback.
+"""
 from __future__ import annotations
 
 import sys
@@ -7,17 +11,29 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .spec.errors import SpecErrors
+from .errors import MitspecError
 
 # Commands import their heavy dependencies (polars, jsonschema) lazily: `check` and
 # `--help` should not pay for what only `compile` and `show` need.
 
-EXIT_SPEC_ERROR = 2
+EXIT_SPEC_ERROR = MitspecError.exit_code
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_SPEC_ERROR)
+class CliError(MitspecError):
+    """A command used the wrong way: what to do instead."""
+
+
+def _fail(message: str):
+    raise CliError(message)
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MitspecError as exc:
+            click.echo(exc.render(), err=True)
+            ctx.exit(exc.exit_code)
 
 
 def _project_specs() -> list[Path]:
@@ -27,7 +43,7 @@ def _project_specs() -> list[Path]:
     return specs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mitspec")
 def main() -> None:
     """Mechanistic Invariance Tests for genomic language models, as code."""
@@ -54,7 +70,7 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
             out_dir = out if len(paths) == 1 else out / spec.stem
         try:
             result = build(spec, out_dir, force=force)
-        except SpecErrors as exc:
+        except MitspecError as exc:  # report it, and go on with the other specs
             click.echo(exc.render(), err=True)
             failed += 1
             continue
@@ -78,7 +94,7 @@ def check_cmd(specs: tuple[Path, ...]) -> None:
     for spec in list(specs) or _project_specs():
         try:
             program = load(spec)
-        except SpecErrors as exc:
+        except MitspecError as exc:
             click.echo(exc.render(), err=True)
             failed += 1
             continue
@@ -92,14 +108,10 @@ def check_cmd(specs: tuple[Path, ...]) -> None:
 @click.argument("plan", type=click.Path(exists=True, path_type=Path))
 def show_cmd(plan: Path) -> None:
     """Summarise a compiled PLAN (a plan directory or its plan.json) per class."""
-    from .plan.store import PlanError, load_plan
+    from .plan.store import load_plan
     from .plan.summary import render_summary
 
-    try:
-        loaded = load_plan(plan)
-    except PlanError as exc:
-        _fail(str(exc))
-    click.echo(render_summary(loaded))
+    click.echo(render_summary(load_plan(plan)))
 
 
 # ---- scoring ------------------------------------------------------------------------------
@@ -117,17 +129,13 @@ def _open_cache(no_cache: bool):
 
 
 def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = None) -> list:
-    from .models.errors import ModelError
     from .models.registry import available, resolve
 
     if not names:  # every exported model and every baseline
         names = tuple(e.name for e in available() if e.kind != "invalid")
     scorers = []
     for name in names:
-        try:
-            scorer = resolve(name, device=device, batch_tokens=batch_tokens)
-        except ModelError as exc:
-            _fail(str(exc))
+        scorer = resolve(name, device=device, batch_tokens=batch_tokens)
         provider = getattr(scorer, "provider", None)
         where = f" on {'CUDA' if provider == 'cuda' else 'CPU'} (onnxruntime)" if provider else ""
         click.echo(f"model {scorer.name}: {scorer.kind}{where}", err=True)
@@ -162,12 +170,7 @@ def _run_targets(targets: tuple[Path, ...]) -> list[Path]:
     plans = []
     for target in targets:
         if target.suffix == ".mit":
-            try:
-                result = build(target, default_out_dir(target))
-            except SpecErrors as exc:
-                click.echo(exc.render(), err=True)
-                sys.exit(EXIT_SPEC_ERROR)
-            plans.append(result.out_dir)
+            plans.append(build(target, default_out_dir(target)).out_dir)
         else:
             plans.append(target.parent if target.name == "plan.json" else target)
     return plans
@@ -185,8 +188,6 @@ def _run_targets(targets: tuple[Path, ...]) -> list[Path]:
               help="sound: sign test + Wilson; paper: the published t-test + bootstrap.")
 def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
-    from .models.errors import ModelError
-    from .plan.store import PlanError
     from .scores.run import run_plan
 
     plans = _run_targets(targets)
@@ -198,38 +199,32 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode):
             written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for)
             summary = _report(plan, written, out_dir, stats_mode)
             click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
-    except (ModelError, PlanError) as exc:
-        _fail(str(exc))
     finally:
         cache.close()
 
 
 def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False) -> str:
-    from .metrics.engine import MetricsConfig, MetricsError
+    from .metrics.engine import MetricsConfig
     from .plan.store import load_plan
     from .report.pipeline import report_run
 
     plan = load_plan(plan_dir)
-    try:
-        return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode), force=force)
-    except MetricsError as exc:
-        _fail(str(exc))
+    return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode), force=force)
 
 
 @main.command("report")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--plan", "plan_dir", type=click.Path(exists=True, path_type=Path),
+              help="The plan the scores belong to (default: RUN_DIR's own, or the one `run -o` recorded).")
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True)
-def report_cmd(run_dir, stats_mode):
-    """Recompute metrics and the report from RUN_DIR (plan.json + scores.parquet)."""
-    from .plan.store import PlanError
+def report_cmd(run_dir, plan_dir, stats_mode):
+    """Recompute metrics and the report from RUN_DIR (scores.parquet, and its plan)."""
+    from .scores.run import plan_of_run
 
     scores = run_dir / "scores.parquet"
     if not scores.exists():
         _fail(f"{scores} is missing; score the plan first with `mitspec run {run_dir}`")
-    try:
-        click.echo(_report(run_dir, scores, run_dir, stats_mode, force=True))
-    except PlanError as exc:
-        _fail(str(exc))
+    click.echo(_report(plan_of_run(run_dir, plan_dir), scores, run_dir, stats_mode, force=True))
     click.echo(f"{run_dir}/report.html")
 
 
@@ -244,18 +239,15 @@ def report_cmd(run_dir, stats_mode):
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics.json here.")
 def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out):
     """Metrics for scores computed anywhere (e.g. by your own model), joined to a plan by id."""
-    from .metrics.engine import MetricsConfig, MetricsError
+    from .metrics.engine import MetricsConfig
     from .metrics.io import read_many, write_metrics
-    from .plan.store import PlanError, load_plan
+    from .plan.store import load_plan
     from .report.pipeline import evaluate
     from .report.render import terminal_summary
 
-    try:
-        plan = load_plan(plan_path)
-        scores = read_many(list(score_files))
-        table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed))
-    except (MetricsError, PlanError) as exc:
-        _fail(str(exc))
+    plan = load_plan(plan_path)
+    scores = read_many(list(score_files))
+    table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed))
     click.echo(terminal_summary(table, plan.meta, doc))
     if out is not None:
         write_metrics(doc, table, json_path=out)
@@ -273,21 +265,15 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
     """Score every record of a FASTA file: CSV `id,score` (id = first word of the header)."""
     import io
 
-    from .fasta import FastaError, read_fasta
-    from .models.errors import ModelError
-    from .plan.store import atomic_write
+    from .fasta import read_fasta
+    from .io import atomic_write
     from .scores.engine import score_cached
 
-    try:
-        records = read_fasta(fasta)
-    except FastaError as exc:
-        _fail(str(exc))
+    records = read_fasta(fasta)
     (scorer,) = _scorers((model,), device, batch_tokens)
     cache = _open_cache(no_cache)
     try:
         result = score_cached(scorer, [r.sequence for r in records], cache)
-    except ModelError as exc:
-        _fail(str(exc))
     finally:
         cache.close()
     buf = io.StringIO()
@@ -310,14 +296,10 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
 @click.option("--tolerance", type=float, default=1e-4, show_default=True, help="Max |ONNX - PyTorch| logit difference.")
 def export_cmd(source, out, name, kind, trust_remote_code, tolerance):
     """Export a Hugging Face checkpoint (directory or hub id) to ONNX with a manifest."""
-    from .models.errors import ModelError
     from .models.export import describe, export
 
     out = out or Path("exported_models") / (name or Path(source.rstrip("/")).name)
-    try:
-        report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance)
-    except ModelError as exc:
-        _fail(str(exc))
+    report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance)
     click.echo(describe(report))
 
 
@@ -336,16 +318,12 @@ def train_run_cmd(config_path, out, minutes, max_steps):
     """Train a model from CONFIG (JSON), check it against its bar, export it if it beats it."""
     from dataclasses import replace
 
-    from .models.errors import ModelError
     from .train.bars import bars, best
-    from .train.config import ConfigError, load_config
+    from .train.config import load_config
 
+    config = load_config(config_path)
     try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        _fail(str(exc))
-    try:
-        from .train.ship import BarNotMet, ship
+        from .train.ship import ship
         from .train.trainer import train
     except ImportError:
         _fail("`mitspec train` needs the train extra: pip install -e '.[train,export]'")
@@ -358,13 +336,7 @@ def train_run_cmd(config_path, out, minutes, max_steps):
     result = train(config, log=click.echo)
     click.echo(f"held-out {result.heldout_nats:.4f} nats/base after {result.steps} steps, {result.minutes:.1f} min"
                + (f" ({result.heldout_random15:.4f} with 15% of bases masked at random)" if result.heldout_random15 is not None else ""))
-    try:
-        report = ship(config, result, bar, out or Path("exported_models") / config.name)
-    except BarNotMet as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except ModelError as exc:
-        _fail(str(exc))
+    report = ship(config, result, bar, out or Path("exported_models") / config.name)  # BarNotMet exits 1
     click.echo(f"exported -> {report.manifest.directory}/ ({report.manifest.params:,} parameters, "
                f"max |logit diff| {report.max_abs_diff:.1e})")
 
@@ -375,7 +347,7 @@ def train_run_cmd(config_path, out, minutes, max_steps):
 def bars_cmd(genomes):
     """Held-out nats/base of Markov chains (order 1-8) and context-count models (k <= 5)."""
     from .genomes import GENOMES
-    from .plan.summary import format_table
+    from .text import format_table
     from .train.bars import UNIFORM, bars, best
 
     for genome in genomes:
@@ -394,7 +366,7 @@ def bars_cmd(genomes):
 def models_cmd():
     """List the models and scorers mitspec can run."""
     from .models.registry import available, model_dirs
-    from .plan.summary import format_table
+    from .text import format_table
 
     entries = available()
     if not entries:

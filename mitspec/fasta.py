@@ -6,12 +6,13 @@ from pathlib import Path
 
 import polars as pl
 
-from .plan.store import atomic_write
+from .errors import MitspecError
+from .io import atomic_write
 
 _ALLOWED = set("ACGTN")
 
 
-class FastaError(Exception):
+class FastaError(MitspecError):
     pass
 
 

@@ -8,7 +8,8 @@ from importlib import resources
 
 import numpy as np
 
-from .sequence import _ENCODE, reverse_complement
+from .errors import MitspecError
+from .sequence import _ENCODE, at_mask, reverse_complement
 
 N_CODE = 4
 GENOMES = {
@@ -17,7 +18,7 @@ GENOMES = {
 }
 
 
-class GenomeError(Exception):
+class GenomeError(MitspecError):
     pass
 
 
@@ -38,6 +39,18 @@ def load_genome(name: str) -> np.ndarray:
     codes = _ENCODE[np.frombuffer(b"N".join(records), dtype=np.uint8)]
     codes[codes == 255] = 4  # IUPAC ambiguity codes count as N
     return codes
+
+
+@lru_cache(maxsize=8)
+def window_at_counts(name: str, length: int) -> np.ndarray:
+    """How many N-free windows of `length` bp (forward starts) have k A/T bases, k = 0..length."""
+    codes = load_genome(name)
+    if len(codes) < length:
+        return np.zeros(length + 1, dtype=np.int64)
+    at = np.concatenate([[0], np.cumsum(at_mask(codes), dtype=np.int64)])
+    n = np.concatenate([[0], np.cumsum(codes == N_CODE, dtype=np.int64)])
+    valid = n[length:] == n[:-length]
+    return np.bincount((at[length:] - at[:-length])[valid], minlength=length + 1)
 
 
 @lru_cache(maxsize=8)

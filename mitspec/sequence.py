@@ -173,6 +173,20 @@ def gc_fraction(codes: np.ndarray) -> np.ndarray:
     return ((codes == 1) | (codes == 2)).mean(axis=-1)
 
 
+def at_mask(codes: np.ndarray) -> np.ndarray:
+    """True where the base is A or T (IUPAC W), same shape as `codes`; N is neither."""
+    return (codes == 0) | (codes == 3)
+
+
 def at_fraction(codes: np.ndarray) -> np.ndarray:
-    """Fraction of A or T per row, shape (n,)."""
-    return ((codes == 0) | (codes == 3)).mean(axis=-1)
+    """Fraction of A or T per row, shape (n,); the one definition of AT content."""
+    return at_mask(codes).mean(axis=-1)
+
+
+def at_fraction_expr(column: str = "sequence"):
+    """`at_fraction` as a polars expression over a string column (case-insensitive),
+    named `at`. Polars is imported here so the alphabet module itself stays numpy-only."""
+    import polars as pl
+
+    text = pl.col(column)
+    return (text.str.count_matches("[ATat]") / text.str.len_chars()).alias("at")

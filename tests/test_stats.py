@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mitspec.metrics import stats
+from mitspec import stats
 
 
 def test_sign_test_by_hand():

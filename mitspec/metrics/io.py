@@ -11,7 +11,8 @@ import jsonschema
 import polars as pl
 
 from .. import __version__
-from ..plan.store import atomic_write, canonical_json
+from ..contrasts import KINDS
+from ..io import atomic_write, canonical_json
 from .engine import MetricsConfig, MetricsError
 
 METRICS_FORMAT = "mitspec-metrics/1"
@@ -72,7 +73,10 @@ def read_many(paths: list[Path]) -> pl.DataFrame:
 
 @lru_cache(maxsize=1)
 def metrics_schema() -> dict:
-    return json.loads(resources.files("mitspec").joinpath("schema/metrics.schema.json").read_text(encoding="utf-8"))
+    """metrics.schema.json with the registered contrast kinds."""
+    schema = json.loads(resources.files("mitspec").joinpath("schema/metrics.schema.json").read_text(encoding="utf-8"))
+    schema["properties"]["results"]["items"]["properties"]["kind"]["enum"] = list(KINDS)
+    return schema
 
 
 def _clean(value):
@@ -81,7 +85,10 @@ def _clean(value):
     return value
 
 
-def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None) -> dict:
+def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
+                     models: list[str] | None = None) -> dict:
+    """metrics.json; `models`: every model scored (default: those with results; a plan
+    without contrasts has none, so pass them)."""
     doc = {
         "scores_sha256": scores_sha256,
         "format": METRICS_FORMAT,
@@ -92,7 +99,7 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         "resamples": config.resamples,
         "seed": config.seed if config.seed is not None else meta["seed"],
         "family": config.family_description(),
-        "models": sorted(table["model"].unique().to_list()),
+        "models": sorted(models if models is not None else table["model"].unique().to_list()),
         "results": [{k: _clean(v) for k, v in row.items()} for row in table.iter_rows(named=True)],
     }
     jsonschema.Draft202012Validator(metrics_schema()).validate(doc)

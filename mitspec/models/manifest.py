@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
-from ..plan.store import atomic_write, canonical_json, read_json, sha256_file
+from ..io import atomic_write, canonical_json, read_json, sha256_file
 from .errors import ModelError
 
 MANIFEST = "manifest.json"

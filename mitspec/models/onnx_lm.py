@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plan.store import sha256_file
+from ..io import sha256_file
 from .base import Scores
 from .errors import ModelError
 from .manifest import Manifest, about, read_manifest

@@ -1,27 +1,18 @@
 """Name or path -> scorer. Exported models live in `exported_models/<name>/`; built-in
-scorers (baselines) register a factory under a name."""
+scorers (baselines) are the factories in `baselines.BASELINES`."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..spec.errors import did_you_mean
+from ..text import did_you_mean
 from .base import Scorer
+from .baselines import BASELINES as _BUILTINS
 from .errors import ModelError
 from .manifest import MANIFEST, about, read_manifest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-_BUILTINS: dict[str, tuple[Callable[..., Scorer], str]] = {}
-
-
-def register(name: str, description: str):
-    """Decorator: make `factory(**options) -> Scorer` available as `name`."""
-    def wrap(factory):
-        _BUILTINS[name] = (factory, description)
-        return factory
-    return wrap
 
 
 def model_dirs() -> list[Path]:
@@ -54,12 +45,7 @@ def exported() -> dict[str, Path]:
     return found
 
 
-def _load_builtins() -> None:
-    from . import baselines  # noqa: F401 - registers the baseline scorers
-
-
 def available() -> list[ModelEntry]:
-    _load_builtins()
     entries = []
     for name, directory in exported().items():
         try:
@@ -78,7 +64,6 @@ def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
     a .onnx file (with manifest.json beside it)."""
     from .onnx_lm import OnnxLM
 
-    _load_builtins()
     path = Path(name_or_path)
     if path.suffix == ".onnx":
         path = path.parent

@@ -9,21 +9,22 @@ from functools import lru_cache
 import numpy as np
 
 from .. import rng
+from ..errors import MitspecError
 from ..genomes import N_CODE, load_genome, markov_tables
-from ..sequence import reverse_complement
+from ..sequence import at_mask, reverse_complement
 from ..spec import program as ir
 
 MAX_ATTEMPTS = 1000
 
 
-class BackgroundError(Exception):
+class BackgroundError(MitspecError):
     pass
 
 
 @lru_cache(maxsize=4)
 def _prefix_sums(genome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes = load_genome(genome)
-    at = np.concatenate([[0], np.cumsum((codes == 0) | (codes == 3), dtype=np.int64)])
+    at = np.concatenate([[0], np.cumsum(at_mask(codes), dtype=np.int64)])
     n = np.concatenate([[0], np.cumsum(codes == N_CODE, dtype=np.int64)])
     return codes, at, n
 

@@ -10,7 +10,8 @@ from .. import __version__
 from ..spec.check import check
 from ..spec.parser import parse, read_spec
 from .compile import compile_program
-from .store import PLAN_FILE, PlanError, read_meta, sha256_file, write_plan
+from ..io import sha256_file
+from .store import PLAN_FILE, PlanError, read_meta, write_plan
 
 
 @dataclass(frozen=True)

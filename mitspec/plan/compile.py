@@ -29,78 +29,110 @@ class ClassSequences:
 _IUPAC_OPTIONS = {code: np.array([BASES.index(b) for b in bases], dtype=np.uint8) for code, bases in IUPAC.items()}
 
 
-def sample_motif(motif: ir.MotifIR, key: np.uint64, rows: np.ndarray, picks: dict[str, np.ndarray],
-                 tables: dict[str, ir.TableIR]) -> np.ndarray:
-    """Draw a motif for each row: (len(rows), motif.length) uint8."""
-    n = len(rows)
-    if isinstance(motif, ir.LiteralMotif):
-        return np.broadcast_to(_literal(motif.text), (n, motif.length))
-    if isinstance(motif, ir.IupacMotif):
-        counts = np.array([len(IUPAC[c]) for c in motif.pattern])
-        table = np.zeros((motif.length, 4), dtype=np.uint8)
-        for j, c in enumerate(motif.pattern):
-            table[j, :counts[j]] = _IUPAC_OPTIONS[c]
-        choice = rng.below(key, rows, motif.length, counts)
-        return table[np.arange(motif.length)[None, :], choice]
-    if isinstance(motif, ir.RevCompMotif):
-        return reverse_complement(sample_motif(motif.inner, rng.subkey(key, "revcomp"), rows, picks, tables))
-    if isinstance(motif, ir.ChoiceMotif):
-        which = rng.categorical(rng.subkey(key, "pick"), rows, 1, motif.weights)[:, 0]
-        out = np.empty((n, motif.length), dtype=np.uint8)
-        for k, option in enumerate(motif.options):
-            mask = which == k
-            if mask.any():
-                out[mask] = sample_motif(option, rng.subkey(key, "option", k), rows[mask],
-                                         {t: p[mask] for t, p in picks.items()}, tables)
-        return out
-    assert isinstance(motif, ir.ColumnMotif)
+def _literal(text: str) -> np.ndarray:
+    return np.array([BASES.index(b) for b in text], dtype=np.uint8)
+
+
+# ---- motifs: one sampler per MotifIR type; each returns (len(rows), motif.length) uint8 --------
+def _sample_literal(motif: ir.LiteralMotif, key, rows, picks, tables) -> np.ndarray:
+    return np.broadcast_to(_literal(motif.text), (len(rows), motif.length))
+
+
+def _sample_iupac(motif: ir.IupacMotif, key, rows, picks, tables) -> np.ndarray:
+    counts = np.array([len(IUPAC[c]) for c in motif.pattern])
+    table = np.zeros((motif.length, 4), dtype=np.uint8)
+    for j, c in enumerate(motif.pattern):
+        table[j, :counts[j]] = _IUPAC_OPTIONS[c]
+    choice = rng.below(key, rows, motif.length, counts)
+    return table[np.arange(motif.length)[None, :], choice]
+
+
+def _sample_revcomp(motif: ir.RevCompMotif, key, rows, picks, tables) -> np.ndarray:
+    return reverse_complement(sample_motif(motif.inner, rng.subkey(key, "revcomp"), rows, picks, tables))
+
+
+def _sample_choice(motif: ir.ChoiceMotif, key, rows, picks, tables) -> np.ndarray:
+    which = rng.categorical(rng.subkey(key, "pick"), rows, 1, motif.weights)[:, 0]
+    out = np.empty((len(rows), motif.length), dtype=np.uint8)
+    for k, option in enumerate(motif.options):
+        mask = which == k
+        if mask.any():
+            out[mask] = sample_motif(option, rng.subkey(key, "option", k), rows[mask],
+                                     {t: p[mask] for t, p in picks.items()}, tables)
+    return out
+
+
+def _sample_column(motif: ir.ColumnMotif, key, rows, picks, tables) -> np.ndarray:
     table = tables[motif.table]
     column = table.columns.index(motif.column)
     values = np.stack([_literal(row[column]) for row in table.values])
     return values[picks[motif.table]]
 
 
-def _literal(text: str) -> np.ndarray:
-    return np.array([BASES.index(b) for b in text], dtype=np.uint8)
+SAMPLERS = {ir.LiteralMotif: _sample_literal, ir.IupacMotif: _sample_iupac, ir.RevCompMotif: _sample_revcomp,
+            ir.ChoiceMotif: _sample_choice, ir.ColumnMotif: _sample_column}
+
+
+def sample_motif(motif: ir.MotifIR, key: np.uint64, rows: np.ndarray, picks: dict[str, np.ndarray],
+                 tables: dict[str, ir.TableIR]) -> np.ndarray:
+    """Draw a motif for each row: (len(rows), motif.length) uint8."""
+    return SAMPLERS[type(motif)](motif, key, rows, picks, tables)
+
+
+# ---- operations: one function per OpIR type, each editing a chunk (len(rows), length) in place ----
+def _place(op: ir.PlaceOp, codes, picks, rows, key, tables) -> None:
+    segment = sample_motif(op.motif, key, rows, picks, tables)
+    if op.strand == "-":
+        segment = reverse_complement(segment)
+    codes[:, op.start:op.start + op.motif.length] = segment
+
+
+def _mutate(op: ir.MutateOp, codes, picks, rows, key, tables) -> None:
+    options = _IUPAC_OPTIONS[op.code]
+    codes[:, op.position] = options[rng.below(key, rows, 1, len(options))[:, 0]]
+
+
+def _shuffle(op: ir.ShuffleOp, codes, picks, rows, key, tables) -> None:
+    shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
+    region = codes[:, op.start:op.end]
+    codes[:, op.start:op.end] = shuffle_distinct(region, key, rows, shuffle) if op.distinct else shuffle(region, key, rows)
+
+
+def _revcomp(op: ir.RevCompOp, codes, picks, rows, key, tables) -> None:
+    codes[:, op.start:op.end] = reverse_complement(codes[:, op.start:op.end])
+
+
+def _move(op: ir.MoveOp, codes, picks, rows, key, tables) -> None:
+    source = codes[:, op.source:op.source + op.length].copy()
+    codes[:, op.source:op.source + op.length] = codes[:, op.target:op.target + op.length]
+    codes[:, op.target:op.target + op.length] = source
+
+
+def _spacer(op: ir.SpacerOp, codes, picks, rows, key, tables) -> None:
+    length, q, d = codes.shape[1], op.position, abs(op.delta)
+    fresh = rng.categorical(key, rows, d, op.probs).astype(np.uint8)  # a prefix of one stream per instance
+    if op.delta > 0:
+        codes[:] = np.concatenate([codes[:, :q], fresh, codes[:, q:length - d]], axis=1)
+    else:
+        codes[:] = np.concatenate([codes[:, :q - d], codes[:, q:], fresh], axis=1)
+
+
+def _use(op: ir.UseOp, codes, picks, rows, key, tables) -> None:
+    choices = np.array(op.rows, dtype=np.int64)
+    if op.mode == "cycle":
+        picks[op.table] = choices[rows.astype(np.int64) % len(choices)]
+    else:
+        picks[op.table] = choices[rng.below(key, rows, 1, len(choices))[:, 0]]
+
+
+APPLY = {ir.PlaceOp: _place, ir.MutateOp: _mutate, ir.ShuffleOp: _shuffle, ir.RevCompOp: _revcomp,
+         ir.MoveOp: _move, ir.SpacerOp: _spacer, ir.UseOp: _use}
 
 
 def apply_step(step: ir.Step, codes: np.ndarray, picks: dict[str, np.ndarray], rows: np.ndarray,
                key: np.uint64, tables: dict[str, ir.TableIR]) -> None:
     """Apply one operation in place to a chunk: codes (len(rows), length)."""
-    op = step.op
-    if isinstance(op, ir.PlaceOp):
-        segment = sample_motif(op.motif, key, rows, picks, tables)
-        if op.strand == "-":
-            segment = reverse_complement(segment)
-        codes[:, op.start:op.start + op.motif.length] = segment
-    elif isinstance(op, ir.MutateOp):
-        options = _IUPAC_OPTIONS[op.code]
-        codes[:, op.position] = options[rng.below(key, rows, 1, len(options))[:, 0]]
-    elif isinstance(op, ir.ShuffleOp):
-        shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
-        region = codes[:, op.start:op.end]
-        codes[:, op.start:op.end] = (shuffle_distinct(region, key, rows, shuffle) if op.distinct
-                                     else shuffle(region, key, rows))
-    elif isinstance(op, ir.RevCompOp):
-        codes[:, op.start:op.end] = reverse_complement(codes[:, op.start:op.end])
-    elif isinstance(op, ir.MoveOp):
-        source = codes[:, op.source:op.source + op.length].copy()
-        codes[:, op.source:op.source + op.length] = codes[:, op.target:op.target + op.length]
-        codes[:, op.target:op.target + op.length] = source
-    elif isinstance(op, ir.SpacerOp):
-        length, q, d = codes.shape[1], op.position, abs(op.delta)
-        fresh = rng.categorical(key, rows, d, op.probs).astype(np.uint8)  # a prefix of one stream per instance
-        if op.delta > 0:
-            codes[:] = np.concatenate([codes[:, :q], fresh, codes[:, q:length - d]], axis=1)
-        else:
-            codes[:] = np.concatenate([codes[:, :q - d], codes[:, q:], fresh], axis=1)
-    else:
-        assert isinstance(op, ir.UseOp)
-        choices = np.array(op.rows, dtype=np.int64)
-        if op.mode == "cycle":
-            picks[op.table] = choices[rows.astype(np.int64) % len(choices)]
-        else:
-            picks[op.table] = choices[rng.below(key, rows, 1, len(choices))[:, 0]]
+    APPLY[type(step.op)](step.op, codes, picks, rows, key, tables)
 
 
 def _chunks(n: int, size: int) -> Iterator[tuple[int, int]]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,6 +19,8 @@ import numpy as np
 import polars as pl
 
 from .. import __version__
+from ..errors import MitspecError
+from ..io import atomic_write, canonical_json, read_json, sha256_file
 from ..sequence import ALPHABET
 from ..spec import program as ir
 from .compile import ClassSequences
@@ -36,40 +36,18 @@ COLUMNS = {
 _DECODE = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 
 
-class PlanError(Exception):
+class PlanError(MitspecError):
     """A plan file that is missing, corrupt or does not match its schema."""
 
 
 @lru_cache(maxsize=1)
 def plan_schema() -> dict:
-    text = resources.files("mitspec").joinpath("schema/plan.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    """plan.schema.json with one contrast branch per registered kind."""
+    from ..contrasts import plan_schema_fragments
 
-
-def canonical_json(obj) -> str:
-    return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write via a temporary file in the same directory, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; plans are meant to be shared
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    schema = json.loads(resources.files("mitspec").joinpath("schema/plan.schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["contrast"]["oneOf"] = plan_schema_fragments()
+    return schema
 
 
 def ids(prefix: str, n: int) -> pl.Expr:
@@ -193,17 +171,6 @@ class Plan:
     @property
     def plan_hash(self) -> str:
         return self.meta["plan_hash"]
-
-
-def read_json(path: Path, missing: str, fix: str, error: type[Exception]):
-    """A JSON file's content; a missing or undecodable file raises `error` with one sentence:
-    `missing` (the whole message) or "PATH is not valid JSON (...); FIX"."""
-    if not path.exists():
-        raise error(missing)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise error(f"{path} is not valid JSON ({exc}); {fix}") from None
 
 
 def resolve_plan_path(path: str | Path) -> Path:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..contrasts import KINDS
+from ..sequence import at_fraction_expr
+from ..text import format_table
 from .store import Plan
 
 
@@ -13,10 +16,7 @@ def _feature_label(f: dict) -> str:
 
 def class_summary(plan: Plan) -> pl.DataFrame:
     """One row per class: name, title, n, parent, AT fraction mean and SD, features."""
-    length = plan.meta["length"]
-    at = plan.sequences.select(
-        "class", (pl.col("sequence").str.count_matches("[AT]") / length).alias("at"),
-    ).group_by("class", maintain_order=True).agg(
+    at = plan.sequences.select("class", at_fraction_expr()).group_by("class", maintain_order=True).agg(
         pl.col("at").mean().alias("at_mean"), pl.col("at").std().alias("at_sd"),
     )
     meta = pl.DataFrame([
@@ -28,18 +28,6 @@ def class_summary(plan: Plan) -> pl.DataFrame:
     return meta.join(at, on="class", how="left", maintain_order="left")
 
 
-def format_table(rows: list[list[str]], header: list[str], right: set[int] = frozenset()) -> str:
-    """Plain aligned text table; columns in `right` are right-aligned."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-
-    def line(cells):
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
-
-
 def render_summary(plan: Plan) -> str:
     meta = plan.meta
     summary = class_summary(plan)
@@ -48,17 +36,7 @@ def render_summary(plan: Plan) -> str:
             for r in summary.iter_rows(named=True)]
     table = format_table(rows, ["class", "name", "n", "from", "AT", "sd", "features (0-based start..end; (-) minus strand; ~ shuffled)"],
                          right={2, 4, 5})
-    contrasts = []
-    for c in meta["contrasts"]:
-        if c["kind"] == "win_rate":
-            what = f"{c['better']} > {c['worse']}  paired by {c['pairing']}, {c['n_pairs']} pairs"
-        elif c["kind"] == "cohens_d":
-            what = f"Cohen's d({c['first']}, {c['second']})"
-        elif c["kind"] == "magnitude":
-            what = f"{c['start']} -> {c['end']} toward {c['toward']}"
-        else:
-            what = f"{c['numerator']} / {c['denominator']}"
-        contrasts.append(f"  {c['name']:<14} {what}")
+    contrasts = [f"  {c['name']:<14} {KINDS[c['kind']].label}: {KINDS[c['kind']].describe(c)}" for c in meta["contrasts"]]
     head = (f"{meta['benchmark']}  (spec {meta['spec']['path']}, seed {meta['seed']}, length {meta['length']} bp)\n"
             f"{meta['sequences']['count']:,} sequences in {len(meta['classes'])} classes, plan {meta['plan_hash'][:12]}")
     parts = [head, "", table]

@@ -7,9 +7,10 @@ from pathlib import Path
 import polars as pl
 
 from .. import __version__
-from ..metrics.engine import MetricsConfig, compute
+from ..metrics.engine import MetricsConfig, MetricsError, compute
 from ..metrics.io import metrics_document, write_metrics
-from ..plan.store import Plan, sha256_file
+from ..io import sha256_file
+from ..plan.store import Plan
 from ..scores.run import read_models
 from .render import terminal_summary, write_report
 
@@ -17,7 +18,7 @@ from .render import terminal_summary, write_report
 def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig,
              scores_sha256: str | None = None) -> tuple[pl.DataFrame, dict]:
     table = compute(plan.meta, plan.sequences, scores.select("id", "model", "score"), config)
-    return table, metrics_document(plan.meta, table, config, scores_sha256)
+    return table, metrics_document(plan.meta, table, config, scores_sha256, scores["model"].unique().to_list())
 
 
 def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
@@ -40,7 +41,13 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
     doc = None if force else _up_to_date(out_dir, plan, config, digest)
     if doc is not None:
         return terminal_summary(pl.read_parquet(out_dir / "metrics.parquet"), plan.meta, doc)
-    scores = pl.read_parquet(scores_path).filter(pl.col("plan") == plan.plan_hash)
+    scores = pl.read_parquet(scores_path)
+    mine = scores.filter(pl.col("plan") == plan.plan_hash)
+    if mine.is_empty() and not scores.is_empty():
+        other = scores["plan"][0]
+        raise MetricsError(f"the scores in {scores_path} belong to plan {other[:12]}, not to {plan.path} "
+                           f"(plan {plan.plan_hash[:12]}); report them against their own plan")
+    scores = mine
     table, doc = evaluate(plan, scores, config, digest)
     write_metrics(doc, table, out_dir)
     write_report(out_dir, plan, scores, table, doc, read_models(scores_path.parent))

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import polars as pl
 
-from ..plan.store import Plan, atomic_write
-from ..plan.summary import class_summary, format_table
+from ..contrasts import KINDS
+from ..io import atomic_write
+from ..plan.store import Plan
+from ..plan.summary import class_summary
+from ..sequence import at_fraction_expr
+from ..text import format_table
 from . import plots
-
-KIND_LABEL = {"win_rate": "win rate", "cohens_d": "Cohen's d", "magnitude": "compensation magnitude",
-              "ratio": "ratio", "correlate": "correlation with AT", "profile": "profile over a sweep",
-              "effect_ratio": "compositional / positional effect"}
-
 
 def _num(x, digits=2) -> str:
     if x is None:
@@ -37,20 +36,7 @@ def _ci(r) -> str:
 
 
 def describe_contrast(c: dict) -> str:
-    if c["kind"] == "correlate":
-        return f"correlation of score with AT fraction across the levels of {c['group']}"
-    if c["kind"] == "profile":
-        return f"mean score at each level of {c['group']}, and paired differences to {c['reference']}"
-    if c["kind"] == "effect_ratio":
-        (low, high), (good, bad) = c["composition"], c["position"]
-        return f"(mean {high} - mean {low}) / (mean {good} - mean {bad})"
-    if c["kind"] == "win_rate":
-        return f"P({c['better']} > {c['worse']}), paired by {c['pairing']}"
-    if c["kind"] == "cohens_d":
-        return f"Cohen's d, {c['first']} vs {c['second']}"
-    if c["kind"] == "magnitude":
-        return f"(mean {c['end']} - mean {c['start']}) / (mean {c['toward']} - mean {c['start']})"
-    return f"{c['numerator']} / {c['denominator']}"
+    return KINDS[c["kind"]].describe(c)
 
 
 def of_contrast(name: str) -> pl.Expr:
@@ -89,6 +75,9 @@ HEADER = ["model", "value", "95% CI", "p", "q", "n", "ties", "note"]
 def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
     """model x contrast table of values (with * for q < 0.05) for the end of `mitspec run`."""
     names = [c["name"] for c in meta["contrasts"]]
+    if not names:
+        return (f"{meta['benchmark']}: the plan declares no contrasts, so there is nothing to test; "
+                f"scored by {', '.join(doc['models']) or 'no model'} (see the score distributions)")
     models = sorted(metrics["model"].unique().to_list())
     lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
     rows = []
@@ -127,7 +116,7 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
     out += ["## Models", "", "| model | kind | parameters | what it is |", "|---|---|---|---|"]
     out += ["| " + " | ".join(r) + " |" for r in model_rows(doc, models or {})] + [""]
     for c in meta["contrasts"]:
-        out += [f"## {c['name']}: {KIND_LABEL[c['kind']]}", "", describe_contrast(c), ""]
+        out += [f"## {c['name']}: {KINDS[c['kind']].label}", "", describe_contrast(c), ""]
         rows = contrast_rows(metrics, c["name"])
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|" + "---|" * len(HEADER))
@@ -196,7 +185,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
                         f"<td>{e(_ci(r))}</td><td>{_p(r['p'])}</td><td>{_p(r['q'])}</td><td>{r['n']}</td>"
                         f"<td>{'-' if r['ties'] is None else r['ties']}</td><td class=note>{e(r['note'] or '')}</td></tr>")
         methods = "; ".join(m for m in metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list() if m)
-        sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KIND_LABEL[c['kind']])}</small></h2>"
+        sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KINDS[c['kind']].label)}</small></h2>"
                         f"<p>{e(describe_contrast(c))}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
                         f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>"
                         f"{img('profile_' + c['name'], c['name'])}{img('scatter_' + c['name'], c['name'])}")
@@ -231,8 +220,7 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         if c["kind"] == "profile":
             images[f"profile_{c['name']}"] = plots.profile(metrics, c)
         elif c["kind"] == "correlate":
-            at = (pl.col("sequence").str.count_matches("[AT]") / pl.col("sequence").str.len_chars()).alias("at")
-            frame = with_class.join(plan.sequences.select("id", at), on="id")
+            frame = with_class.join(plan.sequences.select("id", at_fraction_expr()), on="id")
             images[f"scatter_{c['name']}"] = plots.scatter(frame, metrics, c)
     forest = plots.forest(metrics, win_rates)
     if forest is not None:

@@ -8,11 +8,13 @@ from pathlib import Path
 import polars as pl
 
 from ..models.base import Scorer
-from ..plan.store import atomic_write, load_plan
+from ..io import atomic_write
+from ..plan.store import PLAN_FILE, PlanError, load_plan
 from .engine import pending, score_cached
 
 SCORES_FILE = "scores.parquet"
 MODELS_FILE = "models.json"  # what each scored model is ({name: scorer.info()}), for the report
+RUN_FILE = "run.json"  # where the plan is, when scores are written away from it (`run -o`)
 SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score": pl.Float64,
                  "per_nt": pl.Float64, "tokens": pl.Int64, "plan": pl.String, "scorer": pl.String}
 
@@ -62,7 +64,27 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     models = {name: models[name] for name in fresh["model"].unique(maintain_order=True) if name in models}
     atomic_write(out.parent / MODELS_FILE, lambda p: p.write_text(json.dumps(models, indent=1) + "\n", encoding="utf-8"))
     atomic_write(out, lambda p: fresh.write_parquet(p, compression="zstd", statistics=False))
+    if out.parent.resolve() != plan.path.parent.resolve():
+        pointer = {"plan": str(plan.path.parent.resolve()), "plan_hash": plan.plan_hash}
+        atomic_write(out.parent / RUN_FILE, lambda p: p.write_text(json.dumps(pointer, indent=1) + "\n", encoding="utf-8"))
     return out
+
+
+def plan_of_run(run_dir: Path, plan_dir: Path | None = None) -> Path:
+    """The plan directory a run directory's scores belong to: `plan_dir` when given, the
+    run directory itself when it holds plan.json, else the plan `run -o` recorded."""
+    run_dir = Path(run_dir)
+    if plan_dir is not None or (run_dir / PLAN_FILE).exists():
+        return Path(plan_dir) if plan_dir is not None else run_dir
+    try:
+        recorded = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))["plan"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise PlanError(f"{run_dir} holds scores but no {PLAN_FILE} (scores written with `mitspec run -o` live "
+                        f"apart from their plan); name the plan: `mitspec report {run_dir} --plan PLAN_DIR`") from None
+    if not (Path(recorded) / PLAN_FILE).exists():
+        raise PlanError(f"{run_dir} was scored from the plan in {recorded}, which is gone; recompile it there, "
+                        f"or name the plan: `mitspec report {run_dir} --plan PLAN_DIR`")
+    return Path(recorded)
 
 
 def read_models(run_dir: Path) -> dict[str, dict]:

@@ -7,9 +7,10 @@
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ..errors import MitspecError
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class SpecError:
         return "\n".join(out)
 
 
-class SpecErrors(Exception):
+class SpecErrors(MitspecError):
     """Every problem found in one spec, in source order."""
 
     def __init__(self, errors: Iterable[SpecError], source: str, path: str):
@@ -61,17 +62,3 @@ class SpecErrors(Exception):
         body = "\n\n".join(e.render(self.source, self.path) for e in self.errors)
         n = len(self.errors)
         return f"{body}\n\n{n} error{'s' if n != 1 else ''} in {self.path}"
-
-
-def did_you_mean(word: str, candidates: Iterable[str], what: str = "") -> str:
-    """A hint naming the closest candidate, or listing the options when there are few."""
-    options = sorted(set(candidates))
-    swapped = [o for o in options if len(o) == len(word) > 1 and sorted(o) == sorted(word)]
-    close = swapped or difflib.get_close_matches(word, options, n=1, cutoff=0.5)
-    if close:
-        return f"did you mean `{close[0]}`?"
-    if not options:
-        return f"no {what or 'names'} are defined"
-    listed = ", ".join(f"`{o}`" for o in options[:8])
-    more = f" and {len(options) - 8} more" if len(options) > 8 else ""
-    return f"known {what or 'names'}: {listed}{more}"

@@ -55,24 +55,51 @@ def _int(tok: Token) -> ast.Int:
     return ast.Int(int(tok), _tok_span(tok))
 
 
+class _Option(tuple):
+    """(keyword, value, span) of an option such as `seed 42`, `n=100`, `allow overlap`."""
+
+
+def _option(word: str, value, span: Span) -> _Option:
+    return _Option((word, value, span))
+
+
 @v_args(meta=True)
 class _ToAst(Transformer):
-    """Lark tree -> ast nodes. One method per grammar rule."""
+    """Lark tree -> ast nodes. One method per grammar rule. Options that the grammar lets
+    repeat (`seed 1 seed 2`, `n=10 n=20`, a keyword argument twice) are collected in
+    `errors`: each option is given once."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors: list[SpecError] = []
+
+    def _options(self, items) -> dict:
+        found: dict[str, _Option] = {}
+        for item in items:
+            if not isinstance(item, _Option):
+                continue
+            word, _, span = item
+            if word in found:
+                first = found[word][2]
+                self.errors.append(SpecError(f"`{word}` is given twice", span,
+                                             f"the first is at line {first.line}, column {first.column}; keep one"))
+                continue
+            found[word] = item
+        return {word: value for word, (_, value, _) in found.items()}
 
     def start(self, meta, children):
         return tuple(children)
 
     # header
     def benchmark(self, meta, ch):
-        seed = next((c for c in ch[1:] if c[0] == "seed"), None)
-        length = next((c for c in ch[1:] if c[0] == "length"), None)
-        return ast.Benchmark(_string(ch[0]), seed and seed[1], length and length[1], _span(meta))
+        opts = self._options(ch[1:])
+        return ast.Benchmark(_string(ch[0]), opts.get("seed"), opts.get("length"), _span(meta))
 
     def seed(self, meta, ch):
-        return ("seed", _int(ch[0]))
+        return _option("seed", _int(ch[0]), _span(meta))
 
     def length(self, meta, ch):
-        return ("length", _int(ch[0]))
+        return _option("length", _int(ch[0]), _span(meta))
 
     # values
     def literal(self, meta, ch):
@@ -95,7 +122,8 @@ class _ToAst(Transformer):
 
     def call(self, meta, ch):
         args = tuple(c for c in ch[1:] if not isinstance(c, ast.KwArg))
-        kwargs = tuple(c for c in ch[1:] if isinstance(c, ast.KwArg))
+        named = self._options(_option(k.name.text, k, k.name.span) for k in ch[1:] if isinstance(k, ast.KwArg))
+        kwargs = tuple(named.values())
         return ast.Call(_name(ch[0]), args, kwargs, _span(meta))
 
     # definitions
@@ -145,19 +173,19 @@ class _ToAst(Transformer):
 
     # classes
     def count(self, meta, ch):
-        return ("n", _int(ch[0]))
+        return _option("n", _int(ch[0]), _span(meta))
 
     def on(self, meta, ch):
-        return ("on", _name(ch[0]))
+        return _option("on", _name(ch[0]), _span(meta))
 
     def parent(self, meta, ch):
-        return ("from", _name(ch[0]))
+        return _option("from", _name(ch[0]), _span(meta))
 
     def independent(self, meta, ch):
-        return ("independent", True)
+        return _option("independent", True, _span(meta))
 
     def allow_overlap(self, meta, ch):
-        return ("allow_overlap", True)
+        return _option("allow overlap", True, _span(meta))
 
     def class_def(self, meta, ch):
         name = _name(ch[0])
@@ -165,36 +193,36 @@ class _ToAst(Transformer):
         title = None
         if rest and isinstance(rest[0], Token) and rest[0].type == "STRING":
             title, rest = _string(rest[0]), rest[1:]
-        opts = {k: v for k, v in (c for c in rest if isinstance(c, tuple))}
-        ops = tuple(c for c in rest if not isinstance(c, tuple))
+        opts = self._options(rest)
+        ops = tuple(c for c in rest if not isinstance(c, _Option))
         return ast.ClassDef(
             name, title, opts.get("n"), opts.get("on"), opts.get("from"),
-            bool(opts.get("independent")), bool(opts.get("allow_overlap")), ops, _span(meta),
+            bool(opts.get("independent")), bool(opts.get("allow overlap")), ops, _span(meta),
         )
 
     def strand(self, meta, ch):
-        return ("strand", str(ch[0]))
+        return _option("strand", str(ch[0]), _span(meta))
 
     def alias(self, meta, ch):
-        return ("alias", _name(ch[0]))
+        return _option("as", _name(ch[0]), _span(meta))
 
     def place(self, meta, ch):
-        opts = dict(c for c in ch[2:])
-        return ast.Place(ch[0], ch[1], opts.get("strand", "+"), opts.get("alias"),
-                         bool(opts.get("allow_overlap")), _span(meta))
+        opts = self._options(ch[2:])
+        return ast.Place(ch[0], ch[1], opts.get("strand", "+"), opts.get("as"),
+                         bool(opts.get("allow overlap")), _span(meta))
 
     def mutate(self, meta, ch):
         return ast.Mutate(ch[0], _string(ch[1]), _span(meta))
 
     def shuffle(self, meta, ch):
-        flags = {c[0] for c in ch[1:]}
-        return ast.Shuffle(ch[0], "distinct" in flags, "dinucleotide" in flags, "allow_overlap" in flags, _span(meta))
+        flags = self._options(ch[1:])
+        return ast.Shuffle(ch[0], "distinct" in flags, "dinucleotide" in flags, "allow overlap" in flags, _span(meta))
 
     def distinct(self, meta, ch):
-        return ("distinct", True)
+        return _option("distinct", True, _span(meta))
 
     def dinucleotide(self, meta, ch):
-        return ("dinucleotide", True)
+        return _option("dinucleotide", True, _span(meta))
 
     def revcomp(self, meta, ch):
         return ast.RevComp(ch[0], len(ch) > 1, _span(meta))
@@ -298,10 +326,13 @@ def parse(source: str, path: str = "<spec>") -> ast.Spec:
         tree = _parser().parse(source)
     except UnexpectedInput as exc:
         raise SpecErrors([_syntax_error(exc, source)], source, path) from None
+    builder = _ToAst()
     try:
-        statements = _ToAst().transform(tree)
+        statements = builder.transform(tree)
     except VisitError as exc:  # a bug in _ToAst, not in the user's spec
         raise exc.orig_exc from None
+    if builder.errors:
+        raise SpecErrors(builder.errors, source, path)
     return ast.Spec(statements, path, source)
 
 

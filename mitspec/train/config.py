@@ -5,10 +5,12 @@ import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
+from ..errors import MitspecError
+
 FAMILIES = ("gpt2", "bert", "esm", "cnn")
 
 
-class ConfigError(Exception):
+class ConfigError(MitspecError):
     pass
 
 

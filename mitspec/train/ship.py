@@ -5,10 +5,11 @@ import json
 import subprocess
 from pathlib import Path
 
+from ..errors import MitspecError
 from ..genomes import GENOMES
 from ..models.errors import ModelError
 from ..models.export import ExportReport, export_module
-from ..plan.store import atomic_write
+from ..io import atomic_write
 from .bars import Bar
 from .config import TrainConfig
 from .models import BASE_IDS, VOCAB, count_params
@@ -18,8 +19,10 @@ from .trainer import TrainResult
 CONV_MAX_LENGTH = 1 << 14
 
 
-class BarNotMet(Exception):
-    """The model did not beat its bar, so it is not shipped."""
+class BarNotMet(MitspecError):
+    """The model did not beat its bar, so it is not shipped (exit 1: a result, not a usage error)."""
+
+    exit_code = 1
 
 
 def git_commit() -> str | None:

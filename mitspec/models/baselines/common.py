@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,15 @@ from ...sequence import _ENCODE
 from ..base import Scores
 
 A, C, G, T, N = range(5)
+BASELINES: dict[str, tuple[Callable[[], Baseline], str]] = {}  # name -> (factory, one-line description)
+
+
+def baseline(name: str, description: str):
+    """Make `factory() -> Baseline` available to the model registry as `name`."""
+    def wrap(factory):
+        BASELINES[name] = (factory, description)
+        return factory
+    return wrap
 
 
 def weights(rows: list[dict[str, float]]) -> np.ndarray:

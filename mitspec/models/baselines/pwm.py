@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...sequence import reverse_complement
-from ..registry import register
-from .common import Baseline, Layout, window_at, window_scores, weights
+from .common import Baseline, baseline, Layout, window_at, window_scores, weights
 
 _BOX = {"A": 1.5, "T": -0.3, "G": -1.5, "C": -1.5}
 PWM35 = weights([
@@ -161,8 +160,8 @@ class Scan(Baseline):
                 + ext_term(self._best(codes, PWM_EXT, lay.ext10), box10))
 
 
-register("pa_pwm", "position-aware PWM (MIT.md), layout from the plan")(PAPWM)
-register("pa_pwm_nocomp", "PA-PWM without UP / extended -10 terms")(PAPWMNoComp)
-register("pa_pwm_nopos", "PA-PWM with best-anywhere matches")(PAPWMNoPos)
-register("rpa_pwm", "relative position-aware PWM, both strands")(RPAPWM)
-register("scan", "best-match scan with a position penalty")(Scan)
+baseline("pa_pwm", "position-aware PWM (MIT.md), layout from the plan")(PAPWM)
+baseline("pa_pwm_nocomp", "PA-PWM without UP / extended -10 terms")(PAPWMNoComp)
+baseline("pa_pwm_nopos", "PA-PWM with best-anywhere matches")(PAPWMNoPos)
+baseline("rpa_pwm", "relative position-aware PWM, both strands")(RPAPWM)
+baseline("scan", "best-match scan with a position penalty")(Scan)

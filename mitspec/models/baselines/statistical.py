@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import numpy as np
 
+from ...sequence import at_fraction
 from ...genomes import GENOMES, kmer_index, markov_tables
-from ..registry import register
-from .common import Baseline
+from .common import Baseline, baseline
 
 
 class Markov(Baseline):
@@ -40,7 +40,7 @@ class ATContent(Baseline):
     name = "at_content"
 
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
-        return ((codes == 0) | (codes == 3)).mean(axis=1)
+        return at_fraction(codes)
 
 
 class Random(Baseline):
@@ -77,7 +77,7 @@ class Kmer6(Baseline):
         return logp @ np.maximum(coverage, 0)
 
 
-register("markov", "order-5 Markov chain on E. coli MG1655")(Markov)
-register("at_content", "AT fraction (composition only)")(ATContent)
-register("random", "hash-seeded uniform score (chance level)")(Random)
-register("kmer6", "reference 6-mer scorer (independent bases)")(Kmer6)
+baseline("markov", "order-5 Markov chain on E. coli MG1655")(Markov)
+baseline("at_content", "AT fraction (composition only)")(ATContent)
+baseline("random", "hash-seeded uniform score (chance level)")(Random)
+baseline("kmer6", "reference 6-mer scorer (independent bases)")(Kmer6)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import register
-from .common import Baseline, window_scores
+from ...sequence import at_mask
+from .common import Baseline, baseline, window_scores
 from .pwm import PWM10, PWM35
 
 SPACING_ENERGY = {15: 2.0, 16: 1.0, 17: 0.0, 18: 1.0, 19: 2.0}
@@ -37,7 +37,7 @@ class Thermo(Baseline):
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
         n, length = codes.shape
         e35, box10 = -window_scores(codes, PWM35), window_scores(codes, PWM10)
-        at = ((codes == 0) | (codes == 3)).astype(np.float64)
+        at = at_mask(codes).astype(np.float64)
         cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(at, axis=1)], axis=1)
         i_all = np.arange(e35.shape[1])
         lo = np.maximum(i_all - UP_WINDOW, 0)
@@ -60,4 +60,4 @@ class Thermo(Baseline):
         return x - np.logaddexp(0.0, x)
 
 
-register("thermo", "thermodynamic binding model (partition function)")(Thermo)
+baseline("thermo", "thermodynamic binding model (partition function)")(Thermo)

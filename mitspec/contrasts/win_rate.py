@@ -1,0 +1,56 @@
+"""`X > Y paired [by index]`: the fraction of pairs in which X's score beats Y's (CSS, SCR)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import stats
+from .base import CLASS, NAME_REF, RAW, ContrastKind, Operand
+
+
+def plan_args(r: dict, checks) -> dict:
+    better, worse = r["better"], r["worse"]
+    if r["pairing"] is None:
+        checks.fail(f"say how `{better.name} > {worse.name}` pairs instances",
+                    "add `paired` (instances share backgrounds) or `paired by index`")
+    if better.name == worse.name:
+        checks.fail("a contrast compares two different classes", "e.g. `E > D paired`")
+    if r["pairing"] == "lineage" and better.background_root != worse.background_root:
+        checks.fail(f"`{better.name}` and `{worse.name}` do not share backgrounds, so they cannot be paired by lineage",
+                    "derive one from the other (without `independent`), or write `paired by index`")
+    return {"better": better.name, "worse": worse.name, "pairing": r["pairing"], "n_pairs": min(better.n, worse.n)}
+
+
+def compute(calc, c: dict, model: str) -> dict:
+    a, b = calc.pairs(c["better"], c["worse"], c["pairing"])
+    n = len(a)
+    if n == 0:
+        return {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0, "ties": 0,
+                "method": "-", "note": "no pairs"}
+    wins, ties = int((a > b).sum()), int((a == b).sum())
+    outcomes = (a > b).astype(np.float64)
+    replicates = outcomes[calc.boot(c["name"], n)].mean(axis=1)
+    calc.replicates[c["name"]] = replicates
+    boot = stats.percentile_interval(replicates)
+    if calc.config.stats == "paper":
+        p = stats.ttest_one_sample_greater(outcomes, 0.5)
+        ci, method = boot, "one-sample t-test vs 0.5 (one-sided); percentile bootstrap 95%"
+    else:
+        p = stats.sign_test_greater(wins, n - wins - ties)
+        ci, method = stats.wilson(wins, n), "exact sign test (one-sided, ties excluded); Wilson 95%"
+    return {"value": wins / n, "ci_low": ci.low, "ci_high": ci.high, "p": p, "n": n, "ties": ties,
+            "boot_low": boot.low, "boot_high": boot.high, "method": method,
+            "note": f"{ties} tie(s) count as failures" if ties else None}
+
+
+KIND = ContrastKind(
+    name="win_rate", label="win rate", usage="X > Y paired  (or  X > Y paired by index)",
+    operands=(Operand("better", CLASS), Operand("worse", CLASS), Operand("pairing", RAW, required=False)),
+    plan_args=plan_args,
+    describe=lambda c: f"P({c['better']} > {c['worse']}), paired by {c['pairing']}, {c['n_pairs']} pairs",
+    schema={"properties": {"better": NAME_REF, "worse": NAME_REF, "pairing": {"enum": ["lineage", "index"]},
+                           "n_pairs": {"type": "integer", "minimum": 1}},
+            "required": ["better", "worse", "pairing", "n_pairs"]},
+    compute=compute,
+)

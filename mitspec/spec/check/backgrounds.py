@@ -1,0 +1,134 @@
+"""`background NAME = iid(...) | uniform() | genome(...) | markov(...)` -> BackgroundIR."""
+from __future__ import annotations
+
+from ...sequence import BASES
+from ...text import did_you_mean
+from .. import ast
+from .. import program as ir
+from .diagnostics import Diagnostics
+
+PROB_TOLERANCE = 1e-6
+MAX_MARKOV_ORDER = 8
+BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()",
+                    "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both")',
+                    "markov": 'markov(5, "ecoli_mg1655")'}
+
+
+def probability(diag: Diagnostics, value: ast.Value, what: str) -> float:
+    if not isinstance(value, ast.Number):
+        diag.fail(f"`{what}` must be a number", value.span, "write a decimal such as 0.25")
+    if not 0.0 <= value.value <= 1.0:
+        diag.fail(f"`{what}` = {value.text} is not a probability", value.span, "probabilities lie in [0, 1]")
+    return value.value
+
+
+def arity(diag: Diagnostics, call: ast.Call, n: int, kwargs: tuple[str, ...], usage: str | None = None) -> None:
+    if len(call.args) != n:
+        diag.fail(f"{call.func.text}() takes {n} argument{'s' if n != 1 else ''}, got {len(call.args)}",
+                  call.span, f"usage: {usage}" if usage else f"`{call.func.text}()` takes {n} arguments")
+    for k in call.kwargs:
+        if k.name.text not in kwargs:
+            diag.fail(f"{call.func.text}() has no argument `{k.name.text}`", k.name.span,
+                      f"usage: {usage}" if usage else "remove it")
+
+
+class Backgrounds:
+    def __init__(self, diag: Diagnostics, length: int):
+        self.diag, self.length = diag, length
+
+    def resolve(self, call: ast.Call) -> ir.BackgroundIR:
+        diag, func = self.diag, call.func.text
+        if func not in BACKGROUND_FUNCS:
+            diag.fail(f"unknown background `{func}`", call.func.span, did_you_mean(func, BACKGROUND_FUNCS, "backgrounds"))
+        if func == "uniform":
+            arity(diag, call, 0, ())
+            return ir.IidBackground((0.25, 0.25, 0.25, 0.25))
+        if func == "genome":
+            return self.genome(call)
+        if func == "markov":
+            usage = BACKGROUND_FUNCS["markov"]
+            arity(diag, call, 2, (), usage)
+            order, name = call.args
+            if not isinstance(order, ast.Number) or order.value != int(order.value) or not 0 <= order.value <= MAX_MARKOV_ORDER:
+                diag.fail(f"the Markov order must be an integer from 0 to {MAX_MARKOV_ORDER}", order.span, f"usage: {usage}")
+            return ir.MarkovBackground(int(order.value), self.genome_name(name, usage))
+        return self.iid(call)
+
+    def iid(self, call: ast.Call) -> ir.IidBackground:
+        diag = self.diag
+        if call.args:
+            diag.fail("iid() takes named probabilities", call.args[0].span,
+                      "write iid(A=0.28, C=0.22, G=0.22, T=0.28) or iid(at=0.56)")
+        kw = {k.name.text: k for k in call.kwargs}
+        if set(kw) & {"at", "gc"}:
+            if len(kw) != 1:
+                diag.fail("give either `at=` or per-base probabilities, not both", call.span,
+                          "iid(at=0.56) or iid(A=0.28, C=0.22, G=0.22, T=0.28)")
+            (key, arg), = kw.items()
+            value = probability(diag, arg.value, key)
+            at = value if key == "at" else 1.0 - value
+            return ir.IidBackground((at / 2, (1 - at) / 2, (1 - at) / 2, at / 2))
+        for key, arg in kw.items():
+            if key not in BASES:
+                diag.fail(f"unknown argument `{key}` to iid()", arg.name.span,
+                          did_you_mean(key, [*BASES, "at", "gc"], "arguments") or "use A, C, G, T, or at=")
+        missing = [b for b in BASES if b not in kw]
+        if missing:
+            diag.fail(f"iid() is missing {', '.join(missing)}", call.span,
+                      "give all four of A, C, G, T (they must sum to 1), or use iid(at=...)")
+        probs = tuple(probability(diag, kw[b].value, b) for b in BASES)
+        total = sum(probs)
+        if abs(total - 1.0) > PROB_TOLERANCE:
+            diag.fail(f"base probabilities sum to {total:g}, not 1", call.span,
+                      f"adjust them so A+C+G+T = 1 (off by {total - 1:+.6g})")
+        return ir.IidBackground(probs)
+
+    def genome_name(self, value: ast.Value, usage: str) -> str:
+        from ...genomes import GENOMES
+
+        if not isinstance(value, ast.Literal):
+            self.diag.fail("name the genome as a string", value.span, f"usage: {usage}")
+        if value.text not in GENOMES:
+            self.diag.fail(f"no bundled genome `{value.text}`", value.span, did_you_mean(value.text, GENOMES, "genomes"))
+        return value.text
+
+    def genome(self, call: ast.Call) -> ir.GenomeBackground:
+        diag, usage = self.diag, BACKGROUND_FUNCS["genome"]
+        arity(diag, call, 1, ("at", "strands"), usage)
+        name = self.genome_name(call.args[0], usage)
+        kw = {k.name.text: k.value for k in call.kwargs}
+        low, high = 0.0, 1.0
+        if "at" in kw:
+            at = kw["at"]
+            if not isinstance(at, ast.ListValue) or len(at.items) != 2:
+                diag.fail("`at` takes a range [low, high]", at.span, "e.g. at=[0.4, 0.7]")
+            low, high = (probability(diag, x, "at") for x in at.items)
+            if low > high:
+                diag.fail(f"the AT range [{low:g}, {high:g}] is empty", at.span, "write [low, high] with low <= high")
+            self.windows_exist(name, low, high, at)
+        strands = "both"
+        if "strands" in kw:
+            value = kw["strands"]
+            if not isinstance(value, ast.Literal) or value.text not in ("both", "forward"):
+                diag.fail('`strands` is "both" or "forward"', value.span, f"usage: {usage}")
+            strands = value.text
+        return ir.GenomeBackground(name, low, high, strands)
+
+    def windows_exist(self, genome: str, low: float, high: float, where: ast.ListValue) -> None:
+        """Fail when no N-free window of the benchmark's length has its AT fraction in
+        [low, high] (the sampler's own criterion), instead of failing while compiling."""
+        import numpy as np
+
+        from ...genomes import window_at_counts
+
+        if self.length <= 0:
+            return
+        counts = window_at_counts(genome, self.length)
+        at = np.arange(len(counts)) / self.length
+        if counts.sum() == 0:
+            self.diag.fail(f"genome `{genome}` has no {self.length} bp window without N", where.span,
+                           "use a shorter sequence length or another genome")
+        if not counts[(at >= low - 1e-12) & (at <= high + 1e-12)].any():
+            present = at[counts > 0]
+            self.diag.fail(f"no {self.length} bp window of `{genome}` has its AT fraction in [{low:g}, {high:g}]",
+                           where.span, f"its windows range from AT {present.min():.3f} to {present.max():.3f}")

@@ -1,0 +1,159 @@
+"""Classes: derivation order, sizes, backgrounds, and the static run of each body."""
+from __future__ import annotations
+
+from ...text import did_you_mean
+from .. import ast
+from .. import program as ir
+from .diagnostics import Invalid
+from .ops import Ops
+from .scope import Scope, kind_of
+from .state import ClassState
+from .sweeps import Sweeps
+
+EXTRA_STEP_BASE = 1000  # step indices of operations a sweep level appends after the body
+
+
+class Classes:
+    def __init__(self, scope: Scope, ops: Ops):
+        self.scope, self.diag, self.ops = scope, scope.diag, ops
+        self.sweeps = Sweeps(ops, self.simulate)
+
+    def check_all(self) -> list[ir.ClassIR]:
+        nodes = {c.name.text: c for c in self.scope.of(ast.ClassDef) if self.scope.defs.get(c.name.text) is c}
+        done: dict[str, list[tuple[ir.ClassIR, ClassState]]] = {}
+        order = self.order(nodes)
+        for name in order:
+            node = nodes[name]
+            parent = None
+            if node.parent:
+                built = done.get(node.parent.text)
+                if built is None:
+                    continue  # the parent failed; its errors are already reported
+                if built[0][0].group is not None:
+                    self.diag.error(f"`{node.parent.text}` is swept, so it cannot be a parent", node.parent.span,
+                                    "derive from an unswept class, or put the sweep in this class")
+                    continue
+                parent = built[0]
+            try:
+                done[name] = self.check_class(node, parent)
+            except Invalid:
+                pass
+        return [cls for n in order if n in done for cls, _ in done[n]]
+
+    def order(self, nodes: dict[str, ast.ClassDef]) -> list[str]:
+        """Parents before children, otherwise source order; reports cycles and unknown parents."""
+        order: list[str] = []
+        state: dict[str, str] = {}
+        error = self.diag.error
+
+        def visit(name: str, path: tuple[str, ...]) -> bool:
+            if state.get(name) == "done":
+                return True
+            node = nodes[name]
+            if name in path:
+                cycle = " -> ".join((*path[path.index(name):], name))
+                error(f"class `{name}` derives from itself ({cycle})", node.parent.span,
+                      "a class must start from a root class that has `on BACKGROUND`")
+                return False
+            ok = True
+            if node.parent is not None:
+                parent = node.parent.text
+                if parent not in nodes:
+                    other = self.scope.defs.get(parent)
+                    error(f"undefined class `{parent}`" if other is None else f"`{parent}` is a {kind_of(other)}, not a class",
+                          node.parent.span, did_you_mean(parent, nodes, "classes"))
+                    ok = False
+                else:
+                    ok = visit(parent, (*path, name))
+            state[name] = "done"
+            order.append(name)
+            return ok
+
+        for name in nodes:
+            visit(name, ())
+        return order
+
+    def background_of(self, node: ast.ClassDef, parent) -> tuple[ir.BackgroundIR | None, bool]:
+        """The class's background (its own, or its parent's) and whether `on` was valid."""
+        scope, diag, name = self.scope, self.diag, node.name.text
+        if node.on is not None:
+            if parent is not None and not node.independent:
+                diag.error(f"class `{name}` shares its parent's backgrounds, so it cannot choose one", node.on.span,
+                           "add `independent` to draw fresh backgrounds, or remove `on ...`")
+                return None, False
+            background = scope.backgrounds.get(node.on.text)
+            if background is None:
+                if node.on.text in scope.defs and isinstance(scope.defs[node.on.text], ast.Background):
+                    return None, False  # the background has errors, already reported
+                try:
+                    scope.undefined(node.on, ast.Background, "background")
+                except Invalid:
+                    return None, False
+            return background, True
+        if parent is None:
+            known = scope.names_of(ast.Background)
+            diag.error(f"class `{name}` needs a background", node.name.span,
+                       f"add `on NAME`; backgrounds: {', '.join(known)}" if known
+                       else "define one (`background bg = iid(at=0.5)`) and add `on bg`")
+            return None, False
+        return parent[0].background, True
+
+    def check_class(self, node: ast.ClassDef, parent: tuple[ir.ClassIR, ClassState] | None):
+        diag, name, ok = self.diag, node.name.text, True
+        n = node.n.value if node.n is not None else None
+        if node.n is None:
+            hint = f"add `n={parent[0].n}`" if parent else "add `n=100` after the class name"
+            diag.error(f"class `{name}` needs a size", node.name.span, hint)
+            ok = False
+        elif n <= 0:
+            diag.error(f"n must be positive, got {n}", node.n.span, "n is the number of sequences in the class")
+            ok = False
+        if parent is not None and not node.independent and n is not None and n > parent[0].n:
+            diag.error(f"class `{name}` has n={n} but its parent `{parent[0].name}` has only {parent[0].n} instances",
+                       node.n.span, "a derived class edits its parent's instances one for one; lower n, or add `independent`")
+            ok = False
+        background, valid = self.background_of(node, parent)
+        ok &= valid
+        if node.independent and parent is None:
+            diag.error("`independent` only applies to a derived class", node.span, "add `from PARENT`, or remove `independent`")
+            ok = False
+        sweeps = [op for op in node.ops if isinstance(op, ast.Sweep)]
+        for extra in sweeps[1:]:
+            diag.error("a class sweeps one thing", extra.span, "split the sweeps into separate classes")
+            ok = False
+        ops = [(i, op) for i, op in enumerate(node.ops) if not isinstance(op, ast.Sweep)]
+        if not sweeps:
+            result = self.simulate(node, parent, ops, background, n)  # reports the body's errors too
+            if not ok:
+                raise Invalid
+            return [result]
+        if not ok:
+            raise Invalid
+        return self.sweeps.expand(node, parent, ops, background, n, sweeps[0])
+
+    def simulate(self, node: ast.ClassDef, parent, ops, background, n: int, level=None, extra=None):
+        """Run the class body statically: (ClassIR, final state). `level` is (target,
+        label, value) for a sweep condition; `extra(state)` returns operations to append."""
+        name = node.name.text
+        state = parent[1].copy() if parent else ClassState()
+        steps = list(parent[0].steps) if parent and node.independent else []
+        own: list[ir.Step] = []
+        ok = True
+        for index, op in ops:
+            try:
+                own.append(ir.Step(name, index, self.ops.check(op, state, node.allow_overlap)))
+            except Invalid:
+                ok = False
+        if ok and extra is not None:
+            own += [ir.Step(name, EXTRA_STEP_BASE + k, op_ir) for k, op_ir in enumerate(extra(state))]
+        if not ok:
+            raise Invalid
+        root = name if parent is None or node.independent else parent[0].background_root
+        title = node.title.text if node.title else name
+        full = name if level is None else f"{name}[{level[1]}]"
+        condition = None if level is None else {"sweep": level[0], "level": level[2]}
+        cls = ir.ClassIR(full, title if level is None else f"{title} [{level[0]} = {level[1]}]", n,
+                         parent[0].name if parent else None, node.independent, background, root,
+                         tuple(steps + own), tuple(sorted(state.features, key=lambda f: (f.start, f.end, f.name))),
+                         None if level is None else name, condition)
+        return cls, state

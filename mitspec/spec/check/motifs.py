@@ -1,0 +1,147 @@
+"""Motif expressions -> fixed-length samplers (MotifIR): literals, names, table columns,
+iupac(), choice(), revcomp()."""
+from __future__ import annotations
+
+from ...sequence import BASES, IUPAC
+from ...text import did_you_mean
+from .. import ast
+from .. import program as ir
+from ..errors import Span
+from .backgrounds import PROB_TOLERANCE, arity, probability
+from .diagnostics import Invalid
+from .scope import Scope
+from .state import ClassState
+
+MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
+               "revcomp": "revcomp(motif)"}
+
+
+class Motifs:
+    def __init__(self, scope: Scope):
+        self.scope, self.diag = scope, scope.diag
+        self._by_node = {ast.Literal: self.literal_motif, ast.Ref: self.motif_ref, ast.Call: self.motif_call}
+        self._by_func = {"iupac": self.iupac, "revcomp": self.revcomp, "choice": self.choice}
+
+    def define(self, name: str, stack: tuple[str, ...] = ()) -> ir.MotifIR | None:
+        """The motif named `name`, resolved once: a definition with errors is reported
+        once however often it is used (later uses get None)."""
+        if name in self.scope.motifs:
+            return self.scope.motifs[name]
+        node = self.scope.defs.get(name)
+        if not isinstance(node, ast.Motif):
+            return None
+        if name in stack:
+            cycle = " -> ".join((*stack[stack.index(name):], name))
+            self.diag.error(f"motif `{name}` is defined in terms of itself ({cycle})", node.name.span,
+                            "one of these motifs must be a sequence, iupac() or choice()")
+            return None
+        try:
+            motif = self.resolve(node.expr, None, (*stack, name))
+        except Invalid:
+            motif = None
+        self.scope.motifs[name] = motif
+        return motif
+
+    def resolve(self, expr: ast.MotifExpr, state: ClassState | None, stack=()) -> ir.MotifIR:
+        handler = self._by_node.get(type(expr))
+        if handler is None:
+            self.diag.fail("expected a motif", expr.span,
+                           'a motif is "ACGT", a motif name, or iupac()/choice()/revcomp()')
+        return handler(expr, state, stack)
+
+    def letters(self, lit: ast.Literal, allowed, what: str, hint) -> str:
+        """The literal upper-cased; fails at the first letter outside `allowed`, pointing at it."""
+        text = lit.text.upper()
+        if not text:
+            self.diag.fail("empty motif", lit.span, 'a motif has at least one base, e.g. "TATAAT"')
+        for i, letter in enumerate(text):
+            if letter not in allowed:
+                col = lit.span.column + 1 + i  # +1 skips the opening quote
+                self.diag.fail(f"`{lit.text[i]}` is not {what}", Span(lit.span.line, col, lit.span.line, col + 1),
+                               hint(letter, text))
+        return text
+
+    def literal_motif(self, lit: ast.Literal, state=None, stack=()) -> ir.LiteralMotif:
+        return ir.LiteralMotif(self.letters(
+            lit, BASES, "a nucleotide",
+            lambda letter, text: f'`{letter}` is an IUPAC code; use iupac("{text}") to sample it' if letter in IUPAC
+            else "motifs are written with A, C, G and T"))
+
+    def motif_ref(self, ref: ast.Ref, state: ClassState | None, stack) -> ir.MotifIR:
+        head = ref.parts[0].text
+        node = self.scope.defs.get(head)
+        if len(ref.parts) == 2 and isinstance(node, ast.Table):
+            return self.column(ref, state)
+        if len(ref.parts) > 1 or not isinstance(node, ast.Motif):
+            self.scope.undefined(ref, ast.Motif, "motif")
+        motif = self.define(head, stack)
+        if motif is None:
+            raise Invalid
+        return motif
+
+    def column(self, ref: ast.Ref, state: ClassState | None) -> ir.ColumnMotif:
+        head, column = ref.parts[0].text, ref.parts[1].text
+        table = self.scope.tables.get(head)
+        if table is None:
+            raise Invalid  # the table itself has errors, already reported
+        if column not in table.columns:
+            self.diag.fail(f"table `{head}` has no column `{column}`", ref.parts[1].span,
+                           did_you_mean(column, table.columns, "columns"))
+        if state is None:
+            self.diag.fail(f"`{ref.dotted}` depends on the table row, so it can only be used inside a class",
+                           ref.span, f"place it directly in a class body after `use {head} cycle`")
+        if head not in state.tables:
+            self.diag.fail(f"no row of `{head}` is selected here", ref.span,
+                           f"add `use {head} cycle` (or `use {head} random`) earlier in the class")
+        col = table.columns.index(column)
+        return ir.ColumnMotif(head, column, len(table.values[0][col]))
+
+    def motif_call(self, call: ast.Call, state, stack) -> ir.MotifIR:
+        func = call.func.text
+        handler = self._by_func.get(func)
+        if handler is None:
+            self.diag.fail(f"unknown motif function `{func}`", call.func.span, did_you_mean(func, MOTIF_FUNCS, "functions"))
+        return handler(call, state, stack, MOTIF_FUNCS[func])
+
+    def iupac(self, call: ast.Call, state, stack, usage: str) -> ir.IupacMotif:
+        arity(self.diag, call, 1, (), usage)
+        arg = call.args[0]
+        if not isinstance(arg, ast.Literal):
+            self.diag.fail("iupac() takes a string", arg.span, f"usage: {usage}")
+        return ir.IupacMotif(self.letters(arg, IUPAC, "an IUPAC nucleotide code",
+                                          lambda *_: "IUPAC codes: A C G T R Y S W K M B D H V N"))
+
+    def revcomp(self, call: ast.Call, state, stack, usage: str) -> ir.RevCompMotif:
+        arity(self.diag, call, 1, (), usage)
+        return ir.RevCompMotif(self.resolve(self.motif_arg(call.args[0], usage), state, stack))
+
+    def choice(self, call: ast.Call, state, stack, usage: str) -> ir.ChoiceMotif:
+        diag = self.diag
+        if not call.args:
+            diag.fail("choice() needs at least one alternative", call.span, f"usage: {usage}")
+        for k in call.kwargs:
+            if k.name.text != "weights":
+                diag.fail(f"choice() has no argument `{k.name.text}`", k.name.span, f"usage: {usage}")
+        options = tuple(self.resolve(self.motif_arg(a, usage), state, stack) for a in call.args)
+        lengths = {o.length for o in options}
+        if len(lengths) > 1:
+            diag.fail(f"choice() alternatives differ in length ({', '.join(map(str, sorted(lengths)))} bp)", call.span,
+                      "every alternative must have the same length so element positions stay fixed")
+        weights = tuple(1.0 / len(options) for _ in options)
+        if call.kwargs:
+            wlist = call.kwargs[0].value
+            if not isinstance(wlist, ast.ListValue):
+                diag.fail("weights must be a list of numbers", wlist.span, "weights=[0.5, 0.25, 0.25]")
+            if len(wlist.items) != len(options):
+                diag.fail(f"{len(wlist.items)} weights for {len(options)} alternatives", wlist.span,
+                          "give one weight per alternative, in the same order")
+            weights = tuple(probability(diag, w, "weight") for w in wlist.items)
+            if abs(sum(weights) - 1.0) > PROB_TOLERANCE:
+                diag.fail(f"weights sum to {sum(weights):g}, not 1", wlist.span,
+                          f"adjust them so they add up to 1 (off by {sum(weights) - 1:+.6g})")
+        return ir.ChoiceMotif(options, weights)
+
+    def motif_arg(self, value: ast.Value, usage: str) -> ast.MotifExpr:
+        if isinstance(value, (ast.Literal, ast.Ref, ast.Call)):
+            return value
+        self.diag.fail("expected a motif", value.span, f"usage: {usage}")

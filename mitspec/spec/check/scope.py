@@ -1,0 +1,89 @@
+"""The spec's namespace: the header, every top-level name, and what each resolved to."""
+from __future__ import annotations
+
+from ...text import did_you_mean
+from .. import ast
+from .. import program as ir
+from ..errors import Span
+from .diagnostics import Diagnostics
+
+_KINDS = {ast.Background: "background", ast.Motif: "motif", ast.Table: "table", ast.Layout: "layout",
+          ast.ClassDef: "class"}
+CONTRAST_NODES = (ast.WinRate, ast.Magnitude, ast.Ratio, ast.Effect)
+
+
+def kind_of(node) -> str:
+    return _KINDS.get(type(node), "definition")
+
+
+class Scope:
+    """Top-level definitions by name, and what the checker resolved them to so far.
+    `reserved`: words that mean something in the language and so cannot name anything."""
+
+    def __init__(self, spec: ast.Spec, diag: Diagnostics, reserved: dict[str, str]):
+        self.spec, self.diag, self.reserved = spec, diag, reserved
+        self.defs: dict[str, ast.Statement] = {}
+        self.motifs: dict[str, ir.MotifIR | None] = {}  # None: the definition has errors
+        self.backgrounds: dict[str, ir.BackgroundIR] = {}
+        self.tables: dict[str, ir.TableIR] = {}
+        self.layouts: dict[str, dict[str, tuple[int, int | None]]] = {}
+        self.title, self.seed, self.length = "", 0, 0
+
+    def of(self, kind) -> list:
+        return [s for s in self.spec.statements if isinstance(s, kind)]
+
+    def names_of(self, kind: type) -> list[str]:
+        return [n for n, s in self.defs.items() if isinstance(s, kind)]
+
+    def check_header(self) -> None:
+        heads = self.of(ast.Benchmark)
+        if not heads:
+            self.diag.error("missing `benchmark` header", Span(1, 1, 1, 2),
+                            'start the spec with: benchmark "NAME" seed 42 length 100')
+            return
+        for extra in heads[1:]:
+            self.diag.error("a spec has one `benchmark` header", extra.span, f"the first is at line {heads[0].span.line}")
+        head = heads[0]
+        if head.length is None:
+            self.diag.error("the benchmark needs a sequence length", head.span, "add `length 100` to the header")
+        elif head.length.value <= 0:
+            self.diag.error("length must be a positive number of bases", head.length.span,
+                            "every sequence of the benchmark has this many bases, e.g. `length 100`")
+        else:
+            self.length = head.length.value
+        if head.seed is not None and head.seed.value >= 2**63:
+            self.diag.error("seed must be below 2^63", head.seed.span, "any integer from 0 to 2^63 - 1 will do")
+        self.title = head.title.text
+        self.seed = head.seed.value if head.seed is not None else 0
+
+    def check_reserved(self, name: ast.Name, what: str = "name") -> bool:
+        """False (with an error) when `name` is a reserved word."""
+        meaning = self.reserved.get(name.text)
+        if meaning is None:
+            return True
+        self.diag.error(f"`{name.text}` is reserved ({meaning})", name.span, f"pick another {what}")
+        return False
+
+    def collect_names(self) -> None:
+        for node in self.spec.statements:
+            if isinstance(node, (ast.Benchmark, *CONTRAST_NODES)):
+                continue
+            name = node.name.text
+            if not self.check_reserved(node.name):
+                continue
+            if name in self.defs:
+                first = self.defs[name]
+                self.diag.error(f"`{name}` is already defined (as a {kind_of(first)} at line {first.name.span.line})",
+                                node.name.span, "give each background, motif, table, layout and class its own name")
+                continue
+            self.defs[name] = node
+
+    def undefined(self, name: ast.Name | ast.Ref, kind: type, what: str):
+        """Fail for a name that does not resolve to a `kind`: undefined, or another kind."""
+        text = name.text if isinstance(name, ast.Name) else name.dotted
+        head = text.split(".")[0]
+        node = self.defs.get(head)
+        hint = did_you_mean(head, self.names_of(kind), f"{what}s")
+        if node is not None and not isinstance(node, kind):
+            self.diag.fail(f"`{head}` is a {kind_of(node)}, not a {what}", name.span, hint)
+        self.diag.fail(f"undefined {what} `{text}`", name.span, hint)
