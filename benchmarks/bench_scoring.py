@@ -1,7 +1,7 @@
 """Scoring benchmark: PLL / LL throughput on ONNX Runtime (CPU), speed-up over the naive
 one-position-per-forward loop, and achieved GFLOP/s against a measured SGEMM roofline.
 
-Models are random-weight transformers built by mitspec.models.toy (needs `onnx`):
+Models are random-weight transformers built by tests/onnx_models.py (needs `onnx`):
   micro  d=32,  no transformer layers: embedding + LM head (~20k parameters);
          compute is negligible, so it shows what batching saves in per-call overhead
   tiny   d=32,  2 layers, 2 heads, ffn 64   (~34k parameters)
@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mitspec.models.manifest import read_manifest
-from mitspec.models.onnx_lm import OnnxLM, naive_pll
-from mitspec.models.runtime import cpu_threads, session_options
-from mitspec.models.toy import ToyConfig, write_toy_model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' model builders
+
+from mitspec.models.manifest import read_manifest  # noqa: E402
+from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
+from mitspec.models.runtime import cpu_threads, session_options  # noqa: E402
+from tests.onnx_models import ToyConfig, naive_pll, write_toy_model  # noqa: E402
 
 CONFIGS = {
     "micro": dict(d_model=32, layers=0, heads=2, ffn=64),

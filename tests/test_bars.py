@@ -1,6 +1,7 @@
 """Quality bars for bundled gLMs, against the figures given in the bundled-models issue."""
 import math
 
+import pytest
 from click.testing import CliRunner
 
 from mitspec.cli import main
@@ -22,6 +23,7 @@ def test_markov_bars_match_the_issue():
     assert abs(markov_nats("ecoli_mg1655", 7) - 1.338) < 1e-3
 
 
+@pytest.mark.slow
 def test_context_bar_is_near_the_issue_figure_and_below_uniform():
     """The issue: k = 5 gave 1.273 on 15%-masked positions (smoother unstated); with a
     Dirichlet backoff the best k <= 5 lands within 0.01 of it, well below ln 4."""
@@ -30,6 +32,7 @@ def test_context_bar_is_near_the_issue_figure_and_below_uniform():
     assert abs(min(values.values()) - 1.273) < 0.01
 
 
+@pytest.mark.slow
 def test_train_bars_command():
     out = CliRunner().invoke(main, ["train", "bars", "--genome", "saureus_n315"])
     assert out.exit_code == 0, out.output

@@ -129,6 +129,7 @@ def test_scan_by_hand():
     np.testing.assert_allclose(Scan().score([E_LIKE, moved]).score, [19.15, 18.45])
 
 
+@pytest.mark.slow
 def test_markov_against_counts_from_the_genome():
     # log p(x_t | context) = log((count(context + x) + 1) / (count(context) + 4)) over both
     # strands; counted here with regular expressions on the genome text.

@@ -84,6 +84,19 @@ CASES = [
     ("layout-without-slot", _with('class X n=1 on bg { place m10 at L }\n'), 10, "L }", "`L` is a layout; name one of its slots", "e.g. L.m35"),
     ("motif-cycle", HEAD + 'motif a = b\nmotif b = a\n', 3, "a =", "motif `a` is defined in terms of itself (a -> b -> a)", None),
     ("wrong-kind-for-motif", _with('class X n=1 on bg { place bg at 5 }\n'), 10, "bg at", "`bg` is a background, not a motif", None),
+    # issue 12: options are given once; reserved words; contrasts of swept classes; ratio operands; genome windows
+    ("repeated-seed", 'benchmark "x" seed 1 seed 2 length 100\n', 1, "seed 2", "`seed` is given twice", "keep one"),
+    ("repeated-n", _with('class X n=10 n=20 on bg { }\n'), 10, "n=20", "`n` is given twice", "line 10, column 9"),
+    ("repeated-kwarg", HEAD + 'background b2 = iid(at=0.5, at=0.6)\n', 3, "at=0.6", "`at` is given twice", "keep one"),
+    ("repeated-shuffle-flag", _with('class X n=1 from C { shuffle 0..10 distinct distinct }\n'), 10, "distinct }", "`distinct` is given twice", None),
+    ("reserved-definition", HEAD + 'motif spacer = "TATA"\n', 3, "spacer =", "`spacer` is reserved (a sweep target)", "another name"),
+    ("reserved-element", _with('class X n=1 on bg { place m10 at 5 as orientation }\n'), 10, "orientation }", "`orientation` is reserved", "as orientation_element"),
+    ("contrast-of-swept-class", _with('class S n=10 on bg { place m10 at 5  sweep m10 over [5, 20] }\ncontrast M = cohens_d(S, C)\n'), 11, "S, C", "`S` is swept into 2 conditions (S[5] ... S[20])", "profile(S, reference=LEVEL)"),
+    ("win-rate-of-swept-class", _with('class S n=10 on bg { place m10 at 5  sweep m10 over [5, 20] }\ncontrast W = S > C paired by index\n'), 11, "S >", "`S` is swept into 2 conditions", None),
+    ("ratio-of-profile", _with('class S n=10 on bg { place m10 at 5  sweep m10 over [5, 20] }\nclass D n=10 from C { }\n'
+                               'contrast P = profile(S, reference=5)\ncontrast M = cohens_d(C, D)\ncontrast R = P / M\n'), 14, "P /",
+     "`P` is a profile over a sweep", "effect sizes (cohens_d, magnitude)"),
+    ("genome-without-windows", HEAD + 'background g = genome("ecoli_mg1655", at=[0.99, 1.0])\n', 3, "[0.99", "no 100 bp window of `ecoli_mg1655` has its AT fraction in [0.99, 1]", "range from AT"),
 ]
 
 
@@ -179,3 +192,45 @@ def test_readme_language_example_is_a_valid_spec():
     example = text.split("## The `.mit` language")[1].split("```text\n")[1].split("```")[0]
     program = check_source(example, "README.md")
     assert [c.name for c in program.classes] == ["A", "B", "C", "D", "E", "H", "K", "R", "P"]
+
+
+def _errors(source: str) -> list:
+    with pytest.raises(SpecErrors) as info:
+        check_source(source, "case.mit")
+    return info.value.errors
+
+
+def test_a_mistake_shared_by_every_sweep_level_is_reported_once_without_a_level():
+    """Before issue 12 this printed one identical error per level (3 here)."""
+    errors = _errors(_with('class S n=10 on bg { place m10 at 5  place nope at 20  sweep m10 over [0, 40, 80] }\n'))
+    assert [e.message for e in errors] == ["undefined motif `nope`"]
+
+
+def test_a_mistake_of_some_levels_says_which_level():
+    errors = _errors(_with('class S n=10 on bg { place m10 at 5  sweep m10 over [0, 95, 97] }\n'))
+    assert [e.message.split(": ")[0] for e in errors] == ["at m10 = 95", "at m10 = 97"]
+    assert "`m10` (6 bp) at 95..101 runs past the end" in errors[0].message
+
+
+def test_one_message_from_several_but_not_all_levels_lists_them():
+    from mitspec.spec.check.diagnostics import Diagnostics
+    from mitspec.spec.errors import Span
+
+    diag, found, here = Diagnostics(""), {}, Span(1, 1, 1, 2)
+    for label, broken in (("a", True), ("b", False), ("c", True)):
+        with diag.per_level("x", label, found):
+            if broken:
+                diag.error("it breaks", here, "fix it")
+    diag.flush_levels("x", found, ["a", "b", "c"])
+    assert [e.message for e in diag.errors] == ["at x = a, c: it breaks"]
+
+
+def test_a_bad_motif_definition_is_reported_once_however_often_it_is_used():
+    errors = _errors(HEAD + 'motif bad = iupac("AZ")\nclass X n=1 on bg { place bad at 5  place bad at 20 }\n'
+                     'class Y n=1 on bg { place bad at 50 }\n')
+    assert [e.message for e in errors] == ["`Z` is not an IUPAC nucleotide code"]
+
+
+def test_a_shuffled_region_with_a_reserved_name_gets_a_free_element_name():
+    program = check_source(HEAD + 'layout L { spacer at 36..53 }\nclass X n=1 on bg { shuffle L.spacer }\n')
+    assert [f.name for f in program.classes[0].features] == ["spacer_shuffled"]

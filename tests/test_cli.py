@@ -117,3 +117,76 @@ def test_core_commands_do_not_import_torch():
     code = ("import sys; import mitspec.cli, mitspec.plan.build, mitspec.models.onnx_lm, mitspec.scores.run; "
             "sys.exit(1 if 'torch' in sys.modules or 'transformers' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_genome_background_that_cannot_be_sampled_is_a_clear_error(project, monkeypatch):
+    """Issue 12: compile printed a BackgroundError traceback. Windows that exist but are
+    too rare for the sampler are simulated by giving it no tries at all."""
+    monkeypatch.setattr("mitspec.plan.backgrounds.MAX_ATTEMPTS", 0)
+    result = CliRunner().invoke(main, ["compile", "specs/mit_sigma70_natural.mit"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "error: found no 100 bp window of ecoli_mg1655" in result.output
+
+
+def test_a_bug_still_shows_its_traceback(project, monkeypatch):
+    """Only user errors are caught by the CLI; anything else must stay visible."""
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("mitspec.plan.build.compile_program", broken)
+    result = CliRunner().invoke(main, ["compile", "specs/strand.mit"])
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_every_user_error_derives_from_one_base():
+    from mitspec.errors import MitspecError
+    from mitspec.fasta import FastaError
+    from mitspec.genomes import GenomeError
+    from mitspec.metrics.engine import MetricsError
+    from mitspec.models.errors import ModelError
+    from mitspec.plan.backgrounds import BackgroundError
+    from mitspec.plan.store import PlanError
+    from mitspec.spec.errors import SpecErrors
+    from mitspec.train.config import ConfigError
+
+    for error in (FastaError, GenomeError, MetricsError, ModelError, BackgroundError, PlanError, SpecErrors, ConfigError):
+        assert issubclass(error, MitspecError), error
+
+
+def test_the_cli_catches_user_errors_in_one_place():
+    """No command catches a user error itself: `_Cli.invoke` does, once."""
+    import ast as pyast
+
+    from .conftest import ROOT
+
+    tree = pyast.parse((ROOT / "mitspec" / "cli.py").read_text())
+    handlers = [h for h in pyast.walk(tree) if isinstance(h, pyast.ExceptHandler)]
+    caught = {pyast.unparse(h.type) for h in handlers if h.type is not None}
+    assert caught <= {"MitspecError", "ImportError"}, caught
+
+
+def test_pyproject_build_backend_supports_its_license_field():
+    """`license = "MIT"` (an SPDX string) needs setuptools >= 77 (PEP 639 support)."""
+    import re
+    import tomllib
+
+    from .conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(project["project"]["license"], str)
+    (requirement,) = [r for r in project["build-system"]["requires"] if r.startswith("setuptools")]
+    lower = re.search(r">=\s*(\d+)", requirement)
+    assert lower and int(lower.group(1)) >= 77, requirement
+
+
+def test_onnxruntime_is_installable_where_onnxruntime_gpu_has_no_wheels():
+    import tomllib
+
+    from .conftest import ROOT
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    gpu = [d for d in deps if d.startswith("onnxruntime-gpu")]
+    cpu = [d for d in deps if d.startswith("onnxruntime") and not d.startswith("onnxruntime-gpu")]
+    assert gpu and "sys_platform != 'darwin'" in gpu[0]
+    assert cpu and "sys_platform == 'darwin'" in cpu[0]

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 pytest.importorskip("onnx")
 
 from mitspec.cli import main  # noqa: E402
-from mitspec.models.toy import ToyConfig, write_toy_model  # noqa: E402
 
-from . import onnx_graphs as g  # noqa: E402
+from . import onnx_models as g  # noqa: E402
+from .onnx_models import ToyConfig, write_toy_model  # noqa: E402
 from .conftest import BASE, SPECS  # noqa: E402
 
 
@@ -31,6 +31,7 @@ def invoke(*args):
     return CliRunner().invoke(main, list(args))
 
 
+@pytest.mark.slow
 def test_compile_then_run_scores_every_plan_with_every_model(project):
     assert invoke("compile").exit_code == 0
     result = invoke("run")

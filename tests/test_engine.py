@@ -6,7 +6,7 @@ pytest.importorskip("onnx")
 
 from mitspec.models.manifest import read_manifest  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
-from mitspec.models.toy import ToyConfig, write_toy_model  # noqa: E402
+from .onnx_models import ToyConfig, write_toy_model  # noqa: E402
 from mitspec.scores import engine  # noqa: E402
 from mitspec.scores.cache import NoCache, ScoreCache  # noqa: E402
 

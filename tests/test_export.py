@@ -4,6 +4,8 @@ Needs the `export` extra (torch, transformers, optimum); skipped without it."""
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # torch export and training: seconds each
+
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("optimum.exporters.onnx")

@@ -161,3 +161,14 @@ def test_recovers_a_published_shaped_table(tmp_path):
     assert r["MES_natural"]["value"] == pytest.approx(cohen(a, b))
     assert r["CM"]["value"] == pytest.approx((e.mean() - d.mean()) / (c.mean() - d.mean()))
     assert r["CIR"]["value"] == pytest.approx(cohen(c, d) / cohen(a, b))
+
+
+def test_an_undefined_value_has_no_interval(tiny):
+    """Issue 12: with mean C = mean D the compensation magnitude is undefined (0 / 0), so
+    its interval must be undefined too; the report printed a finite CI before."""
+    flat = {"C": [1.0, 2.0, 3.0, 4.0], "D": [4.0, 3.0, 2.0, 1.0], "E": [5.0, 5.0, 6.0, 6.0], "H": [0.0, 1.0],
+            "X": [1.0, 2.0, 3.0]}
+    table = compute(tiny.meta, tiny.sequences, scores_of(flat))
+    cm = table.filter(pl.col("contrast") == "CM").row(0, named=True)
+    assert cm["value"] is None and "undefined" in cm["note"]
+    assert (cm["ci_low"], cm["ci_high"], cm["boot_low"], cm["boot_high"]) == (None, None, None, None)

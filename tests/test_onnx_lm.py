@@ -7,10 +7,10 @@ import pytest
 pytest.importorskip("onnx")
 
 from mitspec.models.manifest import read_manifest  # noqa: E402
-from mitspec.models.onnx_lm import OnnxLM, log_softmax, naive_pll  # noqa: E402
-from mitspec.models.toy import ToyConfig, write_toy_model  # noqa: E402
+from mitspec.models.onnx_lm import OnnxLM, log_softmax  # noqa: E402
 
-from . import onnx_graphs as g  # noqa: E402
+from . import onnx_models as g  # noqa: E402
+from .onnx_models import ToyConfig, naive_pll, write_toy_model  # noqa: E402
 
 
 def test_causal_ll_by_hand(tmp_path):

@@ -116,3 +116,52 @@ def test_report_says_what_each_model_is_across_runs(tmp_path):
     assert "| at_content | baseline | 0 | AT content: the fraction of A and T" in md
     assert "| random | baseline | 0 | Random:" in md
     assert "<h2>Models</h2>" in (out / "report.html").read_text()
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_a_plan_without_contrasts_still_names_its_models(tmp_path, monkeypatch):
+    """Issue 12: the report said "models: ." and had an empty Models table."""
+    monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
+    (tmp_path / "plain.mit").write_text('benchmark "plain" seed 1 length 30\nbackground bg = uniform()\n'
+                                        'class C n=5 on bg { place "TATAAT" at 10 }\n')
+    out = build(tmp_path / "plain.mit", tmp_path / "run").out_dir
+    ran = _cli("run", out, "-m", "at_content", "-m", "random")
+    assert ran.exit_code == 0, ran.output
+    assert "declares no contrasts" in ran.output
+    md = (out / "report.md").read_text()
+    assert "models: at_content, random." in md
+    assert "| at_content | baseline |" in md and "| random | baseline |" in md
+    assert json.loads((out / "metrics.json").read_text())["models"] == ["at_content", "random"]
+
+
+def test_report_of_a_run_written_away_from_its_plan(tmp_path, monkeypatch):
+    """Issue 12: `report DIR` after `run -o DIR` said "compile one with mitspec compile",
+    though the plan existed. `run -o` records where the plan is; without that record the
+    message names the real cause and the way out (--plan)."""
+    monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
+    (tmp_path / "tiny.mit").write_text(TINY)
+    plan = build(tmp_path / "tiny.mit", tmp_path / "plan").out_dir
+    assert _cli("run", plan, "-m", "at_content", "-o", tmp_path / "elsewhere").exit_code == 0
+    again = _cli("report", tmp_path / "elsewhere")
+    assert again.exit_code == 0, again.output
+    (tmp_path / "elsewhere" / "run.json").unlink()
+    lost = _cli("report", tmp_path / "elsewhere")
+    assert lost.exit_code == 2
+    assert "holds scores but no plan.json" in lost.output and "--plan PLAN_DIR" in lost.output
+    assert "compile one" not in lost.output
+    named = _cli("report", tmp_path / "elsewhere", "--plan", plan)
+    assert named.exit_code == 0, named.output
+
+
+def test_scores_of_another_plan_are_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
+    (tmp_path / "tiny.mit").write_text(TINY)
+    (tmp_path / "other.mit").write_text(TINY.replace("seed 3", "seed 4"))
+    plan = build(tmp_path / "tiny.mit", tmp_path / "plan").out_dir
+    other = build(tmp_path / "other.mit", tmp_path / "other").out_dir
+    assert _cli("run", plan, "-m", "at_content", "-o", tmp_path / "elsewhere").exit_code == 0
+    wrong = _cli("report", tmp_path / "elsewhere", "--plan", other)
+    assert wrong.exit_code == 2 and "belong to plan" in wrong.output

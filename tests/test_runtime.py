@@ -12,7 +12,7 @@ from mitspec.models.manifest import read_manifest  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 from mitspec.models.runtime import create_session, read_ir_version  # noqa: E402
 
-from . import onnx_graphs as g  # noqa: E402
+from . import onnx_models as g  # noqa: E402
 
 
 @pytest.fixture

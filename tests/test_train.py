@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # torch export and training: seconds each
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 

@@ -180,18 +180,6 @@ class OnnxLM:
         return total, scored.sum(axis=1), (widths * scored).sum(axis=1)
 
 
-def naive_pll(lm: OnnxLM, sequence: str) -> float:
-    """PLL by its definition: one forward pass per masked position, no batching. The
-    reference the batched path is tested and benchmarked against."""
-    enc = lm.tokenizer.encode(sequence)
-    total = 0.0
-    for t in np.nonzero(enc.scored)[0]:
-        ids = enc.ids.copy()
-        ids[t] = lm.mask_id
-        total += float(log_softmax(lm.forward(ids[None, :])[0, t])[enc.ids[t]])
-    return total
-
-
 def _group_by_length(encodings: list[Encoding]) -> dict[int, np.ndarray]:
     lengths = np.array([len(e.ids) for e in encodings])
     return {int(k): np.nonzero(lengths == k)[0] for k in np.unique(lengths)}

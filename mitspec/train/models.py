@@ -4,10 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..models.toy import CHAR_VOCAB
 from .config import TrainConfig
 
-VOCAB = CHAR_VOCAB  # [PAD] [MASK] [CLS] [SEP] A C G T N, the toy models' vocabulary
+VOCAB = ["[PAD]", "[MASK]", "[CLS]", "[SEP]", "A", "C", "G", "T", "N"]
 PAD, MASK, CLS, SEP = 0, 1, 2, 3
 BASE_IDS = (4, 5, 6, 7)
 
