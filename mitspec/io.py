@@ -4,8 +4,44 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """mitspec's per-user cache directory: $XDG_CACHE_HOME/mitspec or ~/.cache/mitspec."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mitspec"
+
+
+def private_dir(path: Path) -> Path | None:
+    """`path` as a directory only this user can write (created 0700), or None when that
+    cannot be had: on a system without POSIX owners, when it or its parent belongs to
+    someone else or others may write to it. For files that are loaded as code (pickles)."""
+    if not hasattr(os, "getuid"):
+        return None
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        mine, parent = path.stat(), path.parent.stat()
+    except OSError:
+        return None
+    uid = os.getuid()
+    if mine.st_uid != uid or mine.st_mode & 0o077:
+        return None
+    if parent.st_uid not in (uid, 0) or parent.st_mode & 0o022:
+        return None
+    return path
+
+
+def private_file(path: Path) -> bool:
+    """True when `path` is absent, or a regular file of this user's that others cannot write."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def canonical_json(obj) -> str:

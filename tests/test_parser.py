@@ -1,5 +1,8 @@
 """Parser: grammar is the single source of syntax; tree -> typed AST with positions."""
 import dataclasses
+import os
+
+import pytest
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,3 +92,78 @@ def test_arbitrary_input_gives_spec_errors_never_crashes(source):
         for err in exc.errors:
             assert err.span.line >= 1 and err.span.column >= 1 and err.hint
             assert exc.render().startswith("fuzz.mit:")
+
+
+class _Plant:
+    """Unpickling this touches `marker`: stands for code an attacker wants run."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import pathlib
+
+        return pathlib.Path.touch, (pathlib.Path(self.marker),)
+
+
+def _fresh_parser(monkeypatch, cache_home, tmp):
+    from mitspec.spec import parser
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    parser._parser.cache_clear()
+    try:
+        return parser._parser(), parser.grammar_cache()
+    finally:
+        parser._parser.cache_clear()
+
+
+def test_grammar_tables_are_never_kept_in_the_shared_temp_dir(tmp_path, monkeypatch):
+    """Issue 19: Lark's cache=True kept a pickle at a predictable name in the shared temp
+    dir and unpickled whatever was there. Tables now go to a private per-user directory."""
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    parser, cache = _fresh_parser(monkeypatch, tmp_path / "home-cache", shared)
+    assert list(shared.iterdir()) == []
+    assert cache is not None and cache.exists() and cache.parent.stat().st_mode & 0o777 == 0o700
+    assert cache.stat().st_mode & 0o777 == 0o600
+    parser.parse('benchmark "x" length 10\n')
+
+
+def _plant(path, marker):
+    import pickle
+
+    path.write_bytes(b"0\n" + pickle.dumps(_Plant(marker)))
+
+
+def test_a_cache_others_can_write_is_not_loaded(tmp_path, monkeypatch):
+    import os
+
+    home = tmp_path / "home-cache"
+    (home / "mitspec" / "grammar").mkdir(parents=True)
+    os.chmod(home / "mitspec" / "grammar", 0o777)  # someone else could have put a file here
+    _, cache = _fresh_parser(monkeypatch, home, tmp_path)
+    assert cache is None
+    import lark
+
+    marker = tmp_path / "pwned"
+    _plant(home / "mitspec" / "grammar" / f"mit-lark-{lark.__version__}.cache", marker)
+    _fresh_parser(monkeypatch, home, tmp_path)
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give a file away")
+def test_a_planted_cache_file_of_another_user_is_not_loaded(tmp_path, monkeypatch):
+    import lark
+
+    home = tmp_path / "home-cache"
+    directory = home / "mitspec" / "grammar"
+    directory.mkdir(parents=True, mode=0o700)
+    os.chmod(directory, 0o700)
+    planted = directory / f"mit-lark-{lark.__version__}.cache"
+    marker = tmp_path / "pwned"
+    _plant(planted, marker)
+    os.chown(planted, 65534, 65534)
+    _, cache = _fresh_parser(monkeypatch, home, tmp_path)
+    assert cache is None and not marker.exists()

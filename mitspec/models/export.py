@@ -185,6 +185,9 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
         if not (staging / "model.onnx").exists():
             _torch_export(model, staging / "model.onnx", config.vocab_size)
         fields = _tokenizer_files(source, staging, kind)
+        # heads padded past the tokenizer (vocab_size rounded up) get placeholder tokens, so
+        # the manifest has one vocabulary entry per logit
+        fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), config.vocab_size)]
         dna = [fields["vocab"].index(b) for b in "ACGT" if b in fields["vocab"]] or list(range(len(fields["vocab"])))
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 64
         diff = verify(model, staging / "model.onnx", dna, config.vocab_size, length=min(64, positions))

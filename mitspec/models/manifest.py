@@ -68,12 +68,68 @@ class Manifest:
 def about(manifest: Manifest) -> str:
     """One line saying what the model is: how it was trained and how well, or where it came from."""
     p = manifest.provenance
-    if "heldout_nats_per_base" in p:
-        bar = p["bar"]
+    bar = p.get("bar")
+    trained = (_is_number(p.get("heldout_nats_per_base")) and isinstance(p.get("corpus"), str) and isinstance(bar, dict)
+               and _is_number(bar.get("nats_per_base")) and isinstance(bar.get("model"), str))
+    if trained:
         return (f"{p.get('family', manifest.kind)} trained by mitspec on {p['corpus']}: "
                 f"{p['heldout_nats_per_base']:.4f} held-out nats/base (bar {bar['nats_per_base']:.4f}, "
-                f"{bar['model']} k={bar['k']})")
+                f"{bar['model']} k={bar.get('k')})")
     return f"exported from {p.get('source', 'an unknown source')}"
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+# field -> (test, what it must be); optional fields also accept null
+_MANIFEST_TYPES = {
+    "format": (lambda x: isinstance(x, str), "a string"),
+    "name": (lambda x: isinstance(x, str) and x != "", "a non-empty string"),
+    "kind": (lambda x: isinstance(x, str), "a string"),
+    "onnx": (lambda x: isinstance(x, str) and x != "", "a file name"),
+    "sha256": (lambda x: isinstance(x, str) and len(x) == 64 and all(c in "0123456789abcdef" for c in x),
+               "64 lower-case hex digits"),
+    "tokenizer": (lambda x: isinstance(x, dict), "an object"),
+    "vocab": (lambda x: isinstance(x, list) and len(x) > 0 and all(isinstance(t, str) for t in x),
+              "a non-empty list of token strings"),
+    "max_length": (lambda x: _is_int(x) and x > 0, "a positive integer"),
+    "mask_token": (lambda x: x is None or isinstance(x, str), "a token string or null"),
+    "params": (lambda x: x is None or (_is_int(x) and x >= 0), "a non-negative integer or null"),
+    "provenance": (lambda x: isinstance(x, dict), "an object"),
+}
+_TOKENIZER_TYPES = {
+    "type": (lambda x: isinstance(x, str), "a string"),
+    "k": (lambda x: x is None or (_is_int(x) and x > 0), "a positive integer or null"),
+    "file": (lambda x: x is None or (isinstance(x, str) and x != ""), "a file name or null"),
+    "bos": (lambda x: x is None or isinstance(x, str), "a token string or null"),
+    "eos": (lambda x: x is None or isinstance(x, str), "a token string or null"),
+}
+
+
+def _typed(data: dict, types: dict, where: str) -> None:
+    for key, value in data.items():
+        test, what = types[key]
+        if not test(value):
+            raise ModelError(f"{where}: `{key}` must be {what}, not {value!r}; re-export the model with `mitspec export`")
+
+
+def inside(directory: Path, name: str, where: str, key: str) -> Path:
+    """`directory / name`, refused unless it stays inside `directory` (no absolute path,
+    no `..` or symlink leading out): a shared model must not read other files."""
+    path = Path(name)
+    if path.is_absolute() or path.drive:
+        raise ModelError(f"{where}: `{key}` is an absolute path ({name}); a manifest names files inside its own directory")
+    root = Path(directory).resolve()
+    resolved = (root / path).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ModelError(f"{where}: `{key}` ({name}) leads outside the model directory; "
+                         "a manifest names files inside its own directory")
+    return resolved
 
 
 def _strict(cls, data: dict, where: str):
@@ -91,19 +147,26 @@ def parse_manifest(data: dict, directory: Path, where: str) -> Manifest:
     if not isinstance(data, dict):
         raise ModelError(f"{where} is not a JSON object; re-export the model with `mitspec export`")
     _strict(Manifest, data, where)
+    _typed(data, _MANIFEST_TYPES, where)
     tok = data["tokenizer"]
-    if not isinstance(tok, dict):
-        raise ModelError(f"{where}: `tokenizer` must be an object such as {{\"type\": \"char\"}}")
     _strict(TokenizerSpec, tok, f"{where} (tokenizer)")
+    _typed(tok, _TOKENIZER_TYPES, f"{where} (tokenizer)")
     manifest = Manifest(**{**data, "tokenizer": TokenizerSpec(**tok), "vocab": tuple(data["vocab"]), "directory": directory})
     if manifest.kind not in KINDS:
         raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}, not {manifest.kind!r}")
     if manifest.tokenizer.type not in TOKENIZER_TYPES:
         raise ModelError(f"{where}: tokenizer type must be one of {', '.join(TOKENIZER_TYPES)}, not {manifest.tokenizer.type!r}")
+    if manifest.tokenizer.type == "kmer" and manifest.tokenizer.k is None:
+        raise ModelError(f"{where}: a kmer tokenizer needs `k`")
+    if manifest.tokenizer.type == "hf" and manifest.tokenizer.file is None:
+        raise ModelError(f"{where}: an hf tokenizer needs `file` (its tokenizer.json)")
     if manifest.kind == "masked" and manifest.mask_token is None and manifest.tokenizer.type != "hf":
         raise ModelError(f"{where}: a masked model needs `mask_token`")
     if manifest.format != FORMAT:
         raise ModelError(f"{where}: format {manifest.format!r} is not {FORMAT!r}; re-export the model")
+    inside(directory, manifest.onnx, where, "onnx")
+    if manifest.tokenizer.file is not None:
+        inside(directory, manifest.tokenizer.file, where, "tokenizer.file")
     return manifest
 
 

@@ -78,6 +78,8 @@ class OnnxLM:
         outputs = self.session.get_outputs()
         for out in outputs:
             if out.name == "logits":
+                if len(out.shape) == 3 and isinstance(out.shape[2], int):
+                    self._check_width(out.shape[2])
                 return out.name
         for out in outputs:
             shape = out.shape
@@ -99,7 +101,16 @@ class OnnxLM:
         logits = self.session.run([self._logits], feed)[0]
         if logits.ndim != 3 or logits.shape[:2] != ids.shape:
             raise ModelError(f"{self.manifest.onnx_path} returned logits of shape {logits.shape} for input {ids.shape}")
+        self._check_width(logits.shape[2])
         return logits
+
+    def _check_width(self, width: int) -> None:
+        """One logit per vocabulary entry: a manifest whose vocabulary is not the model's
+        would read every probability off the wrong token."""
+        if width != len(self.manifest.vocab):
+            raise ModelError(f"{self.manifest.onnx_path} gives {width} logits per token but its manifest lists "
+                             f"{len(self.manifest.vocab)} vocabulary tokens; the vocabulary does not belong to this "
+                             "model: re-export it with `mitspec export`")
 
     # ---- identity ----------------------------------------------------------------------
     @property

@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..io import cache_dir
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
   key BLOB PRIMARY KEY,
@@ -26,8 +28,7 @@ _CHUNK = 900  # stay under SQLite's default limit on bound parameters
 def default_cache_path() -> Path:
     if os.environ.get("MITSPEC_CACHE"):
         return Path(os.environ["MITSPEC_CACHE"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "mitspec" / "scores.sqlite"
+    return cache_dir() / "scores.sqlite"
 
 
 def cache_key(identity: str, sequence: str) -> bytes:

@@ -8,6 +8,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from ..io import cache_dir, private_dir, private_file
 from . import ast
 from .errors import Span, SpecError, SpecErrors
 
@@ -27,12 +28,28 @@ def grammar_text() -> str:
     return resources.files("mitspec").joinpath("grammar/mit.lark").read_text(encoding="utf-8")
 
 
+def grammar_cache() -> Path | None:
+    """Where Lark may keep its parse tables: a file in a directory only this user can
+    write, or None. Lark unpickles that file before checking it, so it must never live
+    where someone else can plant one (Lark's own `cache=True` uses the shared temp dir)."""
+    import lark
+
+    directory = private_dir(cache_dir() / "grammar")
+    if directory is None:
+        return None
+    path = directory / f"mit-lark-{lark.__version__}.cache"
+    return path if private_file(path) else None
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    # cache=True keeps the LALR tables in the temp dir, keyed by grammar and Lark version:
-    # building them costs ~0.2 s, about as much as a whole compile of the canonical spec.
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False, cache=True)
+    # A private cache saves building the LALR tables (~60 ms, more than checking a spec).
+    cache = grammar_cache()
+    parser = Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+                  maybe_placeholders=False, cache=str(cache) if cache else False)
+    if cache is not None and cache.exists():
+        cache.chmod(0o600)
+    return parser
 
 
 def _span(meta) -> Span:
