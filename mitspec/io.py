@@ -83,3 +83,14 @@ def read_json(path: Path, missing: str, fix: str, error: type[Exception]):
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise error(f"{path} is not valid JSON ({exc}); {fix}") from None
+
+
+def resolve_inside(directory: Path, name: str) -> Path | None:
+    """`directory / name` resolved, or None when it would leave `directory` (an absolute
+    path, `..`, or a symlink leading out). For file names read from files others wrote."""
+    path = Path(name)
+    if path.is_absolute() or path.drive:
+        return None
+    root = Path(directory).resolve()
+    resolved = (root / path).resolve()
+    return resolved if resolved == root or root in resolved.parents else None

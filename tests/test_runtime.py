@@ -107,7 +107,7 @@ def _edit_manifest(directory, **changes):
 def test_manifest_paths_stay_inside_the_model_directory(bigram, key, value):
     """Before: "onnx": "/etc/passwd" was read and hashed; a tokenizer file ../../etc/passwd was read."""
     _edit_manifest(bigram, **{key: value})
-    with pytest.raises(ModelError, match="absolute path|leads outside the model directory"):
+    with pytest.raises(ModelError, match="absolute path or leads outside the model directory"):
         read_manifest(bigram)
 
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from mitspec.plan.build import build
-from mitspec.plan.store import PlanError, load_plan, plan_schema, read_meta, validate
+from mitspec.plan.store import PlanError, load_plan, plan_hash, plan_schema, read_meta, validate
 
 from .conftest import SPECS
 
@@ -144,3 +144,58 @@ def test_schema_rejects_unknown_keys_and_bad_values(plans):
 
 def test_no_partial_files_are_left_behind(plans):
     assert sorted(p.name for p in plans["mit_sigma70"].out_dir.iterdir()) == ["plan.json", "sequences.parquet"]
+
+
+# ---- issue 19: a plan is data from someone else -------------------------------------------------
+def _copy_plan(plans, tmp_path):
+    dst = tmp_path / "p"
+    shutil.copytree(plans["mit_sigma70"].out_dir, dst)
+    return dst, json.loads((dst / "plan.json").read_text())
+
+
+def _retable(dst, meta, frame):
+    """Write an edited table and update plan.json's file hash, as a careful tamperer would."""
+    frame.write_parquet(dst / "sequences.parquet")
+    meta["sequences"]["file_sha256"] = hashlib.sha256((dst / "sequences.parquet").read_bytes()).hexdigest()
+    (dst / "plan.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("edit", ["sequence", "background", "features", "rows"])
+def test_an_edited_table_with_a_matching_file_hash_is_still_refused(plans, tmp_path, edit):
+    """Before: updating file_sha256 together with the table passed show, metrics and run."""
+    dst, meta = _copy_plan(plans, tmp_path)
+    frame = pl.read_parquet(dst / "sequences.parquet")
+    if edit == "sequence":
+        frame = frame.with_columns(pl.when(pl.col("id") == "E_007").then(pl.lit("A" * 100))
+                                   .otherwise(pl.col("sequence")).alias("sequence"))
+    elif edit == "background":  # re-pair E with other D instances
+        frame = frame.with_columns(pl.when(pl.col("class") == "E").then(pl.col("background").reverse().over("class"))
+                                   .otherwise(pl.col("background")).alias("background"))
+    elif edit == "features":
+        frame = frame.with_columns(pl.when(pl.col("id") == "C_000").then(pl.col("features").list.head(1))
+                                   .otherwise(pl.col("features")).alias("features"))
+    else:
+        frame = frame.head(600)
+    _retable(dst, meta, frame)
+    with pytest.raises(PlanError, match="edited after compiling|not this plan's sequence table"):
+        load_plan(dst)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../../sequences.parquet", "sub/../../x.parquet"])
+def test_the_sequence_table_must_sit_beside_plan_json(plans, tmp_path, path):
+    """Before: an absolute or ../.. path was read, which also told whether files exist."""
+    dst, meta = _copy_plan(plans, tmp_path)
+    meta["sequences"]["path"] = path
+    meta["plan_hash"] = plan_hash(meta)  # path is not part of the hash: only the location rule stops it
+    (dst / "plan.json").write_text(json.dumps(meta))
+    with pytest.raises(PlanError, match="outside the plan directory|does not match plan.schema.json"):
+        load_plan(dst)
+
+
+def test_the_location_rule_holds_without_the_schema(plans, tmp_path):
+    from mitspec.plan.store import sequence_file
+
+    dst, meta = _copy_plan(plans, tmp_path)
+    meta["sequences"]["path"] = "../elsewhere.parquet"
+    with pytest.raises(PlanError, match="outside the plan directory"):
+        sequence_file(dst / "plan.json", meta)

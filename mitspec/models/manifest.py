@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
-from ..io import atomic_write, canonical_json, read_json, sha256_file
+from ..io import atomic_write, canonical_json, read_json, resolve_inside, sha256_file
 from .errors import ModelError
 
 MANIFEST = "manifest.json"
@@ -121,13 +121,9 @@ def _typed(data: dict, types: dict, where: str) -> None:
 def inside(directory: Path, name: str, where: str, key: str) -> Path:
     """`directory / name`, refused unless it stays inside `directory` (no absolute path,
     no `..` or symlink leading out): a shared model must not read other files."""
-    path = Path(name)
-    if path.is_absolute() or path.drive:
-        raise ModelError(f"{where}: `{key}` is an absolute path ({name}); a manifest names files inside its own directory")
-    root = Path(directory).resolve()
-    resolved = (root / path).resolve()
-    if resolved != root and root not in resolved.parents:
-        raise ModelError(f"{where}: `{key}` ({name}) leads outside the model directory; "
+    resolved = resolve_inside(directory, name)
+    if resolved is None:
+        raise ModelError(f"{where}: `{key}` ({name}) is an absolute path or leads outside the model directory; "
                          "a manifest names files inside its own directory")
     return resolved
 

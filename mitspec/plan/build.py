@@ -11,7 +11,7 @@ from ..spec.check import check
 from ..spec.parser import parse, read_spec
 from .compile import compile_program
 from ..io import sha256_file
-from .store import PLAN_FILE, PlanError, read_meta, write_plan
+from .store import PLAN_FILE, PlanError, read_meta, sequence_file, write_plan
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,9 @@ def up_to_date(spec_source: str, out_dir: Path) -> dict | None:
         return None
     try:
         meta = read_meta(out_dir)
+        table = sequence_file(out_dir / PLAN_FILE, meta)
     except PlanError:
         return None
-    table = out_dir / meta["sequences"]["path"]
     if (meta["compiler"]["version"] != __version__
             or meta["spec"]["sha256"] != hashlib.sha256(spec_source.encode()).hexdigest()
             or not table.exists() or sha256_file(table) != meta["sequences"]["file_sha256"]):

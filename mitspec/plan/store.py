@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -20,7 +21,7 @@ import polars as pl
 
 from .. import __version__
 from ..errors import MitspecError
-from ..io import atomic_write, canonical_json, read_json, sha256_file
+from ..io import atomic_write, cache_dir, canonical_json, private_dir, read_json, resolve_inside, sha256_file
 from ..sequence import ALPHABET
 from ..spec import program as ir
 from .compile import ClassSequences
@@ -55,18 +56,30 @@ def ids(prefix: str, n: int) -> pl.Expr:
     return pl.format("{}_{}", pl.lit(prefix), pl.int_range(n, dtype=pl.UInt32).cast(pl.String).str.zfill(3))
 
 
-def _class_frame(built: ClassSequences, tables: dict[str, ir.TableIR]) -> pl.DataFrame:
-    cls, n = built.cls, built.cls.n
-    raw = _DECODE[built.codes]
-    sequence = pl.Series("sequence", raw.view(f"S{raw.shape[1]}").ravel()).cast(pl.String)
-    frame = pl.DataFrame({"sequence": sequence}).with_columns(
-        ids(cls.name, n).alias("id"),
-        pl.lit(cls.name).alias("class"),
-        pl.lit(cls.title).alias("class_name"),
+DERIVED = ("id", "class", "class_name", "index", "parent", "background", "features")  # columns plan.json decides
+
+
+def _derived_columns(cls: dict) -> pl.DataFrame:
+    """A class's rows as far as plan.json decides them (`cls` is its plan.json record):
+    the columns in DERIVED. The rest (sequence, picks) is pinned by content_sha256."""
+    n = cls["n"]
+    features = [{k: f[k] for k in ("name", "start", "end", "strand", "source")} for f in cls["features"]]
+    own_parent = cls["parent"] and not cls["independent"]
+    return pl.select(
+        ids(cls["name"], n).alias("id"),
+        pl.lit(cls["name"], pl.String).alias("class"),
+        pl.lit(cls["title"], pl.String).alias("class_name"),
         pl.int_range(n, dtype=pl.UInt32).alias("index"),
-        (ids(cls.parent, n) if cls.parent and not cls.independent else pl.lit(None, pl.String)).alias("parent"),
-        ids(cls.background_root, n).alias("background"),
+        (ids(cls["parent"], n) if own_parent else pl.repeat(None, n, dtype=pl.String)).alias("parent"),
+        ids(cls["background_root"], n).alias("background"),
+        pl.repeat(pl.Series([features], dtype=pl.List(FEATURE_TYPE)).first(), n).alias("features"),
     )
+
+
+def _class_frame(built: ClassSequences, record: dict, tables: dict[str, ir.TableIR]) -> pl.DataFrame:
+    raw = _DECODE[built.codes]
+    frame = _derived_columns(record).with_columns(
+        pl.Series("sequence", raw.view(f"S{raw.shape[1]}").ravel()).cast(pl.String))
     if built.picks:
         parts = []
         for t in sorted(built.picks):
@@ -75,10 +88,6 @@ def _class_frame(built: ClassSequences, tables: dict[str, ir.TableIR]) -> pl.Dat
         frame = frame.with_columns(pl.concat_str(parts, separator=";").alias("picks"))
     else:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("picks"))
-    features = [{"name": f.name, "start": f.start, "end": f.end, "strand": f.strand, "source": f.source}
-                for f in cls.features]
-    # one class-level value, broadcast to every row
-    frame = frame.with_columns(pl.lit(pl.Series([features], dtype=pl.List(FEATURE_TYPE))).first().alias("features"))
     return frame.select(list(COLUMNS))
 
 
@@ -94,6 +103,43 @@ def content_digest(built: dict[str, ClassSequences]) -> str:
             h.update(f"{table}\n".encode())
             h.update(cs.picks[table].astype("<i4").tobytes())
     return h.hexdigest()
+
+
+def table_digest(meta: dict, frame: pl.DataFrame) -> str:
+    """content_sha256 recomputed from a loaded sequence table, by its definition: per class
+    in plan order, `NAME\tN\n`, every sequence followed by a newline, then for each table
+    the class picked rows from, `TABLE\n` and the picked row indices as int32 LE."""
+    h = hashlib.sha256()
+    lo = 0
+    for cls in meta["classes"]:
+        rows = frame.slice(lo, cls["n"])
+        lo += cls["n"]
+        h.update(f"{cls['name']}\t{cls['n']}\n".encode())
+        if len(rows):
+            h.update((rows["sequence"].str.join("\n")[0] + "\n").encode())
+        first = rows["picks"][0] if len(rows) else None
+        for table in sorted(part.split("=", 1)[0] for part in first.split(";")) if first else ():
+            names = [r["name"] for r in meta["tables"].get(table, {}).get("rows", [])]
+            picked = rows["picks"].str.extract(f"(?:^|;){re.escape(table)}=([^;]*)")
+            index = picked.replace_strict(names, list(range(len(names))), default=None, return_dtype=pl.Int32)
+            if not names or index.null_count():
+                raise PlanError(f"the sequence table names rows of table `{table}` that plan.json does not list; "
+                                "recompile the plan")
+            h.update(f"{table}\n".encode())
+            h.update(index.to_numpy().astype("<i4").tobytes())
+    return h.hexdigest()
+
+
+def verify_table(meta: dict, frame: pl.DataFrame, where: Path) -> None:
+    """The table must be the one plan.json (and so plan_hash) describes: the columns
+    plan.json decides equal what it says, and the rest hashes to content_sha256."""
+    count = sum(c["n"] for c in meta["classes"])
+    if frame.columns != list(COLUMNS) or frame.height != count:
+        raise PlanError(f"{where} is not this plan's sequence table (columns or row count differ); recompile the plan")
+    expected = pl.concat([_derived_columns(c) for c in meta["classes"]]) if meta["classes"] else frame.select(DERIVED)
+    if not frame.select(DERIVED).equals(expected) or table_digest(meta, frame) != meta["sequences"]["content_sha256"]:
+        raise PlanError(f"{where} was edited after compiling (its rows do not match plan.json's content hash); "
+                        "recompile the plan")
 
 
 def plan_hash(meta: dict) -> str:
@@ -141,14 +187,15 @@ def write_plan(program: ir.Program, built: dict[str, ClassSequences], source: st
     plan.json is written last and names the table's hash, so a plan.json on disk always
     describes a complete table."""
     out_dir = Path(out_dir)
-    frame = pl.concat([_class_frame(cs, program.tables) for cs in built.values()])
     meta = build_meta(program, built, source, spec_path)
+    frame = pl.concat([_class_frame(cs, record, program.tables) for cs, record in zip(built.values(), meta["classes"])])
     atomic_write(out_dir / SEQUENCES_FILE,
                  lambda p: frame.write_parquet(p, compression="zstd", compression_level=3, statistics=False))
     meta["sequences"]["file_sha256"] = sha256_file(out_dir / SEQUENCES_FILE)
     meta["plan_hash"] = plan_hash(meta)
     validate(meta)
     atomic_write(out_dir / PLAN_FILE, lambda p: p.write_text(canonical_json(meta), encoding="utf-8"))
+    _mark_verified(meta)  # this table was just made from this plan
     return meta
 
 
@@ -188,14 +235,55 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
+def sequence_file(plan_file: Path, meta: dict) -> Path:
+    """The sequence table plan.json names, which must lie in the plan's own directory."""
+    name = meta["sequences"]["path"]
+    table = resolve_inside(plan_file.parent, name)
+    if table is None or table.parent != plan_file.parent.resolve():
+        raise PlanError(f"{plan_file} names its sequence table {name!r}, outside the plan directory; "
+                        "a plan's files sit beside its plan.json: recompile the plan")
+    return table
+
+
 def load_plan(path: str | Path, verify: bool = True) -> Plan:
-    """Read and check a plan. With `verify`, the table's file hash must match plan.json."""
+    """Read and check a plan. With `verify`, the table must hash to what plan.json says
+    (its file hash, and its content against the content hash that plan_hash covers)."""
     plan_file = resolve_plan_path(path)
     meta = read_meta(plan_file)
-    table = plan_file.parent / meta["sequences"]["path"]
+    table = sequence_file(plan_file, meta)
     if not table.exists():
         raise PlanError(f"{plan_file} names {table.name}, which is missing; recompile the plan")
     if verify and sha256_file(table) != meta["sequences"]["file_sha256"]:
         raise PlanError(f"{table} does not match the hash in {plan_file.name}; recompile the plan")
-    frame = pl.read_parquet(table)
+    try:
+        frame = pl.read_parquet(table)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise PlanError(f"{table} is not a readable sequence table ({exc}); recompile the plan") from None
+    if verify and not _verified(meta):
+        verify_table(meta, frame, table)
+        _mark_verified(meta)
     return Plan(plan_file, meta, frame)
+
+
+def _stamp(meta: dict) -> Path | None:
+    """Where this user records that a table with these exact bytes was verified against
+    this plan_hash (so a large plan is verified once, not on every load)."""
+    directory = private_dir(cache_dir() / "verified")
+    if directory is None:
+        return None
+    key = hashlib.sha256(f"{meta['sequences']['file_sha256']}:{meta['plan_hash']}".encode()).hexdigest()
+    return directory / key
+
+
+def _verified(meta: dict) -> bool:
+    stamp = _stamp(meta)
+    return stamp is not None and stamp.exists()
+
+
+def _mark_verified(meta: dict) -> None:
+    stamp = _stamp(meta)
+    if stamp is not None:
+        try:
+            stamp.touch()
+        except OSError:
+            pass
