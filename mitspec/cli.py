@@ -133,6 +133,7 @@ def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = Non
 
     if not names:  # every exported model and every baseline
         names = tuple(e.name for e in available() if e.kind != "invalid")
+    names = tuple(dict.fromkeys(names))  # `-m X -m X` asks for X once
     scorers = []
     for name in names:
         scorer = resolve(name, device=device, batch_tokens=batch_tokens)

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from mitspec.genomes import load_genome
+from mitspec.models.baselines import BASELINES
 from mitspec.models.baselines.common import Layout
 from mitspec.models.baselines.pwm import PAPWM, RPAPWM, PAPWMNoComp, PAPWMNoPos, Scan
 from mitspec.models.baselines.statistical import ATContent, Kmer6, Markov, Random
@@ -207,3 +208,22 @@ def test_published_anchors_on_the_paper_protocol(paper_scores):
     assert (e == d).all()
     e, d = _pairs(paper_scores, "random", "E", "D")
     assert 0.402 <= (e > d).mean() <= 0.598
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_n_is_scored_or_refused_explicitly(name):
+    """Issue 19: an all-N sequence got the best possible score (0.0) from markov, kmer6, scan
+    and pa_pwm_nopos: N was silently left out. Now only scorers for which N means something
+    take it (at_content: N is not A/T; random: any text); the others refuse it by name."""
+    from mitspec.models.errors import ModelError
+
+    scorer = BASELINES[name][0]()
+    sequences = ["ACGT" * 25, "N" * 100]
+    if scorer.accepts_n:
+        scores = scorer.score(sequences).score
+        assert np.isfinite(scores).all()
+        if name == "at_content":
+            assert scores.tolist() == [0.5, 0.0]
+    else:
+        with pytest.raises(ModelError, match=f"{name} cannot score sequence 2: it has N"):
+            scorer.score(sequences)

@@ -96,6 +96,8 @@ CASES = [
     ("ratio-of-profile", _with('class S n=10 on bg { place m10 at 5  sweep m10 over [5, 20] }\nclass D n=10 from C { }\n'
                                'contrast P = profile(S, reference=5)\ncontrast M = cohens_d(C, D)\ncontrast R = P / M\n'), 14, "P /",
      "`P` is a profile over a sweep", "effect sizes (cohens_d, magnitude)"),
+    ("sweep-labels-collide", _with('class S n=2 on bg { sweep at_content over 0.3..0.300001 step 0.0000001 }\n'), 10, "0.3..",
+     "levels 0.3 and 0.3000001 of this range are both named 0.3", "coarser step"),
     ("genome-without-windows", HEAD + 'background g = genome("ecoli_mg1655", at=[0.99, 1.0])\n', 3, "[0.99", "no 100 bp window of `ecoli_mg1655` has its AT fraction in [0.99, 1]", "range from AT"),
 ]
 

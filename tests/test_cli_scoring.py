@@ -117,3 +117,29 @@ def test_run_without_exported_models_uses_the_baselines(project):
 def test_no_cache_writes_nothing(project):
     invoke("run", "specs/mit_sigma70.mit", "-m", "toy_causal", "--no-cache")
     assert not (project / "cache.sqlite").exists()
+
+
+def test_a_model_asked_for_twice_is_scored_once(project):
+    """Issue 19: `-m X -m X` wrote duplicated rows and then failed."""
+    assert invoke("compile").exit_code == 0
+    result = invoke("run", "-m", "at_content", "-m", "at_content")
+    assert result.exit_code == 0, result.output
+    scores = pl.read_parquet(project / "build/mit_sigma70/scores.parquet")
+    assert scores["model"].to_list().count("at_content") == 650
+
+
+def test_two_models_with_one_name_are_refused_up_front(project):
+    """A model directory named like a built-in baseline would overwrite its rows."""
+    write_toy_model(project / "elsewhere" / "markov", ToyConfig(kind="causal", seed=3))
+    assert invoke("compile").exit_code == 0
+    result = invoke("run", "-m", "markov", "-m", str(project / "elsewhere" / "markov"))
+    assert result.exit_code == 2
+    assert "two models are named 'markov'" in result.output
+    assert not (project / "build/mit_sigma70/scores.parquet").exists()
+
+
+def test_an_exported_model_named_like_a_baseline_is_not_silently_shadowed(project):
+    write_toy_model(project / "exported_models" / "kmer6", ToyConfig(kind="causal", seed=3))
+    assert invoke("compile").exit_code == 0
+    result = invoke("run", "-m", "kmer6")
+    assert result.exit_code == 2 and "names both a built-in baseline and the exported model" in result.output

@@ -165,3 +165,35 @@ def test_scores_of_another_plan_are_refused_by_name(tmp_path, monkeypatch):
     assert _cli("run", plan, "-m", "at_content", "-o", tmp_path / "elsewhere").exit_code == 0
     wrong = _cli("report", tmp_path / "elsewhere", "--plan", other)
     assert wrong.exit_code == 2 and "belong to plan" in wrong.output
+
+
+def test_spec_and_model_text_cannot_inject_markup(tmp_path):
+    """Issue 19: report.md carried titles and model names raw (report.html escaped them)."""
+    spec = TINY.replace('benchmark "tiny"', 'benchmark "<script>alert(1)</script> | *x*"').replace(
+        'class C n=4 on bg', 'class C "<img src=x onerror=alert(2)>" n=4 on bg')
+    (tmp_path / "evil.mit").write_text(spec)
+    out = build(tmp_path / "evil.mit", tmp_path / "run").out_dir
+    plan = load_plan(out)
+    scores = scores_of(SCORES, "<b>m</b>|x").join(plan.sequences.select("id", "class"), on="id")
+    scores.with_columns(pl.lit(plan.plan_hash).alias("plan")).write_parquet(out / "scores.parquet")
+    report_run(plan, out / "scores.parquet", out, MetricsConfig())
+    md = (out / "report.md").read_text()
+    # code blocks show their text literally (CommonMark), so only text outside them could be markup
+    outside = "".join(md.split("```")[::2])
+    for name, text in (("report.md", outside), ("report.html", (out / "report.html").read_text())):
+        assert "<script>alert" not in text and "<img src=x" not in text and "<b>m</b>" not in text, name
+    assert "# &lt;script&gt;alert(1)&lt;/script&gt; \\| \\*x\\*: mechanistic invariance report" in md
+    assert "| &lt;b&gt;m&lt;/b&gt;\\|x |" in md
+
+
+def test_report_after_the_plan_was_recompiled_says_the_scores_are_stale(tmp_path, monkeypatch):
+    """Issue 19: this was a ZeroDivisionError (the scores belonged to the old plan hash)."""
+    monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
+    spec = tmp_path / "tiny.mit"
+    spec.write_text(TINY)
+    out = build(spec, tmp_path / "run").out_dir
+    assert _cli("run", out, "-m", "at_content").exit_code == 0
+    spec.write_text(TINY.replace("seed 3", "seed 5"))
+    build(spec, out)
+    stale = _cli("report", out)
+    assert stale.exit_code == 2 and "stale" in stale.output and f"mitspec run {out}" in stale.output

@@ -69,9 +69,12 @@ def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
         path = path.parent
     if path.is_dir():
         return OnnxLM(read_manifest(path), device=device, **options)
-    if name_or_path in _BUILTINS:
-        return _BUILTINS[name_or_path][0]()  # built-in scorers take no ONNX options
     models = exported()
+    if name_or_path in _BUILTINS:
+        if name_or_path in models:
+            raise ModelError(f"{name_or_path!r} names both a built-in baseline and the exported model in "
+                             f"{models[name_or_path]}; rename that directory (scores are kept by model name)")
+        return _BUILTINS[name_or_path][0]()  # built-in scorers take no ONNX options
     if name_or_path in models:
         return OnnxLM(read_manifest(models[name_or_path]), device=device, **options)
     if any(c in name_or_path for c in "/\\") or path.suffix:

@@ -46,7 +46,8 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
     if mine.is_empty() and not scores.is_empty():
         other = scores["plan"][0]
         raise MetricsError(f"the scores in {scores_path} belong to plan {other[:12]}, not to {plan.path} "
-                           f"(plan {plan.plan_hash[:12]}); report them against their own plan")
+                           f"(plan {plan.plan_hash[:12]}): they are stale if the plan was recompiled since; "
+                           f"rescore it with `mitspec run {plan.path.parent}`, or report them against their own plan")
     scores = mine
     table, doc = evaluate(plan, scores, config, digest)
     write_metrics(doc, table, out_dir)

@@ -102,32 +102,83 @@ def model_rows(doc: dict, models: dict[str, dict]) -> list[list[str]]:
     return rows
 
 
+_MD_ALWAYS = set("\\`*[]|~")  # markup wherever they stand
+_MD_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def md(text) -> str:
+    """Text from a spec, manifest or file, made inert in Markdown (CommonMark/GFM): raw
+    HTML is escaped, emphasis, code, links and table pipes are backslash-escaped, and so
+    is a line start that would open a heading, list or quote. Intraword `_` is left alone
+    (it is no emphasis there), so names like MES_synthetic read as written."""
+    text = str(text)
+    out = []
+    for i, ch in enumerate(text):
+        if ch in _MD_HTML:
+            out.append(_MD_HTML[ch])
+        elif ch in _MD_ALWAYS:
+            out.append("\\" + ch)
+        elif ch == "_" and not (0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()):
+            out.append("\\_")
+        else:
+            out.append(ch)
+    escaped = "".join(out)
+    if escaped[:1] in ("#", "+", "-", "=", "!"):
+        escaped = "\\" + escaped
+    head = len(escaped) - len(escaped.lstrip("0123456789"))
+    if 0 < head < len(escaped) and escaped[head] in ".)":
+        escaped = escaped[:head] + "\\" + escaped[head:]
+    return escaped
+
+
+def _longest_run(text: str, char: str) -> int:
+    best = run = 0
+    for ch in text:
+        run = run + 1 if ch == char else 0
+        best = max(best, run)
+    return best
+
+
+def code_span(text) -> str:
+    """`text` as an inline code span, whatever backticks it holds (content is literal)."""
+    text = str(text)
+    ticks = "`" * (_longest_run(text, "`") + 1)
+    return f"{ticks} {text} {ticks}"
+
+
+def fenced(text: str) -> list[str]:
+    """`text` as a fenced code block that no run of backticks inside can close."""
+    fence = "`" * max(3, _longest_run(text, "`") + 1)
+    return [fence, text, fence]
+
+
 def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str],
                     models: dict[str, dict] | None = None) -> str:
     meta = plan.meta
-    out = [f"# {meta['benchmark']}: mechanistic invariance report", "",
-           f"Plan `{meta['plan_hash'][:12]}` from `{meta['spec']['path']}` (seed {meta['seed']}, "
-           f"{meta['sequences']['count']:,} sequences of {meta['length']} bp); models: {', '.join(doc['models'])}.", "",
+    out = [f"# {md(meta['benchmark'])}: mechanistic invariance report", "",
+           f"Plan `{meta['plan_hash'][:12]}` from {code_span(meta['spec']['path'])} (seed {meta['seed']}, "
+           f"{meta['sequences']['count']:,} sequences of {meta['length']} bp); models: "
+           f"{', '.join(md(m) for m in doc['models'])}.", "",
            f"Statistics: **{doc['stats']}** ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). "
            f"Multiple testing: {doc['family']}.", ""]
-    out += ["## Summary", "", "```", terminal_summary(metrics, meta, doc), "```", ""]
+    out += ["## Summary", "", *fenced(terminal_summary(metrics, meta, doc)), ""]
     if "forest" in figures:
         out += [f"![win rates with 95% intervals]({figures['forest']})", ""]
     out += ["## Models", "", "| model | kind | parameters | what it is |", "|---|---|---|---|"]
-    out += ["| " + " | ".join(r) + " |" for r in model_rows(doc, models or {})] + [""]
+    out += ["| " + " | ".join(md(x) for x in r) + " |" for r in model_rows(doc, models or {})] + [""]
     for c in meta["contrasts"]:
-        out += [f"## {c['name']}: {KINDS[c['kind']].label}", "", describe_contrast(c), ""]
+        out += [f"## {md(c['name'])}: {KINDS[c['kind']].label}", "", md(describe_contrast(c)), ""]
         rows = contrast_rows(metrics, c["name"])
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|" + "---|" * len(HEADER))
-        out += ["| " + " | ".join(r) + " |" for r in rows]
+        out += ["| " + " | ".join(md(x) for x in r) + " |" for r in rows]
         methods = metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list()
-        out += ["", f"Method: {'; '.join(m for m in methods if m)}.", ""]
+        out += ["", f"Method: {md('; '.join(m for m in methods if m))}.", ""]
         for key in (f"profile_{c['name']}", f"scatter_{c['name']}"):
             if key in figures:
-                out += [f"![{c['name']}]({figures[key]})", ""]
+                out += [f"![{md(c['name'])}]({figures[key]})", ""]
     out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
-            "## Plan", "", "```", _plan_table(plan), "```", ""]
+            "## Plan", "", *fenced(_plan_table(plan)), ""]
     return "\n".join(out)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from ..models.base import Scorer
+from ..models.errors import ModelError
 from ..io import atomic_write
 from ..plan.store import PLAN_FILE, PlanError, load_plan
 from .engine import pending, score_cached
@@ -43,6 +44,12 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
 
     Rows of other models already in the file are kept when they belong to the same plan,
     so models can be run one at a time."""
+    seen: dict[str, Scorer] = {}
+    for scorer in scorers:
+        if scorer.name in seen:
+            raise ModelError(f"two models are named {scorer.name!r} ({_where(seen[scorer.name])} and {_where(scorer)}); "
+                             "scores are kept by model name, so rename one (its directory or manifest `name`)")
+        seen[scorer.name] = scorer
     plan = load_plan(plan_path)
     sequences = plan.sequences["sequence"].to_list()
     ids = plan.sequences.select("id", "class")
@@ -68,6 +75,10 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
         pointer = {"plan": str(plan.path.parent.resolve()), "plan_hash": plan.plan_hash}
         atomic_write(out.parent / RUN_FILE, lambda p: p.write_text(json.dumps(pointer, indent=1) + "\n", encoding="utf-8"))
     return out
+
+
+def _where(scorer: Scorer) -> str:
+    return str(scorer.info().get("source") or scorer.kind)
 
 
 def plan_of_run(run_dir: Path, plan_dir: Path | None = None) -> Path:

@@ -95,6 +95,7 @@ class Baseline:
     params: int | None = 0
     version = "1"
     min_length = 1
+    accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
 
     def config(self) -> dict:
         return {}
@@ -120,6 +121,12 @@ class Baseline:
         for length, (idx, codes) in encode_groups(sequences).items():
             if length < self.min_length:
                 raise ModelError(f"{self.name} needs sequences of at least {self.min_length} bp; got {length} bp")
+            unknown = (codes == N).any(axis=1)
+            if unknown.any() and not self.accepts_n:
+                first = int(idx[np.argmax(unknown)])
+                raise ModelError(f"{self.name} cannot score sequence {first + 1}: it has N or another letter besides "
+                                 "A, C, G, T, which this baseline has no weight for (it would score as if absent); "
+                                 "replace or drop those sequences, or use at_content or a gLM whose vocabulary has N")
             score[idx] = self.score_codes(codes)
         return Scores(score, score / np.maximum(lengths, 1), lengths)
 

@@ -38,6 +38,7 @@ class ATContent(Baseline):
     """AT content: the fraction of A and T (the pure composition hypothesis)."""
 
     name = "at_content"
+    accepts_n = True  # N is not A or T: it lowers the fraction
 
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
         return at_fraction(codes)
@@ -47,6 +48,7 @@ class Random(Baseline):
     """Random: a uniform number fixed by the sequence's hash (stable per sequence)."""
 
     name = "random"
+    accepts_n = True
 
     def score(self, sequences):
         from ..base import Scores

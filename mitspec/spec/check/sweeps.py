@@ -95,7 +95,12 @@ class Sweeps:
             if count > MAX_LEVELS:
                 self.diag.fail(f"this range has {count} levels", r.span, f"use a larger step (at most {MAX_LEVELS:,} levels)")
             values = [round(r.start.value + k * step, 10) for k in range(count)]
-            return [(level_label(v), v, r) for v in values]
+            levels = [(level_label(v), v, r) for v in values]
+            for (label, value, _), (other, value2, _) in zip(levels, levels[1:]):
+                if label == other:
+                    self.diag.fail(f"levels {value!r} and {value2!r} of this range are both named {label}", r.span,
+                                   "use a coarser step, or list the levels you want")
+            return levels
         out = [(level_label(item.value), item.value, item) if isinstance(item, ast.Number) else (item.text, item.text, item)
                for item in sweep.levels]
         labels = [label for label, _, _ in out]
