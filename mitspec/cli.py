@@ -159,22 +159,33 @@ def _progress_for(name: str, total: int):
     return advance
 
 
-def _run_targets(targets: tuple[Path, ...]) -> list[Path]:
-    """Plans to run: plan dirs / plan.json as given, specs compiled first; default build/*/."""
+def _run_targets(targets: tuple[Path, ...], out: Path | None) -> list[tuple[Path, Path]]:
+    """(plan directory, output directory) per plan to run: plan dirs / plan.json as given,
+    specs compiled first (into the output directory when -o is given, so nothing lands in
+    ./build/ unasked); default: every plan in build/."""
     from .plan.build import build, default_out_dir
 
     if not targets:
         plans = sorted(p.parent for p in Path("build").glob("*/plan.json"))
         if not plans:
             _fail("no plans in build/; run `mitspec compile` first, or give a spec or plan")
-        return plans
-    plans = []
+        targets = tuple(plans)
+
+    def out_for(name: str, plan: Path) -> Path:
+        if out is None:
+            return plan
+        return out if len(targets) == 1 else out / name
+
+    runs = []
     for target in targets:
         if target.suffix == ".mit":
-            plans.append(build(target, default_out_dir(target)).out_dir)
+            where = out_for(target.stem, default_out_dir(target)) if out is not None else default_out_dir(target)
+            plan = build(target, where).out_dir
+            runs.append((plan, where))
         else:
-            plans.append(target.parent if target.name == "plan.json" else target)
-    return plans
+            plan = target.parent if target.name == "plan.json" else target
+            runs.append((plan, out_for(plan.name, plan)))
+    return runs
 
 
 @main.command("run")
@@ -191,12 +202,11 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from .scores.run import run_plan
 
-    plans = _run_targets(targets)
+    runs = _run_targets(targets, out)
     scorers = _scorers(models, device, batch_tokens)
     cache = _open_cache(no_cache)
     try:
-        for plan in plans:
-            out_dir = out if out is not None and len(plans) == 1 else (out / plan.name if out else plan)
+        for plan, out_dir in runs:
             written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for)
             summary = _report(plan, written, out_dir, stats_mode)
             click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
@@ -264,6 +274,7 @@ def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out):
 @_batch_tokens
 def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
     """Score every record of a FASTA file: CSV `id,score` (id = first word of the header)."""
+    import csv
     import io
 
     from .fasta import read_fasta
@@ -278,9 +289,9 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
     finally:
         cache.close()
     buf = io.StringIO()
-    buf.write("id,score\n")
-    for record, value in zip(records, result.score):
-        buf.write(f"{record.id},{float(value)!r}\n")
+    writer = csv.writer(buf, lineterminator="\n")  # quotes ids holding commas or quotes
+    writer.writerow(["id", "score"])
+    writer.writerows((record.id, repr(float(value))) for record, value in zip(records, result.score))
     if out is None:
         click.echo(buf.getvalue(), nl=False)
     else:

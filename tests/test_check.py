@@ -236,3 +236,21 @@ def test_a_bad_motif_definition_is_reported_once_however_often_it_is_used():
 def test_a_shuffled_region_with_a_reserved_name_gets_a_free_element_name():
     program = check_source(HEAD + 'layout L { spacer at 36..53 }\nclass X n=1 on bg { shuffle L.spacer }\n')
     assert [f.name for f in program.classes[0].features] == ["spacer_shuffled"]
+
+
+def test_letters_are_upper_cased_one_by_one():
+    """Issue 19: iupac("ß") became "SS" ("ß".upper() is two letters), a valid code."""
+    errors = _errors(HEAD + 'motif m = iupac("Aß")\n')
+    assert [e.message for e in errors] == ["`ß` is not an IUPAC nucleotide code"]
+    assert errors[0].span.column == len('motif m = iupac("A') + 1
+
+
+@pytest.mark.parametrize("separator", ["\f", "\v", "\u2028", "\x1c", "\x85"])
+def test_lines_are_counted_as_the_parser_counts_them(separator):
+    """Issue 19: a comment holding \\f, \\v or U+2028 made element names come from the wrong line."""
+    source = HEAD + f"# a comment{separator}with a break in it\n" + 'class X n=1 on bg { place "TATAAT" at 5 }\n'
+    (cls,) = check_source(source).classes
+    assert [f.name for f in cls.features] == ["TATAAT"] and cls.features[0].source == '"TATAAT"'
+    with pytest.raises(SpecErrors) as info:
+        check_source(source.replace("place", "place nope at 5 place"), "case.mit")
+    assert "   4 | class X n=1 on bg { place nope at 5" in info.value.render()

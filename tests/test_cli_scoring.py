@@ -143,3 +143,25 @@ def test_an_exported_model_named_like_a_baseline_is_not_silently_shadowed(projec
     assert invoke("compile").exit_code == 0
     result = invoke("run", "-m", "kmer6")
     assert result.exit_code == 2 and "names both a built-in baseline and the exported model" in result.output
+
+
+def test_score_csv_quotes_ids_that_need_it(project, tmp_path):
+    """Issue 19: an id with a comma made a CSV row with three fields."""
+    import csv
+
+    fasta = tmp_path / "odd.fa"
+    fasta.write_text('>a,b first\nACGTACGTAC\n>"q" second\nACGTACGTAA\n')
+    result = invoke("score", "--fasta", str(fasta), "-m", "at_content")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(result.stdout.splitlines()))
+    assert rows[0] == ["id", "score"] and [r[0] for r in rows[1:]] == ["a,b", '"q"']
+    assert [float(r[1]) for r in rows[1:]] == [0.5, 0.6]
+
+
+def test_run_of_a_spec_with_out_writes_nothing_into_build(project):
+    """Issue 19: `run SPEC -o DIR` also compiled into ./build/."""
+    result = invoke("run", "specs/mit_sigma70.mit", "-m", "at_content", "-o", "elsewhere")
+    assert result.exit_code == 0, result.output
+    assert not (project / "build").exists()
+    assert {"plan.json", "scores.parquet", "report.html"} <= {p.name for p in (project / "elsewhere").iterdir()}
+    assert invoke("report", "elsewhere").exit_code == 0

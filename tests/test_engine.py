@@ -89,3 +89,40 @@ def test_cache_keys_separate_models(model_dir, tmp_path):
     lm = OnnxLM(read_manifest(other))
     b = engine.score_cached(lm, seqs(3), cache)
     assert lm.runs > 0 and not np.allclose(a.score, b.score)
+
+
+class _Slow:
+    """A scorer that takes `seconds` per sequence and records its chunks."""
+
+    name, kind, params, identity = "slow", "causal", 0, "slow-v1"
+
+    def __init__(self, seconds):
+        self.seconds, self.chunks = seconds, []
+
+    def score(self, sequences):
+        import time
+
+        from mitspec.models.base import Scores
+
+        self.chunks.append(len(sequences))
+        time.sleep(self.seconds * len(sequences))
+        values = np.array([float(len(s)) for s in sequences])
+        return Scores(values, values, np.ones(len(sequences), dtype=np.int64))
+
+
+def test_chunks_are_sized_by_time_not_only_by_work(tmp_path):
+    """Issue 19: a causal chunk was 2,621 sequences of the canonical plan, so a kill lost all
+    of it. After the first chunk measures the rate, each chunk holds about target_seconds
+    of work (here 0.1 s at 0.01 s per sequence: about 10 sequences)."""
+    slow = _Slow(0.01)
+    result = engine.score_cached(slow, seqs(60), ScoreCache(tmp_path / "c.sqlite"), target_seconds=0.1)
+    assert slow.chunks[0] == engine.FIRST_CHUNK and sum(slow.chunks) == 60
+    assert all(size <= 20 for size in slow.chunks[1:]), slow.chunks
+    assert result.score.tolist() == [40.0] * 60
+
+
+def test_scores_do_not_depend_on_the_chunking(model_dir):
+    lm = OnnxLM(read_manifest(model_dir))
+    whole = engine.score_cached(lm, seqs(12), NoCache(), target_seconds=1e9).score
+    tiny_chunks = engine.score_cached(lm, seqs(12), NoCache(), target_seconds=1e-9).score
+    assert np.array_equal(whole, tiny_chunks)

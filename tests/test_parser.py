@@ -167,3 +167,34 @@ def test_a_planted_cache_file_of_another_user_is_not_loaded(tmp_path, monkeypatc
     os.chown(planted, 65534, 65534)
     _, cache = _fresh_parser(monkeypatch, home, tmp_path)
     assert cache is None and not marker.exists()
+
+
+def test_a_missing_brace_points_at_the_unclosed_one():
+    """Issue 19: a missing `}` said only "unexpected `class`"."""
+    source = ('benchmark "x" length 100\nbackground bg = uniform()\n'
+              'class A n=1 on bg {\n  place "TATA" at 5\n'
+              'class B n=1 on bg { place "TATA" at 9 }\n')
+    with pytest.raises(SpecErrors) as info:
+        parse(source, "brace.mit")
+    first = info.value.errors[0]
+    assert first.message == "unexpected `class`" and (first.span.line, first.span.column) == (5, 1)
+    assert "the `{` at line 3, column 19 is not closed" in first.hint
+
+
+def test_every_broken_statement_is_reported_not_only_the_first():
+    """Issue 19: only the first syntax error was reported."""
+    source = ('benchmark "x" length 100\n'
+              'motif a = "TATA" "TT"\n'        # line 2: two strings
+              'motif b = "GG"\n'
+              'class C n=1 on bg { place a at }\n'  # line 4: no position
+              'contrast X = C >> D\n')          # line 5
+    with pytest.raises(SpecErrors) as info:
+        parse(source, "many.mit")
+    assert [e.span.line for e in info.value.errors] == [2, 4, 5]
+
+
+def test_an_unclosed_brace_at_the_end_of_file_is_named():
+    with pytest.raises(SpecErrors) as info:
+        parse('benchmark "x" length 10\nlayout L {\n  a at 1\n', "eof.mit")
+    (error,) = info.value.errors
+    assert error.message == "unexpected end of file" and "the `{` at line 2, column 10 is not closed" in error.hint

@@ -72,7 +72,7 @@ def _derived_columns(cls: dict) -> pl.DataFrame:
         pl.int_range(n, dtype=pl.UInt32).alias("index"),
         (ids(cls["parent"], n) if own_parent else pl.repeat(None, n, dtype=pl.String)).alias("parent"),
         ids(cls["background_root"], n).alias("background"),
-        pl.repeat(pl.Series([features], dtype=pl.List(FEATURE_TYPE)).first(), n).alias("features"),
+        pl.lit(pl.Series([features], dtype=pl.List(FEATURE_TYPE))).first().alias("features"),  # broadcast
     )
 
 

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from ..errors import MitspecError
 
 
+def source_lines(source: str) -> list[str]:
+    """The source's lines as the parser numbers them: split at \\n only (str.splitlines
+    also splits at \\f, \\v, U+2028 and others, which would shift every line after them)."""
+    return [line.removesuffix("\r") for line in source.split("\n")]
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A source range: 1-based line and column, end exclusive (as Lark reports it)."""
@@ -33,7 +39,7 @@ class SpecError:
     hint: str | None = None
 
     def render(self, source: str, path: str) -> str:
-        lines = source.splitlines()
+        lines = source_lines(source)
         out = [f"{path}:{self.span.line}:{self.span.column}: error: {self.message}"]
         if 1 <= self.span.line <= len(lines):
             text = lines[self.span.line - 1].expandtabs(1)

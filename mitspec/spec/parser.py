@@ -10,7 +10,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..io import cache_dir, private_dir, private_file
 from . import ast
-from .errors import Span, SpecError, SpecErrors
+from .errors import Span, SpecError, SpecErrors, source_lines
 
 _FRIENDLY = {
     "NAME": "a name",
@@ -310,6 +310,52 @@ def _describe_expected(names) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _lines_to_eof(source: str) -> list[str]:
+    """Lines up to the last one with text (a final newline opens no line to point at)."""
+    lines = source_lines(source)
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
+
+
+STATEMENT_KEYWORDS = ("benchmark", "background", "motif", "table", "layout", "class", "contrast")
+MAX_SYNTAX_ERRORS = 20
+
+
+def _unclosed_brace(source: str, offset: int) -> tuple[int, int] | None:
+    """(line, column) of the innermost `{` still open at `offset`, outside strings and comments."""
+    stack: list[tuple[int, int]] = []
+    line, col, in_string, in_comment = 1, 0, False, False
+    for ch in source[:offset]:
+        col += 1
+        if ch == "\n":
+            line, col, in_string, in_comment = line + 1, 0, False, False
+        elif in_comment:
+            continue
+        elif ch == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif ch == "#":
+            in_comment = True
+        elif ch == "{":
+            stack.append((line, col))
+        elif ch == "}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _offset(source: str, line: int, column: int) -> int:
+    lines = source.split("\n")
+    return sum(len(x) + 1 for x in lines[:line - 1]) + column - 1
+
+
+def _with_brace_hint(error: SpecError, source: str, offset: int) -> SpecError:
+    brace = _unclosed_brace(source, offset)
+    if brace is None:
+        return error
+    where = f"the `{{` at line {brace[0]}, column {brace[1]} is not closed"
+    return SpecError(error.message, error.span, f"{error.hint}; {where}" if error.hint else where)
+
+
 def _syntax_error(exc: UnexpectedInput, source: str) -> SpecError:
     line, col = max(exc.line, 1), max(exc.column, 1)
     if isinstance(exc, UnexpectedCharacters):
@@ -320,29 +366,65 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> SpecError:
         elif char == "'":
             hint = 'strings use double quotes: "TATAAT"'
         return SpecError(f"unexpected character `{char}`", Span(line, col, line, col + 1), hint)
-    if isinstance(exc, UnexpectedEOF):
-        lines = source.splitlines() or [""]
+    expected = _describe_expected(exc.expected if isinstance(exc, UnexpectedEOF) else (exc.accepts or exc.expected))
+    if isinstance(exc, UnexpectedEOF) or exc.token.type == "$END":
+        lines = _lines_to_eof(source)
         last = len(lines)
-        return SpecError("unexpected end of file", Span(last, len(lines[-1]) + 1, last, len(lines[-1]) + 2),
-                         f"expected {_describe_expected(exc.expected)}")
-    assert isinstance(exc, UnexpectedToken)
+        error = SpecError("unexpected end of file", Span(last, len(lines[-1]) + 1, last, len(lines[-1]) + 2),
+                          f"expected {expected}")
+        return _with_brace_hint(error, source, len(source))
     tok = exc.token
-    expected = _describe_expected(exc.accepts or exc.expected)
-    if tok.type == "$END":
-        lines = source.splitlines() or [""]
-        last = len(lines)
-        return SpecError("unexpected end of file", Span(last, len(lines[-1]) + 1, last, len(lines[-1]) + 2),
-                         f"expected {expected}")
     span = Span(tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(str(tok)))
-    return SpecError(f"unexpected `{tok}`", span, f"expected {expected}")
+    error = SpecError(f"unexpected `{tok}`", span, f"expected {expected}")
+    if str(tok) in STATEMENT_KEYWORDS:  # a statement began where the last one had not ended
+        return _with_brace_hint(error, source, _offset(source, tok.line, tok.column))
+    return error
+
+
+def _statement_starts(text: str) -> list[int]:
+    """Offsets of lines that start with a top-level keyword (a statement's likely start)."""
+    starts, offset = [], 0
+    for line in text.split("\n"):
+        if line.split(" ", 1)[0].split("{", 1)[0] in STATEMENT_KEYWORDS:
+            starts.append(offset)
+        offset += len(line) + 1
+    return starts
+
+
+def _blank_failed_statement(text: str, exc: UnexpectedInput) -> str | None:
+    """`text` with the statement holding the syntax error blanked out (spaces; newlines
+    kept, so every position stays put), to look for more errors; None when nothing is left."""
+    if isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END":
+        return None
+    at = _offset(text, max(exc.line, 1), max(exc.column, 1))
+    starts = _statement_starts(text)
+    before = [s for s in starts if s <= at]
+    if before and before[-1] == at:  # the error is a statement keyword: the one before it is broken
+        before = before[:-1]
+    start = before[-1] if before else 0
+    after = [s for s in starts if s > at]
+    end = after[0] if after else len(text)
+    if end <= start:
+        return None
+    return text[:start] + "".join(c if c == "\n" else " " for c in text[start:end]) + text[end:]
 
 
 def parse(source: str, path: str = "<spec>") -> ast.Spec:
-    """Parse .mit source. Raises `SpecErrors` (with file:line:col) on a syntax error."""
-    try:
-        tree = _parser().parse(source)
-    except UnexpectedInput as exc:
-        raise SpecErrors([_syntax_error(exc, source)], source, path) from None
+    """Parse .mit source. Raises `SpecErrors` (with file:line:col) on syntax errors: after
+    one, the statement holding it is set aside and the rest is parsed again, so each broken
+    statement is reported (up to MAX_SYNTAX_ERRORS)."""
+    errors: list[SpecError] = []
+    text = source
+    tree = None
+    while text is not None:
+        try:
+            tree = _parser().parse(text)
+            break
+        except UnexpectedInput as exc:
+            errors.append(_syntax_error(exc, source))
+            text = _blank_failed_statement(text, exc) if len(errors) < MAX_SYNTAX_ERRORS else None
+    if errors:
+        raise SpecErrors(errors, source, path) from None
     builder = _ToAst()
     try:
         statements = builder.transform(tree)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import Span, SpecError
+from ..errors import Span, SpecError, source_lines
 
 
 class Invalid(Exception):
@@ -17,7 +17,7 @@ class Diagnostics:
     `Invalid`; `per_level` gathers the errors of a sweep's levels into one each."""
 
     def __init__(self, source: str):
-        self.lines = source.splitlines()
+        self.lines = source_lines(source)
         self.errors: list[SpecError] = []
         self._seen: set[tuple[str, Span]] = set()
 

@@ -50,16 +50,17 @@ class Motifs:
         return handler(expr, state, stack)
 
     def letters(self, lit: ast.Literal, allowed, what: str, hint) -> str:
-        """The literal upper-cased; fails at the first letter outside `allowed`, pointing at it."""
-        text = lit.text.upper()
-        if not text:
+        """The literal upper-cased; fails at the first letter outside `allowed`, pointing at it.
+        Letters are upper-cased one by one (`"ß".upper()` is two letters, not a code)."""
+        if not lit.text:
             self.diag.fail("empty motif", lit.span, 'a motif has at least one base, e.g. "TATAAT"')
-        for i, letter in enumerate(text):
+        upper = [c.upper() if c.isascii() else c for c in lit.text]
+        for i, letter in enumerate(upper):
             if letter not in allowed:
                 col = lit.span.column + 1 + i  # +1 skips the opening quote
                 self.diag.fail(f"`{lit.text[i]}` is not {what}", Span(lit.span.line, col, lit.span.line, col + 1),
-                               hint(letter, text))
-        return text
+                               hint(letter, lit.text.upper()))
+        return "".join(upper)
 
     def literal_motif(self, lit: ast.Literal, state=None, stack=()) -> ir.LiteralMotif:
         return ir.LiteralMotif(self.letters(
