@@ -49,13 +49,33 @@ def main() -> None:
     """Mechanistic Invariance Tests for genomic language models, as code."""
 
 
+def _limits_options(command):
+    """--max-sequences / --max-bases / --max-length: the plan budget checked before compiling."""
+    from .spec.check import Limits
+
+    defaults = Limits()
+    for flag, field, what in (("--max-length", "max_length", "bp per sequence"),
+                              ("--max-bases", "max_bases", "bases in the whole plan"),
+                              ("--max-sequences", "max_sequences", "sequences in the whole plan")):
+        command = click.option(flag, field, type=click.IntRange(min=1), default=getattr(defaults, field),
+                               show_default=True, help=f"Refuse plans with more {what}.")(command)
+    return command
+
+
+def _limits(max_sequences: int, max_bases: int, max_length: int):
+    from .spec.check import Limits
+
+    return Limits(max_sequences=max_sequences, max_bases=max_bases, max_length=max_length)
+
+
 @main.command("compile")
 @click.argument("specs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               help="Plan directory (one spec) or parent of plan directories (several). Default: build/<spec>/.")
 @click.option("--fasta", is_flag=True, help="Also write sequences.fasta into the plan directory.")
 @click.option("--force", is_flag=True, help="Recompile even if the plan is up to date.")
-def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: bool) -> None:
+@_limits_options
+def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: bool, **budget) -> None:
     """Compile SPECS (default: every specs/*.mit) into experiment plans."""
     from .fasta import write_plan_fasta
     from .plan.build import build, default_out_dir
@@ -69,7 +89,7 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
         else:
             out_dir = out if len(paths) == 1 else out / spec.stem
         try:
-            result = build(spec, out_dir, force=force)
+            result = build(spec, out_dir, force=force, limits=_limits(**budget))
         except MitspecError as exc:  # report it, and go on with the other specs
             click.echo(exc.render(), err=True)
             failed += 1
@@ -86,14 +106,15 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
 
 @main.command("check")
 @click.argument("specs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check_cmd(specs: tuple[Path, ...]) -> None:
+@_limits_options
+def check_cmd(specs: tuple[Path, ...], **budget) -> None:
     """Report every problem in SPECS (default: specs/*.mit) without compiling."""
     from .spec.check import load
 
     failed = 0
     for spec in list(specs) or _project_specs():
         try:
-            program = load(spec)
+            program = load(spec, _limits(**budget))
         except MitspecError as exc:
             click.echo(exc.render(), err=True)
             failed += 1
@@ -159,7 +180,7 @@ def _progress_for(name: str, total: int):
     return advance
 
 
-def _run_targets(targets: tuple[Path, ...], out: Path | None) -> list[tuple[Path, Path]]:
+def _run_targets(targets: tuple[Path, ...], out: Path | None, limits=None) -> list[tuple[Path, Path]]:
     """(plan directory, output directory) per plan to run: plan dirs / plan.json as given,
     specs compiled first (into the output directory when -o is given, so nothing lands in
     ./build/ unasked); default: every plan in build/."""
@@ -180,7 +201,7 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None) -> list[tuple[Path
     for target in targets:
         if target.suffix == ".mit":
             where = out_for(target.stem, default_out_dir(target)) if out is not None else default_out_dir(target)
-            plan = build(target, where).out_dir
+            plan = build(target, where, limits=limits).out_dir
             runs.append((plan, where))
         else:
             plan = target.parent if target.name == "plan.json" else target
@@ -198,11 +219,12 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None) -> list[tuple[Path
 @_batch_tokens
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True,
               help="sound: sign test + Wilson; paper: the published t-test + bootstrap.")
-def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode):
+@_limits_options
+def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode, **budget):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from .scores.run import run_plan
 
-    runs = _run_targets(targets, out)
+    runs = _run_targets(targets, out, _limits(**budget))
     scorers = _scorers(models, device, batch_tokens)
     cache = _open_cache(no_cache)
     try:

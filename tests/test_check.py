@@ -98,6 +98,15 @@ CASES = [
      "`P` is a profile over a sweep", "effect sizes (cohens_d, magnitude)"),
     ("sweep-labels-collide", _with('class S n=2 on bg { sweep at_content over 0.3..0.300001 step 0.0000001 }\n'), 10, "0.3..",
      "levels 0.3 and 0.3000001 of this range are both named 0.3", "coarser step"),
+    # issue 18: numbers are range-checked and the plan's size is checked before anything is drawn
+    ("int-too-large", 'benchmark "x" seed ' + "9" * 5000 + ' length 100\n', 1, "999", "(5000 digits) is too large", "typo"),
+    ("float-too-large", HEAD + 'background b2 = iid(at=1e400)\n', 3, "1e400", "the number 1e400 is too large", None),
+    ("n-over-limit", _with('class X n=1000000000 on bg { }\n'), 10, "1000000000", "n=1,000,000,000 is over the limit of 10,000,000", "--max-sequences"),
+    ("length-over-limit", 'benchmark "x" length 100000000\n', 1, "100000000", "length 100,000,000 is over the limit of 100,000 bp", "--max-length"),
+    ("bases-over-limit", 'benchmark "x" length 100000\nbackground bg = uniform()\nclass A n=600 on bg { }\nclass B n=600 on bg { }\n',
+     4, "B n=", "with class `B` the plan holds 120,000,000 bases (1,200 x 100,000 bp), over the limit of 100,000,000", "--max-bases"),
+    ("sequences-over-limit-by-sweep", _with('class S n=2000 on bg { sweep at_content over 0..1 step 0.0002 }\n'), 10, "S n=",
+     "with class `S` the plan holds 10,002,010 sequences, over the limit of 10,000,000", "--max-sequences"),
     ("genome-without-windows", HEAD + 'background g = genome("ecoli_mg1655", at=[0.99, 1.0])\n', 3, "[0.99", "no 100 bp window of `ecoli_mg1655` has its AT fraction in [0.99, 1]", "range from AT"),
 ]
 
@@ -254,3 +263,31 @@ def test_lines_are_counted_as_the_parser_counts_them(separator):
     with pytest.raises(SpecErrors) as info:
         check_source(source.replace("place", "place nope at 5 place"), "case.mit")
     assert "   4 | class X n=1 on bg { place nope at 5" in info.value.render()
+
+
+def test_deep_nesting_is_a_diagnostic_not_a_recursion_error():
+    """Issue 18: deep nesting raised RecursionError."""
+    deep = "revcomp(" * 5000 + '"A"' + ")" * 5000
+    errors = _errors(HEAD + f"motif m = {deep}\n")
+    assert [e.message for e in errors] == ["expressions nest deeper than 32 levels"]
+    assert errors[0].span.line == 3 and errors[0].span.column == len("motif m = ") + 32 * len("revcomp(") + 1
+
+
+def test_long_derivation_and_motif_chains_do_not_recurse():
+    classes = "".join(f"class C{i} n=1 from C{i - 1} {{ }}\n" for i in range(1, 3000))
+    program = check_source(HEAD + 'class C0 n=1 on bg { }\n' + classes)
+    assert len(program.classes) == 3000 and program.classes[-1].background_root == "C0"
+    motifs = "".join(f"motif m{i} = m{i + 1}\n" for i in range(100)) + 'motif m100 = "A"\n'
+    errors = _errors(HEAD + motifs)
+    assert errors[0].message == "motif `m0` is defined through more than 64 other motifs"
+
+
+def test_limits_can_be_raised_knowingly():
+    from mitspec.spec.check import Limits
+    from mitspec.spec.parser import parse
+
+    source = 'benchmark "x" length 100000\nbackground bg = uniform()\nclass A n=600 on bg { }\nclass B n=600 on bg { }\n'
+    from mitspec.spec.check import check
+
+    program = check(parse(source), Limits(max_bases=2 * 10**8))
+    assert program.total == 1200

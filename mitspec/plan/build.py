@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..spec.check import check
+from ..spec.check import Limits, check
 from ..spec.parser import parse, read_spec
 from .compile import compile_program
 from ..io import sha256_file
@@ -43,13 +43,14 @@ def up_to_date(spec_source: str, out_dir: Path) -> dict | None:
     return meta
 
 
-def build(spec: Path, out_dir: Path, force: bool = False) -> BuildResult:
-    """Compile `spec` into `out_dir` unless an identical plan is there. Raises SpecErrors."""
+def build(spec: Path, out_dir: Path, force: bool = False, limits: Limits = Limits()) -> BuildResult:
+    """Compile `spec` into `out_dir` unless an identical plan is there. Raises SpecErrors
+    (a plan over `limits` is one)."""
     t0 = time.perf_counter()
     source = read_spec(spec)
     if not force and (meta := up_to_date(source, out_dir)) is not None:
         return BuildResult(spec, out_dir, meta, False, time.perf_counter() - t0)
-    program = check(parse(source, str(spec)))
+    program = check(parse(source, str(spec)), limits)
     built = compile_program(program)
     meta = write_plan(program, built, source, spec.as_posix(), out_dir)
     return BuildResult(spec, out_dir, meta, True, time.perf_counter() - t0)

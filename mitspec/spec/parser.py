@@ -1,11 +1,12 @@
 """Source text -> `ast.Spec`. Lark does the parsing; `_ToAst` builds typed nodes."""
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..io import cache_dir, private_dir, private_file
@@ -68,8 +69,13 @@ def _string(tok: Token) -> ast.Literal:
     return ast.Literal(str(tok)[1:-1], _tok_span(tok))
 
 
-def _int(tok: Token) -> ast.Int:
-    return ast.Int(int(tok), _tok_span(tok))
+MAX_DIGITS = 19  # integers below 10^19: every seed (< 2^63) and far beyond any size or position
+
+
+def _too_large(tok: Token) -> SpecError:
+    shown = str(tok) if len(str(tok)) <= 24 else f"{str(tok)[:20]}... ({len(str(tok))} digits)"
+    return SpecError(f"the number {shown} is too large", _tok_span(tok),
+                     "sizes, positions and seeds are far smaller; check for a typo")
 
 
 class _Option(tuple):
@@ -89,6 +95,21 @@ class _ToAst(Transformer):
     def __init__(self):
         super().__init__()
         self.errors: list[SpecError] = []
+
+    def _int(self, tok: Token) -> ast.Int:
+        """An INT token, refused (with an error) past MAX_DIGITS instead of building a huge int."""
+        if len(str(tok)) > MAX_DIGITS:
+            self.errors.append(_too_large(tok))
+            return ast.Int(0, _tok_span(tok))
+        return ast.Int(int(tok), _tok_span(tok))
+
+    def _number(self, tok: Token) -> ast.Number:
+        """A NUMBER token as a finite float (1e400 would be inf)."""
+        value = float(tok)
+        if not math.isfinite(value):
+            self.errors.append(_too_large(tok))
+            value = 0.0
+        return ast.Number(value, str(tok), _tok_span(tok))
 
     def _options(self, items) -> dict:
         found: dict[str, _Option] = {}
@@ -113,17 +134,17 @@ class _ToAst(Transformer):
         return ast.Benchmark(_string(ch[0]), opts.get("seed"), opts.get("length"), _span(meta))
 
     def seed(self, meta, ch):
-        return _option("seed", _int(ch[0]), _span(meta))
+        return _option("seed", self._int(ch[0]), _span(meta))
 
     def length(self, meta, ch):
-        return _option("length", _int(ch[0]), _span(meta))
+        return _option("length", self._int(ch[0]), _span(meta))
 
     # values
     def literal(self, meta, ch):
         return _string(ch[0])
 
     def number(self, meta, ch):
-        return ast.Number(float(ch[0]), str(ch[0]), _tok_span(ch[0]))
+        return self._number(ch[0])
 
     def ref(self, meta, ch):
         return ast.Ref(tuple(_name(t) for t in ch), _span(meta))
@@ -169,10 +190,10 @@ class _ToAst(Transformer):
 
     # positions
     def absolute(self, meta, ch):
-        return _int(ch[0])
+        return self._int(ch[0])
 
     def offset(self, meta, ch):
-        value = int(ch[1])
+        value = self._int(ch[1]).value
         return -value if str(ch[0]) == "-" else value
 
     def pos(self, meta, ch):
@@ -190,7 +211,7 @@ class _ToAst(Transformer):
 
     # classes
     def count(self, meta, ch):
-        return _option("n", _int(ch[0]), _span(meta))
+        return _option("n", self._int(ch[0]), _span(meta))
 
     def on(self, meta, ch):
         return _option("on", _name(ch[0]), _span(meta))
@@ -254,7 +275,7 @@ class _ToAst(Transformer):
         return tuple(ch)
 
     def sweep_range(self, meta, ch):
-        nums = [ast.Number(float(t), str(t), _tok_span(t)) for t in ch]
+        nums = [self._number(t) for t in ch]
         return ast.SweepRange(nums[0], nums[1], nums[2] if len(nums) > 2 else None, _span(meta))
 
     def sweep(self, meta, ch):
@@ -356,6 +377,23 @@ def _with_brace_hint(error: SpecError, source: str, offset: int) -> SpecError:
     return SpecError(error.message, error.span, f"{error.hint}; {where}" if error.hint else where)
 
 
+MAX_NESTING = 32  # calls and lists within calls and lists
+
+
+def _too_deep(tree: Tree) -> Tree | None:
+    """The first call or list nested deeper than MAX_NESTING, found without recursion (the
+    tree is turned into AST nodes recursively, so depth must be bounded before that)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in ("call", "list"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return node
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+    return None
+
+
 def _syntax_error(exc: UnexpectedInput, source: str) -> SpecError:
     line, col = max(exc.line, 1), max(exc.column, 1)
     if isinstance(exc, UnexpectedCharacters):
@@ -425,6 +463,10 @@ def parse(source: str, path: str = "<spec>") -> ast.Spec:
             text = _blank_failed_statement(text, exc) if len(errors) < MAX_SYNTAX_ERRORS else None
     if errors:
         raise SpecErrors(errors, source, path) from None
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        raise SpecErrors([SpecError(f"expressions nest deeper than {MAX_NESTING} levels", _span(too_deep.meta),
+                                    "write the inner parts as their own named motifs")], source, path)
     builder = _ToAst()
     try:
         statements = builder.transform(tree)

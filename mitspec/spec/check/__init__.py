@@ -12,7 +12,7 @@ from .. import ast
 from .. import program as ir
 from ..errors import SpecErrors
 from .backgrounds import Backgrounds
-from .classes import Classes
+from .classes import Classes, Limits
 from .contrasts import Contrasts
 from .diagnostics import Diagnostics, Invalid
 from .motifs import Motifs
@@ -25,11 +25,11 @@ from .tables import check_table
 RESERVED = {"all": "it means the whole sequence in regions", **SWEEP_TARGETS}
 
 
-def check(spec: ast.Spec) -> ir.Program:
+def check(spec: ast.Spec, limits: Limits = Limits()) -> ir.Program:
     """Resolve and validate a parsed spec. Raises `SpecErrors` listing every problem found."""
     diag = Diagnostics(spec.source)
     scope = Scope(spec, diag, RESERVED)
-    scope.check_header()
+    scope.check_header(limits.max_length)
     scope.collect_names()
     backgrounds = Backgrounds(diag, scope.length)
     for node in scope.of(ast.Background):
@@ -49,7 +49,7 @@ def check(spec: ast.Spec) -> ir.Program:
     positions = Positions(scope)
     for node in scope.of(ast.Layout):
         scope.layouts[node.name.text] = positions.check_layout(node)
-    classes = Classes(scope, Ops(scope, motifs, positions)).check_all()
+    classes = Classes(scope, Ops(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
     if diag.errors:
         raise SpecErrors(diag.errors, spec.source, spec.path)
@@ -57,10 +57,10 @@ def check(spec: ast.Spec) -> ir.Program:
                       dict(scope.layouts))
 
 
-def load(path) -> ir.Program:
+def load(path, limits: Limits = Limits()) -> ir.Program:
     from ..parser import parse_file
 
-    return check(parse_file(path))
+    return check(parse_file(path), limits)
 
 
 def check_source(source: str, path: str = "<spec>") -> ir.Program:

@@ -1,6 +1,8 @@
 """Classes: derivation order, sizes, backgrounds, and the static run of each body."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
@@ -13,15 +15,27 @@ from .sweeps import Sweeps
 EXTRA_STEP_BASE = 1000  # step indices of operations a sweep level appends after the body
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The most a plan may hold, checked before anything is drawn (a typo such as
+    n=1000000000 should be a diagnostic, not an allocation of 100 GB). `mitspec compile
+    --max-bases ...` raises them knowingly."""
+
+    max_sequences: int = 10**7
+    max_bases: int = 10**8  # sequences x length, over the whole plan
+    max_length: int = 10**5  # bp per sequence
+
+
 class Classes:
-    def __init__(self, scope: Scope, ops: Ops):
-        self.scope, self.diag, self.ops = scope, scope.diag, ops
+    def __init__(self, scope: Scope, ops: Ops, limits: Limits = Limits()):
+        self.scope, self.diag, self.ops, self.limits = scope, scope.diag, ops, limits
         self.sweeps = Sweeps(ops, self.simulate)
 
     def check_all(self) -> list[ir.ClassIR]:
         nodes = {c.name.text: c for c in self.scope.of(ast.ClassDef) if self.scope.defs.get(c.name.text) is c}
         done: dict[str, list[tuple[ir.ClassIR, ClassState]]] = {}
         order = self.order(nodes)
+        sequences, over_budget = 0, False
         for name in order:
             node = nodes[name]
             parent = None
@@ -37,8 +51,26 @@ class Classes:
             try:
                 done[name] = self.check_class(node, parent)
             except Invalid:
-                pass
+                continue
+            sequences += sum(c.n for c, _ in done[name])
+            if not over_budget:
+                over_budget = self.over_budget(node, sequences)
         return [cls for n in order if n in done for cls, _ in done[n]]
+
+    def over_budget(self, node: ast.ClassDef, sequences: int) -> bool:
+        """True (with an error at the class that crosses it) once the plan exceeds its limits."""
+        limits, length = self.limits, self.scope.length
+        if sequences > limits.max_sequences:
+            self.diag.error(f"with class `{node.name.text}` the plan holds {sequences:,} sequences, over the limit of "
+                            f"{limits.max_sequences:,}", node.name.span,
+                            "lower n (or the sweep's levels), or raise the limit with --max-sequences")
+            return True
+        if sequences * length > limits.max_bases:
+            self.diag.error(f"with class `{node.name.text}` the plan holds {sequences * length:,} bases "
+                            f"({sequences:,} x {length:,} bp), over the limit of {limits.max_bases:,}", node.name.span,
+                            "lower n or the length, or raise the limit with --max-bases")
+            return True
+        return False
 
     def order(self, nodes: dict[str, ast.ClassDef]) -> list[str]:
         """Parents before children, otherwise source order; reports cycles and unknown parents."""
@@ -46,31 +78,29 @@ class Classes:
         state: dict[str, str] = {}
         error = self.diag.error
 
-        def visit(name: str, path: tuple[str, ...]) -> bool:
-            if state.get(name) == "done":
-                return True
-            node = nodes[name]
-            if name in path:
-                cycle = " -> ".join((*path[path.index(name):], name))
-                error(f"class `{name}` derives from itself ({cycle})", node.parent.span,
-                      "a class must start from a root class that has `on BACKGROUND`")
-                return False
-            ok = True
-            if node.parent is not None:
+        for start in nodes:  # walk up each class's ancestry (iteratively: chains may be long)
+            chain: list[str] = []
+            name = start
+            while state.get(name) != "done":
+                if name in chain:
+                    cycle = " -> ".join((*chain[chain.index(name):], name))
+                    error(f"class `{name}` derives from itself ({cycle})", nodes[name].parent.span,
+                          "a class must start from a root class that has `on BACKGROUND`")
+                    break
+                chain.append(name)
+                node = nodes[name]
+                if node.parent is None:
+                    break
                 parent = node.parent.text
                 if parent not in nodes:
                     other = self.scope.defs.get(parent)
                     error(f"undefined class `{parent}`" if other is None else f"`{parent}` is a {kind_of(other)}, not a class",
                           node.parent.span, did_you_mean(parent, nodes, "classes"))
-                    ok = False
-                else:
-                    ok = visit(parent, (*path, name))
-            state[name] = "done"
-            order.append(name)
-            return ok
-
-        for name in nodes:
-            visit(name, ())
+                    break
+                name = parent
+            for name in reversed(chain):  # ancestors first
+                state[name] = "done"
+                order.append(name)
         return order
 
     def background_of(self, node: ast.ClassDef, parent) -> tuple[ir.BackgroundIR | None, bool]:
@@ -107,6 +137,10 @@ class Classes:
             ok = False
         elif n <= 0:
             diag.error(f"n must be positive, got {n}", node.n.span, "n is the number of sequences in the class")
+            ok = False
+        elif n > self.limits.max_sequences:
+            diag.error(f"n={n:,} is over the limit of {self.limits.max_sequences:,} sequences", node.n.span,
+                       "lower it, or raise the limit with --max-sequences")
             ok = False
         if parent is not None and not node.independent and n is not None and n > parent[0].n:
             diag.error(f"class `{name}` has n={n} but its parent `{parent[0].name}` has only {parent[0].n} instances",

@@ -12,6 +12,7 @@ from .diagnostics import Invalid
 from .scope import Scope
 from .state import ClassState
 
+MAX_MOTIF_DEPTH = 64  # motifs defined in terms of motifs ... (each level is a few stack frames)
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
                "revcomp": "revcomp(motif)"}
 
@@ -29,6 +30,10 @@ class Motifs:
             return self.scope.motifs[name]
         node = self.scope.defs.get(name)
         if not isinstance(node, ast.Motif):
+            return None
+        if len(stack) >= MAX_MOTIF_DEPTH:
+            self.diag.error(f"motif `{stack[0]}` is defined through more than {MAX_MOTIF_DEPTH} other motifs",
+                            self.scope.defs[stack[0]].name.span, "define it more directly")
             return None
         if name in stack:
             cycle = " -> ".join((*stack[stack.index(name):], name))

@@ -35,7 +35,7 @@ class Scope:
     def names_of(self, kind: type) -> list[str]:
         return [n for n, s in self.defs.items() if isinstance(s, kind)]
 
-    def check_header(self) -> None:
+    def check_header(self, max_length: int) -> None:
         heads = self.of(ast.Benchmark)
         if not heads:
             self.diag.error("missing `benchmark` header", Span(1, 1, 1, 2),
@@ -49,6 +49,9 @@ class Scope:
         elif head.length.value <= 0:
             self.diag.error("length must be a positive number of bases", head.length.span,
                             "every sequence of the benchmark has this many bases, e.g. `length 100`")
+        elif head.length.value > max_length:
+            self.diag.error(f"length {head.length.value:,} is over the limit of {max_length:,} bp", head.length.span,
+                            "gLMs score far shorter windows; raise the limit with --max-length if you mean it")
         else:
             self.length = head.length.value
         if head.seed is not None and head.seed.value >= 2**63:
