@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable
+import sys
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..io import cache_dir
@@ -36,28 +38,78 @@ def cache_key(identity: str, sequence: str) -> bytes:
 
 
 class ScoreCache:
-    def __init__(self, path: Path | None = None):
+    """The cache at `path`. A file that is not a readable cache (junk, truncated, another
+    program's) is set aside as `<name>.corrupt-<time>` with a one-line warning and a new
+    cache is started: it only holds what can be recomputed, so nothing is lost but time."""
+
+    def __init__(self, path: Path | None = None, warn: Callable[[str], None] | None = None):
         self.path = Path(path) if path else default_cache_path()
+        self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(exc)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)  # waits for another run's transaction
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+            db.commit()
+            db.execute("SELECT key FROM scores LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _set_aside(self, exc: Exception) -> None:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                os.replace(part, f"{aside}{suffix}")
+        self.warn(f"the score cache {self.path} was unreadable ({exc}); set it aside as {aside.name} "
+                  "and started a new one")
+
+    def _recover(self, exc: Exception) -> None:
+        """A cache found broken in use: set it aside and go on with a new, empty one."""
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._set_aside(exc)
+        self._db = self._open()
 
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[float, float | None, int]]:
         found = {}
-        for lo in range(0, len(keys), _CHUNK):
-            part = keys[lo:lo + _CHUNK]
-            marks = ",".join("?" * len(part))
-            for key, score, per_nt, tokens in self._db.execute(
-                    f"SELECT key, score, per_nt, tokens FROM scores WHERE key IN ({marks})", part):
-                found[key] = (score, per_nt, tokens)
+        try:
+            for lo in range(0, len(keys), _CHUNK):
+                part = keys[lo:lo + _CHUNK]
+                marks = ",".join("?" * len(part))
+                for key, score, per_nt, tokens in self._db.execute(
+                        f"SELECT key, score, per_nt, tokens FROM scores WHERE key IN ({marks})", part):
+                    found[key] = (score, per_nt, tokens)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            self._recover(exc)
+            return {}
         return found
 
     def put_many(self, rows: Iterable[tuple[bytes, float, float | None, int]]) -> None:
-        with self._db:  # one transaction: all of the batch or none of it
-            self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+        rows = list(rows)
+        try:
+            with self._db:  # one transaction: all of the batch or none of it
+                self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            self._recover(exc)
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
