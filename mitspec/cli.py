@@ -95,6 +95,8 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
             failed += 1
             continue
         meta = result.meta
+        for warning in result.warnings:
+            click.echo(f"warning: {spec}: {warning}", err=True)
         if fasta:
             write_plan_fasta(load_plan(out_dir, verify=False).sequences, out_dir / "sequences.fasta")
         status = f"compiled in {result.seconds:.2f} s" if result.fresh else "up to date"
@@ -201,8 +203,10 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None, limits=None) -> li
     for target in targets:
         if target.suffix == ".mit":
             where = out_for(target.stem, default_out_dir(target)) if out is not None else default_out_dir(target)
-            plan = build(target, where, limits=limits).out_dir
-            runs.append((plan, where))
+            result = build(target, where, limits=limits)
+            for warning in result.warnings:
+                click.echo(f"warning: {target}: {warning}", err=True)
+            runs.append((result.out_dir, where))
         else:
             plan = target.parent if target.name == "plan.json" else target
             runs.append((plan, out_for(plan.name, plan)))

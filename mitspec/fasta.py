@@ -1,6 +1,7 @@
 """FASTA in and out."""
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,12 @@ def read_fasta(path: Path) -> list[Record]:
     header, chunks, header_line = None, [], 0
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":  # gzip, whatever the file is called
+            data = gzip.decompress(data)
+        lines = data.decode("utf-8").split("\n")
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise FastaError(f"{path} cannot be read ({exc})") from None
     except UnicodeDecodeError:
         raise FastaError(f"{path} is not a text FASTA file") from None
     for number, line in enumerate(lines, 1):
@@ -45,11 +51,18 @@ def read_fasta(path: Path) -> list[Record]:
             continue
         if header is None:
             raise FastaError(f"{path}:{number}: sequence before the first `>` header; is this a FASTA file?")
-        seq = line.upper()
+        seq = "".join(c.upper() if c.isascii() else c for c in line)
         bad = set(seq) - _ALLOWED
         if bad:
             col = next(i for i, c in enumerate(seq, 1) if c in bad)
-            raise FastaError(f"{path}:{number}:{col}: `{line[col - 1]}` is not a nucleotide (A, C, G, T or N)")
+            letter = seq[col - 1]
+            if bad - set("RYSWKMBDHVU"):
+                why = "is this protein or other text? sequences are written with A, C, G, T and N"
+            elif letter == "U":
+                why = "U is RNA: write T"
+            else:
+                why = f"{letter} is an IUPAC ambiguity code: write N for an unknown base"
+            raise FastaError(f"{path}:{number}:{col}: `{line[col - 1]}` is not a nucleotide (A, C, G, T or N); {why}")
         chunks.append(seq)
     if header is not None:
         records.append(_record(path, header, chunks, header_line))

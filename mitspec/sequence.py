@@ -91,6 +91,9 @@ def shuffle_distinct(codes: np.ndarray, key: np.uint64, rows: np.ndarray, shuffl
     return out
 
 
+MAX_TREE_TRIES = 10_000  # random last-exit choices tried per dinucleotide shuffle
+
+
 class _Draws:
     """An endless stream of uniforms for one row: block b is `rng.uniform(subkey(key, b), [row], 64)`."""
 
@@ -118,7 +121,7 @@ def _doublet_shuffle(seq: list[int], draw: _Draws) -> list[int]:
     edges: dict[int, list[int]] = {}
     for a, b in zip(seq, seq[1:]):
         edges.setdefault(a, []).append(b)
-    while True:
+    for _ in range(MAX_TREE_TRIES):
         exits = {v: out[draw.below(len(out))] for v, out in edges.items() if v != last}
         ok = True
         for start in exits:
@@ -132,6 +135,8 @@ def _doublet_shuffle(seq: list[int], draw: _Draws) -> list[int]:
                 break
         if ok:
             break
+    else:  # never seen: the odds of a tree are far above 1 in MAX_TREE_TRIES
+        return list(seq)
     order = {}
     for v, out in edges.items():
         rest = list(out)

@@ -126,7 +126,7 @@ def test_a_genome_background_that_cannot_be_sampled_is_a_clear_error(project, mo
     result = CliRunner().invoke(main, ["compile", "specs/mit_sigma70_natural.mit"])
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "error: found no 100 bp window of ecoli_mg1655" in result.output
+    assert "error: class A: found no 100 bp window of ecoli_mg1655" in result.output
 
 
 def test_a_bug_still_shows_its_traceback(project, monkeypatch):

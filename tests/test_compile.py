@@ -156,3 +156,29 @@ def test_dinucleotide_shuffle_through_the_language():
     assert np.array_equal(dinucleotide_counts(p[:, 10:50]), dinucleotide_counts(q[:, 10:50]))
     assert (p[:, 10:50] != q[:, 10:50]).any(axis=1).all()  # distinct: every row changed
     assert np.array_equal(p[:, :10], q[:, :10]) and np.array_equal(p[:, 50:], q[:, 50:])
+
+
+def test_a_distinct_shuffle_that_cannot_change_an_instance_says_so(tmp_path):
+    """Issue 18: every bounded retry names what it could not do. A region holding one
+    base repeated has one arrangement: `distinct` leaves it and the compiler warns."""
+    from mitspec.plan.build import build
+
+    (tmp_path / "s.mit").write_text('benchmark "x" seed 1 length 30\nbackground bg = uniform()\n'
+                                    'class C n=5 on bg { place "AAAA" at 10  shuffle 10..14 distinct }\n')
+    result = build(tmp_path / "s.mit", tmp_path / "out")
+    assert result.warnings == ("class C: `shuffle 10..14 distinct` left 5 of 5 instance(s) as they were: their "
+                               "region has one arrangement only (e.g. one base repeated)",)
+    # In the canonical benchmark the UP is drawn from AAAAAARNR, which is AAAAAAAAA with
+    # probability 1/2 x 1/4 x 1/2 = 1/16: those H instances keep their UP (2 of 50 here).
+    canonical = build(SPECS / "mit_sigma70.mit", tmp_path / "canonical")
+    assert canonical.warnings == ("class H: `shuffle 15..24 distinct` left 2 of 50 instance(s) as they were: their "
+                                  "region has one arrangement only (e.g. one base repeated)",)
+    ups = [s[15:24] for s in load_plan_sequences(tmp_path / "canonical", "H")]
+    assert sum(up == "A" * 9 for up in ups) == 2
+
+
+def load_plan_sequences(directory, cls):
+    from mitspec.plan.store import load_plan
+
+    frame = load_plan(directory).sequences
+    return frame.filter(frame["class"] == cls)["sequence"].to_list()

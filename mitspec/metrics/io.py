@@ -53,9 +53,12 @@ def read_scores(path: Path) -> pl.DataFrame:
                              pl.col("score").cast(pl.Float64))
     except pl.exceptions.PolarsError:
         raise MetricsError(f"{path}: scores must be numbers") from None
-    if frame["score"].is_null().any() or frame["score"].is_nan().any():
-        bad = frame.filter(pl.col("score").is_null() | pl.col("score").is_nan())["id"].head(3).to_list()
-        raise MetricsError(f"{path}: missing or NaN scores (ids {', '.join(bad)})")
+    bad = frame.filter(pl.col("score").is_null() | ~pl.col("score").is_finite())["id"].head(3).to_list()
+    if bad:
+        raise MetricsError(f"{path}: missing, NaN or infinite scores (ids {', '.join(map(str, bad))}); "
+                           "every sequence needs a finite score")
+    if frame["id"].is_null().any():
+        raise MetricsError(f"{path}: some rows have no id")
     return frame
 
 

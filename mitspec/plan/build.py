@@ -21,6 +21,7 @@ class BuildResult:
     meta: dict
     fresh: bool  # False when the plan on disk was already up to date
     seconds: float
+    warnings: tuple[str, ...] = ()  # what compiling found worth saying (see compile_program)
 
 
 def default_out_dir(spec: Path, build_root: Path = Path("build")) -> Path:
@@ -51,6 +52,7 @@ def build(spec: Path, out_dir: Path, force: bool = False, limits: Limits = Limit
     if not force and (meta := up_to_date(source, out_dir)) is not None:
         return BuildResult(spec, out_dir, meta, False, time.perf_counter() - t0)
     program = check(parse(source, str(spec)), limits)
-    built = compile_program(program)
+    warnings: list[str] = []
+    built = compile_program(program, warnings=warnings)
     meta = write_plan(program, built, source, spec.as_posix(), out_dir)
-    return BuildResult(spec, out_dir, meta, True, time.perf_counter() - t0)
+    return BuildResult(spec, out_dir, meta, True, time.perf_counter() - t0, tuple(warnings))

@@ -11,7 +11,7 @@ import numpy as np
 from .. import rng
 from ..sequence import BASES, IUPAC, reverse_complement, shuffle_dinucleotide, shuffle_distinct, shuffle_rows
 from ..spec import program as ir
-from .backgrounds import sample_background
+from .backgrounds import BackgroundError, sample_background
 
 CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
 
@@ -140,29 +140,51 @@ def _chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield lo, min(n, lo + size)
 
 
-def compile_program(program: ir.Program, chunk_rows: int = CHUNK_ROWS) -> dict[str, ClassSequences]:
+def compile_program(program: ir.Program, chunk_rows: int = CHUNK_ROWS,
+                    warnings: list[str] | None = None) -> dict[str, ClassSequences]:
     """Build every instance of every class. Returns class name -> ClassSequences, in
-    program order (parents before children)."""
+    program order (parents before children). `warnings` collects what the user should
+    know (a `distinct` shuffle that left some instances as they were: their region has
+    one arrangement only)."""
     built: dict[str, ClassSequences] = {}
     for cls in program.classes:
-        parent = built.get(cls.parent) if cls.parent and not cls.independent else None
-        codes = np.empty((cls.n, program.length), dtype=np.uint8)
-        picks: dict[str, np.ndarray] = {}
-        # a sweep's levels share the base class's streams: same backgrounds, same draws
-        keys = [rng.stream_key(program.seed, cls.stream, s.origin, s.index) for s in cls.steps]
-        background_key = rng.stream_key(program.seed, cls.stream, "background")
-        for lo, hi in _chunks(cls.n, chunk_rows):
-            rows = np.arange(lo, hi, dtype=np.uint64)
-            if parent is not None:
-                chunk = parent.codes[lo:hi].copy()
-                chunk_picks = {t: p[lo:hi] for t, p in parent.picks.items()}
-            else:
-                chunk = sample_background(cls.background, background_key, rows, program.length)
-                chunk_picks = {}
-            for step, key in zip(cls.steps, keys):
-                apply_step(step, chunk, chunk_picks, rows, key, program.tables)
-            codes[lo:hi] = chunk
-            for t, p in chunk_picks.items():
-                picks.setdefault(t, np.empty(cls.n, dtype=np.int64))[lo:hi] = p
-        built[cls.name] = ClassSequences(cls, codes, picks)
+        try:
+            built[cls.name] = _compile_class(program, cls, built, chunk_rows, warnings)
+        except BackgroundError as exc:
+            raise BackgroundError(f"class {cls.name}: {exc}") from None
     return built
+
+
+def _compile_class(program: ir.Program, cls: ir.ClassIR, built: dict[str, ClassSequences], chunk_rows: int,
+                   warnings: list[str] | None) -> ClassSequences:
+    parent = built.get(cls.parent) if cls.parent and not cls.independent else None
+    codes = np.empty((cls.n, program.length), dtype=np.uint8)
+    picks: dict[str, np.ndarray] = {}
+    unchanged = dict.fromkeys(range(len(cls.steps)), 0)  # rows a distinct shuffle could not change
+    # a sweep's levels share the base class's streams: same backgrounds, same draws
+    keys = [rng.stream_key(program.seed, cls.stream, s.origin, s.index) for s in cls.steps]
+    background_key = rng.stream_key(program.seed, cls.stream, "background")
+    for lo, hi in _chunks(cls.n, chunk_rows):
+        rows = np.arange(lo, hi, dtype=np.uint64)
+        if parent is not None:
+            chunk = parent.codes[lo:hi].copy()
+            chunk_picks = {t: p[lo:hi] for t, p in parent.picks.items()}
+        else:
+            chunk = sample_background(cls.background, background_key, rows, program.length)
+            chunk_picks = {}
+        for k, (step, key) in enumerate(zip(cls.steps, keys)):
+            distinct = isinstance(step.op, ir.ShuffleOp) and step.op.distinct
+            before = chunk[:, step.op.start:step.op.end].copy() if distinct else None
+            apply_step(step, chunk, chunk_picks, rows, key, program.tables)
+            if distinct:
+                unchanged[k] += int((chunk[:, step.op.start:step.op.end] == before).all(axis=1).sum())
+        codes[lo:hi] = chunk
+        for t, p in chunk_picks.items():
+            picks.setdefault(t, np.empty(cls.n, dtype=np.int64))[lo:hi] = p
+    for k, count in unchanged.items():
+        if count and warnings is not None:
+            op = cls.steps[k].op
+            warnings.append(f"class {cls.name}: `shuffle {op.start}..{op.end} distinct` left {count} of {cls.n} "
+                            "instance(s) as they were: their region has one arrangement only (e.g. one base "
+                            f"repeated{', or one order with its dinucleotides' if op.dinucleotide else ''})")
+    return ClassSequences(cls, codes, picks)
