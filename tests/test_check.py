@@ -107,6 +107,7 @@ CASES = [
      4, "B n=", "with class `B` the plan holds 120,000,000 bases (1,200 x 100,000 bp), over the limit of 100,000,000", "--max-bases"),
     ("sequences-over-limit-by-sweep", _with('class S n=2000 on bg { sweep at_content over 0..1 step 0.0002 }\n'), 10, "S n=",
      "with class `S` the plan holds 10,002,010 sequences, over the limit of 10,000,000", "--max-sequences"),
+    ("genome-is-not-a-path", HEAD + 'background g = genome("../../../etc/passwd")\n', 3, '"../', "no bundled genome `../../../etc/passwd`", "known genomes"),
     ("genome-without-windows", HEAD + 'background g = genome("ecoli_mg1655", at=[0.99, 1.0])\n', 3, "[0.99", "no 100 bp window of `ecoli_mg1655` has its AT fraction in [0.99, 1]", "range from AT"),
 ]
 
