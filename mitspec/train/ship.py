@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..errors import MitspecError
 from ..genomes import GENOMES
-from ..models.errors import ModelError
 from ..models.export import ExportReport, export_module
 from ..io import atomic_write
 from .bars import Bar
