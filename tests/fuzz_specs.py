@@ -4,7 +4,7 @@ Each case takes a bundled spec and applies a few mutations (tokens deleted, dupl
 and swapped; lines deleted, duplicated and swapped; numbers replaced by huge, negative,
 zero, fractional, inf and NaN values; junk, unicode and unbalanced braces inserted;
 deep nesting; names replaced by reserved words), then parses, checks and compiles it in
-a forked child with a memory ceiling and a time limit. The only acceptable outcomes are
+a child process (from a forkserver) with a memory ceiling and a time limit. The only acceptable outcomes are
 a compiled plan and a MitspecError.
 
     python -m tests.fuzz_specs --cases 10000 [--seed 0]     # counts per outcome
@@ -92,35 +92,60 @@ def compile_source(source: str, max_bases: int = 10**7) -> None:
     compile_program(check(parse(source, "fuzz.mit"), Limits(max_bases=max_bases)))
 
 
-def outcome(source: str, run=compile_source, time_limit: int = TIME_LIMIT) -> str:
-    """`run(source)` (parse, check and compile) in a forked child with a memory ceiling and
-    a time limit: "ok", "spec-error", "hang", "bomb" or "exception: TYPE: message @ file:line"."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read)
-        result = "ok"
+def _case(source: str, run, time_limit: int, conn) -> None:
+    """In the child: limits first, then the case; sends back "ok", "spec-error", "bomb" or
+    "exception: ...". A hang is the alarm's SIGALRM (or the parent's kill)."""
+    result = "ok"
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING, MEMORY_CEILING))
+        signal.alarm(time_limit)
         try:
-            resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING, MEMORY_CEILING))
-            signal.alarm(time_limit)
-            try:
-                run(source)
-            except MitspecError:
-                result = "spec-error"
-        except MemoryError:
-            result = "bomb"
-        except BaseException as exc:  # noqa: BLE001 - anything else is what we look for
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            result = f"exception: {type(exc).__name__}: {str(exc)[:120]} @ {Path(frame.filename).name}:{frame.lineno}"
-        os.write(write, result.encode()[:4096])
-        os._exit(0)
-    os.close(write)
-    _, status = os.waitpid(pid, 0)
-    with os.fdopen(read, "rb") as pipe:
-        text = pipe.read().decode()
-    if os.WIFSIGNALED(status):
-        return "hang" if os.WTERMSIG(status) == signal.SIGALRM else "bomb"
-    return text or "exception: the child died without a word"
+            run(source)
+        except MitspecError:
+            result = "spec-error"
+    except MemoryError:
+        result = "bomb"
+    except BaseException as exc:  # noqa: BLE001 - anything else is what we look for
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        result = f"exception: {type(exc).__name__}: {str(exc)[:120]} @ {Path(frame.filename).name}:{frame.lineno}"
+    conn.send(result)
+
+
+_CONTEXT = None
+
+
+def _context():
+    """Children come from a forkserver: a single-threaded process with mitspec loaded, so a
+    case never inherits a lock another thread of the test runner held at fork time."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        import multiprocessing
+
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload([__name__])
+    return _CONTEXT
+
+
+def outcome(source: str, run=compile_source, time_limit: int = TIME_LIMIT) -> str:
+    """`run(source)` (parse, check and compile) in a child process with a memory ceiling and
+    a time limit: "ok", "spec-error", "hang", "bomb" or "exception: TYPE: message @ file:line"."""
+    context = _context()
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_case, args=(source, run, time_limit, send))
+    child.start()
+    send.close()
+    child.join(time_limit + 10)
+    if child.is_alive():  # stuck where even the alarm could not end it
+        child.kill()
+        child.join()
+        return "hang"
+    try:
+        return receive.recv()
+    except EOFError:  # the child died without a word: killed by a signal, or exited
+        pass
+    if child.exitcode == -signal.SIGALRM:
+        return "hang"
+    return "bomb" if child.exitcode in (-signal.SIGKILL, -signal.SIGSEGV) else f"exception: exit code {child.exitcode}"
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from .fuzz_specs import OPS, SPECS, mutate, outcome
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="cases run in forked children")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="cases run in forkserver children (POSIX)")
 
 CASES = int(os.environ.get("MITSPEC_FUZZ_CASES", "300"))
 mutation = st.tuples(st.sampled_from(OPS), st.floats(0, 1, exclude_max=True), st.floats(0, 1, exclude_max=True),
