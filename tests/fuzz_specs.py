@@ -7,7 +7,7 @@ deep nesting; names replaced by reserved words), then parses, checks and compile
 a child process (from a forkserver) with a memory ceiling and a time limit. The only acceptable outcomes are
 a compiled plan and a MitspecError.
 
-    python -m tests.fuzz_specs --cases 10000 [--seed 0]     # counts per outcome
+    python benchmarks/fuzz_specs.py --cases 10000 [--seed 0]     # counts per outcome
 (the suite runs a few hundred cases through hypothesis: tests/test_fuzz.py)
 """
 from __future__ import annotations
@@ -122,7 +122,7 @@ def _context():
         import multiprocessing
 
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload([__name__])
+        _CONTEXT.set_forkserver_preload(["tests.fuzz_specs"])  # by name: run as a script, __name__ is __main__
     return _CONTEXT
 
 

@@ -2,7 +2,7 @@
 another exception, a hang (over 5 s) or a runaway allocation (over 2 GiB).
 
 A few hundred cases per run (MITSPEC_FUZZ_CASES to change it); CI runs them derandomised.
-For a large run with counts per outcome: python -m tests.fuzz_specs --cases 10000"""
+For a large run with counts per outcome: python benchmarks/fuzz_specs.py --cases 10000"""
 import os
 
 import pytest
