@@ -5,8 +5,6 @@ import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
 from .errors import MitspecError
 from .io import atomic_write
 
@@ -82,8 +80,9 @@ def _record(path: Path, header: str, chunks: list[str], line: int) -> Record:
     return Record(header, "".join(chunks))
 
 
-def write_plan_fasta(sequences: pl.DataFrame, path: Path) -> None:
+def write_plan_fasta(sequences, path: Path) -> None:
     """One record per plan sequence: `>id class=C parent=P`, sequence on one line."""
+    import polars as pl  # here: `mitspec score` reads FASTA without loading polars
     header = pl.format(">{} class={}", pl.col("id"), pl.col("class"))
     header = pl.when(pl.col("parent").is_not_null()).then(
         pl.format("{} parent={}", header, pl.col("parent"))).otherwise(header)

@@ -114,6 +114,8 @@ def test_imports_inside_functions_and_relative_ones_are_seen():
 @pytest.mark.parametrize("module, banned", [
     ("mitspec.models.registry", ("polars", "jsonschema", "mitspec.spec", "mitspec.plan", "lark")),
     ("mitspec.spec.check", ("polars", "jsonschema", "mitspec.plan", "mitspec.models")),
+    ("mitspec.fasta", ("polars", "jsonschema", "mitspec.spec")),  # `mitspec score` reads FASTA
+    ("mitspec.scores.engine", ("polars", "jsonschema", "mitspec.spec")),
 ])
 def test_light_imports_stay_light(module, banned):
     """`mitspec models` and `score` start without polars, jsonschema or the spec package;
