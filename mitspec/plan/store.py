@@ -91,20 +91,6 @@ def _class_frame(built: ClassSequences, record: dict, tables: dict[str, ir.Table
     return frame.select(list(COLUMNS))
 
 
-def content_digest(built: dict[str, ClassSequences]) -> str:
-    h = hashlib.sha256()
-    for name, cs in built.items():
-        h.update(f"{name}\t{cs.cls.n}\n".encode())
-        lines = np.empty((cs.codes.shape[0], cs.codes.shape[1] + 1), dtype=np.uint8)
-        lines[:, :-1] = _DECODE[cs.codes]
-        lines[:, -1] = ord("\n")
-        h.update(lines.tobytes())
-        for table in sorted(cs.picks):
-            h.update(f"{table}\n".encode())
-            h.update(cs.picks[table].astype("<i4").tobytes())
-    return h.hexdigest()
-
-
 def table_digest(meta: dict, frame: pl.DataFrame) -> str:
     """content_sha256 recomputed from a loaded sequence table, by its definition: per class
     in plan order, `NAME\tN\n`, every sequence followed by a newline, then for each table
@@ -149,7 +135,7 @@ def plan_hash(meta: dict) -> str:
 
 
 def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: str, spec_path: str) -> dict:
-    """plan.json contents, minus the sequence file's own hash (filled in on write)."""
+    """plan.json contents, minus the hashes of the sequence table (filled in on write)."""
     used = sorted({t for cs in built.values() for t in cs.picks})
     meta = {
         "format": FORMAT,
@@ -174,7 +160,7 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
                                 for r, v in zip(program.tables[t].row_names, program.tables[t].values)]}
                    for t in used},
         "sequences": {"path": SEQUENCES_FILE, "format": "parquet", "count": program.total,
-                      "content_sha256": content_digest(built), "file_sha256": "0" * 64,
+                      "content_sha256": "0" * 64, "file_sha256": "0" * 64,
                       "columns": {k: str(v) for k, v in COLUMNS.items()}},
     }
     return meta
@@ -189,6 +175,7 @@ def write_plan(program: ir.Program, built: dict[str, ClassSequences], source: st
     out_dir = Path(out_dir)
     meta = build_meta(program, built, source, spec_path)
     frame = pl.concat([_class_frame(cs, record, program.tables) for cs, record in zip(built.values(), meta["classes"])])
+    meta["sequences"]["content_sha256"] = table_digest(meta, frame)  # the same function verifies it on load
     atomic_write(out_dir / SEQUENCES_FILE,
                  lambda p: frame.write_parquet(p, compression="zstd", compression_level=3, statistics=False))
     meta["sequences"]["file_sha256"] = sha256_file(out_dir / SEQUENCES_FILE)
