@@ -202,7 +202,7 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None, limits=None) -> li
     runs = []
     for target in targets:
         if target.suffix == ".mit":
-            where = out_for(target.stem, default_out_dir(target)) if out is not None else default_out_dir(target)
+            where = out_for(target.stem, default_out_dir(target))
             result = build(target, where, limits=limits)
             for warning in result.warnings:
                 click.echo(f"warning: {target}: {warning}", err=True)

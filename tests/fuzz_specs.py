@@ -13,7 +13,6 @@ a compiled plan and a MitspecError.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import resource
 import signal

@@ -209,6 +209,19 @@ def manifest_of(directory: Path) -> dict:
     return json.loads((directory / "manifest.json").read_text())
 
 
+def edit_manifest(directory: Path, **changes) -> None:
+    """Change manifest.json fields in place; `outer.inner=value` edits a nested field."""
+    path = directory / "manifest.json"
+    data = json.loads(path.read_text())
+    for key, value in changes.items():
+        if "." in key:
+            outer, inner = key.split(".")
+            data[outer][inner] = value
+        else:
+            data[key] = value
+    path.write_text(json.dumps(data))
+
+
 def naive_pll(lm, sequence: str) -> float:
     """PLL by its definition: one forward pass per masked position, no batching. The
     reference the batched path is tested and benchmarked against."""

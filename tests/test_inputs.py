@@ -114,12 +114,6 @@ def model(here):
     return g.bigram(here / "m", np.zeros((g.V, g.V)))
 
 
-def _manifest(model, **changes):
-    data = json.loads((model / "manifest.json").read_text())
-    data.update(changes)
-    (model / "manifest.json").write_text(json.dumps(data))
-
-
 @pytest.mark.parametrize("damage, fragments", [
     ("corrupt", ["does not match the sha256"]),
     ("unknown-key", ["unknown key(s) colour"]),
@@ -131,9 +125,9 @@ def test_broken_model_directories(here, model, damage, fragments):
     if damage == "corrupt":
         (model / "model.onnx").write_bytes(b"\x08\x07junk" * 50)
     elif damage == "unknown-key":
-        _manifest(model, colour="blue")
+        g.edit_manifest(model, colour="blue")
     elif damage == "sha256":
-        _manifest(model, sha256="0" * 64)
+        g.edit_manifest(model, sha256="0" * 64)
     elif damage == "not-json":
         (model / "manifest.json").write_text("{")
     else:

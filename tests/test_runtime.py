@@ -88,25 +88,11 @@ def test_threads_default_to_the_cores_we_may_use():
 
 
 # ---- issue 19: manifests are data from someone else -----------------------------------------
-def _edit_manifest(directory, **changes):
-    import json
-
-    path = directory / "manifest.json"
-    data = json.loads(path.read_text())
-    for key, value in changes.items():
-        if "." in key:
-            outer, inner = key.split(".")
-            data[outer][inner] = value
-        else:
-            data[key] = value
-    path.write_text(json.dumps(data))
-
-
 @pytest.mark.parametrize("key, value", [("onnx", "/etc/passwd"), ("onnx", "../../../../etc/passwd"),
                                         ("tokenizer.file", "../../../../etc/passwd")])
 def test_manifest_paths_stay_inside_the_model_directory(bigram, key, value):
     """Before: "onnx": "/etc/passwd" was read and hashed; a tokenizer file ../../etc/passwd was read."""
-    _edit_manifest(bigram, **{key: value})
+    g.edit_manifest(bigram, **{key: value})
     with pytest.raises(ModelError, match="absolute path or leads outside the model directory"):
         read_manifest(bigram)
 
@@ -114,7 +100,7 @@ def test_manifest_paths_stay_inside_the_model_directory(bigram, key, value):
 def test_a_symlink_out_of_the_model_directory_is_refused(bigram, tmp_path):
     (tmp_path / "elsewhere.onnx").write_bytes((bigram / "model.onnx").read_bytes())
     (bigram / "link.onnx").symlink_to(tmp_path / "elsewhere.onnx")
-    _edit_manifest(bigram, onnx="link.onnx")
+    g.edit_manifest(bigram, onnx="link.onnx")
     with pytest.raises(ModelError, match="leads outside the model directory"):
         read_manifest(bigram)
 
@@ -129,7 +115,7 @@ def test_a_symlink_out_of_the_model_directory_is_refused(bigram, tmp_path):
 ])
 def test_every_manifest_field_is_type_checked(bigram, key, value, message):
     """Before: these crashed every command that lists models, or scored with a wrong vocabulary."""
-    _edit_manifest(bigram, **{key: value})
+    g.edit_manifest(bigram, **{key: value})
     with pytest.raises(ModelError, match=message):
         read_manifest(bigram)
 
@@ -137,13 +123,13 @@ def test_every_manifest_field_is_type_checked(bigram, key, value, message):
 def test_a_provenance_without_a_usable_bar_still_describes_the_model(bigram):
     from mitspec.models.manifest import about
 
-    _edit_manifest(bigram, provenance={"source": "somewhere", "heldout_nats_per_base": 1.3, "corpus": "x", "bar": None})
+    g.edit_manifest(bigram, provenance={"source": "somewhere", "heldout_nats_per_base": 1.3, "corpus": "x", "bar": None})
     assert about(read_manifest(bigram)) == "exported from somewhere"
 
 
 def test_a_vocabulary_that_is_not_the_models_is_refused(bigram):
     """Before: 4 tokens for a 9-wide head scored -75.48 instead of -22.08, without a word."""
-    _edit_manifest(bigram, vocab=["A", "C", "G", "T"])
+    g.edit_manifest(bigram, vocab=["A", "C", "G", "T"])
     with pytest.raises(ModelError, match="gives 9 logits per token but its manifest lists 4 vocabulary tokens"):
         OnnxLM(read_manifest(bigram), verify=False)
 
@@ -157,6 +143,6 @@ def test_a_vocabulary_check_also_holds_for_heads_of_unknown_width(tmp_path):
     model = onnx.load(directory / "model.onnx")
     model.graph.output[0].type.tensor_type.shape.dim[2].dim_param = "v"
     onnx.save(model, directory / "model.onnx")
-    _edit_manifest(directory, vocab=g.VOCAB + ["X", "Y"])
+    g.edit_manifest(directory, vocab=g.VOCAB + ["X", "Y"])
     with pytest.raises(ModelError, match="gives 9 logits per token but its manifest lists 11"):
         OnnxLM(read_manifest(directory), verify=False).score(["ACGTACGT"])

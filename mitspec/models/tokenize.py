@@ -40,7 +40,7 @@ class Tokenizer:
         if self.spec.type == "hf":
             from tokenizers import Tokenizer as HFTokenizer
 
-            path = manifest.directory / (self.spec.file or "tokenizer.json")
+            path = manifest.directory / self.spec.file  # required for hf (manifest.py)
             try:
                 self._hf = HFTokenizer.from_file(str(path))
             except Exception as exc:  # tokenizers raises plain Exceptions

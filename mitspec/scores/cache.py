@@ -83,6 +83,10 @@ class ScoreCache:
         self._set_aside(exc)
         self._db = self._open()
 
+    def _broken(self, exc: sqlite3.DatabaseError) -> bool:
+        """A damaged cache (set it aside), as opposed to one busy with another run (wait or fail)."""
+        return not (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc))
+
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[float, float | None, int]]:
         found = {}
         try:
@@ -93,7 +97,7 @@ class ScoreCache:
                         f"SELECT key, score, per_nt, tokens FROM scores WHERE key IN ({marks})", part):
                     found[key] = (score, per_nt, tokens)
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            if not self._broken(exc):
                 raise
             self._recover(exc)
             return {}
@@ -101,15 +105,15 @@ class ScoreCache:
 
     def put_many(self, rows: Iterable[tuple[bytes, float, float | None, int]]) -> None:
         rows = list(rows)
-        try:
-            with self._db:  # one transaction: all of the batch or none of it
-                self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise
-            self._recover(exc)
-            with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+        for attempt in (1, 2):  # the second, if any, on a fresh cache
+            try:
+                with self._db:  # one transaction: all of the batch or none of it
+                    self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+                return
+            except sqlite3.DatabaseError as exc:
+                if attempt == 2 or not self._broken(exc):
+                    raise
+                self._recover(exc)
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]

@@ -13,7 +13,8 @@ from .diagnostics import Diagnostics, Invalid
 from .scope import CONTRAST_NODES, Scope
 from .state import level_label
 
-EFFECT_FUNCS = {name: kind.usage for name, kind in KINDS.items() if kind.name not in ("win_rate", "magnitude", "ratio")}
+# the kinds a spec writes as a call, `contrast X = kind(...)` (the others have syntax of their own)
+EFFECT_FUNCS = {name: kind.usage for name, kind in KINDS.items() if kind.usage.startswith(f"{name}(")}
 
 
 class _Checks(Checks):

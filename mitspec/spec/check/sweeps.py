@@ -82,7 +82,10 @@ class Sweeps:
     def __init__(self, ops, simulate):
         """ops: the class-body checker; simulate(node, parent, ops, background, n, level, extra)."""
         self.ops, self.diag, self.simulate = ops, ops.diag, simulate
-        self.length = lambda: ops.scope.length
+
+    @property
+    def length(self) -> int:
+        return self.ops.scope.length
 
     def levels(self, sweep: ast.Sweep) -> list[tuple[str, object, object]]:
         """(label, value, node) per level; value is a float or a level name."""
@@ -150,8 +153,8 @@ class Sweeps:
         if value == "forward":
             return []
         if value == "all_reversed":
-            mirror(state, 0, self.length())
-            return [ir.RevCompOp(0, self.length())]
+            mirror(state, 0, self.length)
+            return [ir.RevCompOp(0, self.length)]
         if value == "motifs_reversed":
             for f in motifs:
                 mirror(state, f.start, f.end)
@@ -172,9 +175,9 @@ class Sweeps:
                                    "remove elements from the spacer before sweeping it")
         shifted = shift_features(state.features, q, delta)
         for f in shifted:
-            if f.end > self.length():
+            if f.end > self.length:
                 self.diag.fail(f"a {length} bp spacer pushes `{f.name}` to {f.start}..{f.end}, past the end "
-                               f"(length {self.length()})", sweep.span, "use a shorter spacer range or a longer sequence")
+                               f"(length {self.length})", sweep.span, "use a shorter spacer range or a longer sequence")
         state.features[:] = shifted
         return [ir.SpacerOp(q, delta, background.probs)] if delta else []
 
