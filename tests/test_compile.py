@@ -171,10 +171,10 @@ def test_a_distinct_shuffle_that_cannot_change_an_instance_says_so(tmp_path):
     # In the canonical benchmark the UP is drawn from AAAAAARNR, which is AAAAAAAAA with
     # probability 1/2 x 1/4 x 1/2 = 1/16: those H instances keep their UP (2 of 50 here).
     canonical = build(SPECS / "mit_sigma70.mit", tmp_path / "canonical")
-    assert canonical.warnings == ("class H: `shuffle 15..24 distinct` left 2 of 50 instance(s) as they were: their "
-                                  "region has one arrangement only (e.g. one base repeated)",)
-    ups = [s[15:24] for s in load_plan_sequences(tmp_path / "canonical", "H")]
-    assert sum(up == "A" * 9 for up in ups) == 2
+    stuck = sum(s[15:24] == "A" * 9 for s in load_plan_sequences(tmp_path / "canonical", "H"))
+    assert stuck > 0  # 2 of 50 with this seed; 50/16 expected
+    assert canonical.warnings == (f"class H: `shuffle 15..24 distinct` left {stuck} of 50 instance(s) as they were: "
+                                  "their region has one arrangement only (e.g. one base repeated)",)
 
 
 def load_plan_sequences(directory, cls):
