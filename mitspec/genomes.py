@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 from functools import lru_cache
 from importlib import resources
 
@@ -22,29 +23,78 @@ class GenomeError(MitspecError):
     pass
 
 
+MAX_GENOME_BYTES = 1 << 30  # a user's FASTA, uncompressed
+
+
+def _key(source) -> tuple[str, str | None, str | None]:
+    """(name, path, sha256) of a bundled genome name or a GenomeSource."""
+    if isinstance(source, str):
+        return source, None, None
+    return source.name, source.path, source.sha256
+
+
+def fasta_bytes(raw: bytes, where: str) -> bytes:
+    """FASTA text, gunzipped when it is gzip; bounded, so a stray huge file is refused."""
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
+                raw = handle.read(MAX_GENOME_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise GenomeError(f"{where} is not a readable gzip file ({exc})") from None
+    if len(raw) > MAX_GENOME_BYTES:
+        raise GenomeError(f"{where} holds over {MAX_GENOME_BYTES >> 20} MiB of sequence; use a smaller region")
+    if not raw.lstrip().startswith(b">"):
+        raise GenomeError(f"{where} is not FASTA (it does not start with a `>` header line)")
+    return raw
+
+
+def read_genome_file(path: str) -> tuple[bytes, str]:
+    """(bytes, sha256) of a user's genome file, with a clear error when it cannot be read."""
+    try:
+        raw = open(path, "rb").read()
+    except OSError as exc:
+        raise GenomeError(f"cannot read genome file {path}: {exc.strerror or exc}") from None
+    return raw, hashlib.sha256(raw).hexdigest()
+
+
 @lru_cache(maxsize=4)
-def load_genome(name: str) -> np.ndarray:
-    """The genome's forward strand as uint8 codes (A=0 C=1 G=2 T=3 N=4), records joined
-    with one N between them so no k-mer spans two records."""
-    if name not in GENOMES:
-        raise GenomeError(f"unknown genome {name!r}; bundled: {', '.join(GENOMES)}")
-    filename, expected = GENOMES[name]
-    raw = resources.files("mitspec").joinpath(f"data/genomes/{filename}").read_bytes()
-    if hashlib.sha256(raw).hexdigest() != expected:
-        raise GenomeError(f"the bundled {filename} does not match its sha256; reinstall mitspec")
+def _load(name: str, path: str | None, sha256: str | None) -> np.ndarray:
+    if path is None:
+        if name not in GENOMES:
+            raise GenomeError(f"unknown genome {name!r}; bundled: {', '.join(GENOMES)}")
+        filename, expected = GENOMES[name]
+        raw = resources.files("mitspec").joinpath(f"data/genomes/{filename}").read_bytes()
+        if hashlib.sha256(raw).hexdigest() != expected:
+            raise GenomeError(f"the bundled {filename} does not match its sha256; reinstall mitspec")
+    else:
+        raw, digest = read_genome_file(path)
+        if sha256 is not None and digest != sha256:
+            raise GenomeError(f"genome file {name} changed since the spec was checked (sha256 {digest[:12]}..., "
+                              f"expected {sha256[:12]}...); compile again")
     records = []
-    for chunk in gzip.decompress(raw).split(b">")[1:]:
+    for chunk in fasta_bytes(raw, name).split(b">")[1:]:
         header, _, body = chunk.partition(b"\n")
-        records.append(body.replace(b"\n", b"").replace(b"\r", b""))
+        records.append(body.replace(b"\n", b"").replace(b"\r", b"").replace(b" ", b""))
     codes = _ENCODE[np.frombuffer(b"N".join(records), dtype=np.uint8)]
-    codes[codes == 255] = 4  # IUPAC ambiguity codes count as N
+    codes[codes == 255] = 4  # IUPAC ambiguity codes (and anything else) count as N
     return codes
 
 
-@lru_cache(maxsize=8)
-def window_at_counts(name: str, length: int) -> np.ndarray:
+def load_genome(source) -> np.ndarray:
+    """The genome's forward strand as uint8 codes (A=0 C=1 G=2 T=3 N=4), records joined
+    with one N between them so no k-mer spans two records. `source`: a bundled genome's
+    name or a `GenomeSource` (a user's FASTA or gzip FASTA, checked against its sha256)."""
+    return _load(*_key(source))
+
+
+def window_at_counts(source, length: int) -> np.ndarray:
     """How many N-free windows of `length` bp (forward starts) have k A/T bases, k = 0..length."""
-    codes = load_genome(name)
+    return _window_at_counts(_key(source), length)
+
+
+@lru_cache(maxsize=8)
+def _window_at_counts(key, length: int) -> np.ndarray:
+    codes = _load(*key)
     if len(codes) < length:
         return np.zeros(length + 1, dtype=np.int64)
     at = np.concatenate([[0], np.cumsum(at_mask(codes), dtype=np.int64)])
@@ -53,12 +103,16 @@ def window_at_counts(name: str, length: int) -> np.ndarray:
     return np.bincount((at[length:] - at[:-length])[valid], minlength=length + 1)
 
 
-@lru_cache(maxsize=8)
-def markov_tables(genome: str, order: int) -> tuple[np.ndarray, ...]:
+def markov_tables(genome, order: int) -> tuple[np.ndarray, ...]:
     """log p(x | previous m bases) for m = 0..order, trained on both strands with add-one
     smoothing; table m has shape (4**m, 4), context read as a base-4 number (oldest base
-    most significant). k-mers touching an N are not counted."""
-    fwd = load_genome(genome)
+    most significant). k-mers touching an N are not counted. `genome`: as load_genome."""
+    return _markov_tables(_key(genome), order)
+
+
+@lru_cache(maxsize=8)
+def _markov_tables(key, order: int) -> tuple[np.ndarray, ...]:
+    fwd = _load(*key)
     tables = []
     for m in range(order + 1):
         counts = np.zeros(4 ** (m + 1))

@@ -43,7 +43,7 @@ def test_nodes_are_immutable_and_carry_positions():
 def test_positions_with_offsets_and_ranges():
     spec = parse('benchmark "t" length 100\nclass C n=1 on b { place "TGT" at m10.start - 3 + 1  shuffle a.end..b.start }')
     place, shuffle = spec.statements[1].ops
-    assert place.at.base.dotted == "m10.start" and place.at.offsets == (-3, 1)
+    assert place.at[0].base.dotted == "m10.start" and place.at[0].offsets == (-3, 1)
     assert isinstance(shuffle.region, ast.RangeRegion)
     assert shuffle.region.start.base.dotted == "a.end" and shuffle.region.end.base.dotted == "b.start"
 

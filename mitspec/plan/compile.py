@@ -4,14 +4,15 @@ chunking, class order, or how many other instances exist."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import rng
+from ..pwm import log_odds as pwm_log_odds
 from ..sequence import BASES, IUPAC, reverse_complement, shuffle_dinucleotide, shuffle_distinct, shuffle_rows
 from ..spec import program as ir
-from .backgrounds import BackgroundError, sample_background
+from .backgrounds import BackgroundError, fresh_bases, sample_background
 
 CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
 
@@ -19,14 +20,37 @@ CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
 @dataclass
 class ClassSequences:
     """The compiled instances of one class. codes: (n, length) uint8 (A=0 C=1 G=2 T=3);
-    picks: table name -> (n,) index of the row each instance selected with `use`."""
+    picks: table name -> (n,) index of the row each instance selected with `use`;
+    random: randomly placed element -> (n,) its start in each instance; tail: (n, reserve)
+    the genome's continuation past each window (genome backgrounds with indels only)."""
 
     cls: ir.ClassIR
     codes: np.ndarray
     picks: dict[str, np.ndarray]
+    random: dict[str, np.ndarray] = field(default_factory=dict)
+    tail: np.ndarray | None = None
+
+
+@dataclass
+class Chunk:
+    """Rows lo..hi of a class while its steps run: codes (len(rows), length), edited in
+    place; picks, random starts and the genome tail as in ClassSequences."""
+
+    rows: np.ndarray
+    codes: np.ndarray
+    picks: dict[str, np.ndarray]
+    random: dict[str, np.ndarray]
+    tail: np.ndarray | None
+    tables: dict[str, ir.TableIR]
+
+    def subset(self, mask: np.ndarray) -> Chunk:
+        return Chunk(self.rows[mask], self.codes[mask], {t: p[mask] for t, p in self.picks.items()},
+                     {e: s[mask] for e, s in self.random.items()},
+                     None if self.tail is None else self.tail[mask], self.tables)
 
 
 _IUPAC_OPTIONS = {code: np.array([BASES.index(b) for b in bases], dtype=np.uint8) for code, bases in IUPAC.items()}
+MAX_PWM_ATTEMPTS = 1000
 
 
 def _literal(text: str) -> np.ndarray:
@@ -34,105 +58,186 @@ def _literal(text: str) -> np.ndarray:
 
 
 # ---- motifs: one sampler per MotifIR type; each returns (len(rows), motif.length) uint8 --------
-def _sample_literal(motif: ir.LiteralMotif, key, rows, picks, tables) -> np.ndarray:
-    return np.broadcast_to(_literal(motif.text), (len(rows), motif.length))
+def _sample_literal(motif: ir.LiteralMotif, key, chunk: Chunk) -> np.ndarray:
+    return np.broadcast_to(_literal(motif.text), (len(chunk.rows), motif.length))
 
 
-def _sample_iupac(motif: ir.IupacMotif, key, rows, picks, tables) -> np.ndarray:
+def _sample_iupac(motif: ir.IupacMotif, key, chunk: Chunk) -> np.ndarray:
     counts = np.array([len(IUPAC[c]) for c in motif.pattern])
     table = np.zeros((motif.length, 4), dtype=np.uint8)
     for j, c in enumerate(motif.pattern):
         table[j, :counts[j]] = _IUPAC_OPTIONS[c]
-    choice = rng.below(key, rows, motif.length, counts)
+    choice = rng.below(key, chunk.rows, motif.length, counts)
     return table[np.arange(motif.length)[None, :], choice]
 
 
-def _sample_revcomp(motif: ir.RevCompMotif, key, rows, picks, tables) -> np.ndarray:
-    return reverse_complement(sample_motif(motif.inner, rng.subkey(key, "revcomp"), rows, picks, tables))
+def _sample_revcomp(motif: ir.RevCompMotif, key, chunk: Chunk) -> np.ndarray:
+    return reverse_complement(sample_motif(motif.inner, rng.subkey(key, "revcomp"), chunk))
 
 
-def _sample_choice(motif: ir.ChoiceMotif, key, rows, picks, tables) -> np.ndarray:
-    which = rng.categorical(rng.subkey(key, "pick"), rows, 1, motif.weights)[:, 0]
-    out = np.empty((len(rows), motif.length), dtype=np.uint8)
+def _sample_choice(motif: ir.ChoiceMotif, key, chunk: Chunk) -> np.ndarray:
+    which = rng.categorical(rng.subkey(key, "pick"), chunk.rows, 1, motif.weights)[:, 0]
+    out = np.empty((len(chunk.rows), motif.length), dtype=np.uint8)
     for k, option in enumerate(motif.options):
         mask = which == k
         if mask.any():
-            out[mask] = sample_motif(option, rng.subkey(key, "option", k), rows[mask],
-                                     {t: p[mask] for t, p in picks.items()}, tables)
+            out[mask] = sample_motif(option, rng.subkey(key, "option", k), chunk.subset(mask))
     return out
 
 
-def _sample_column(motif: ir.ColumnMotif, key, rows, picks, tables) -> np.ndarray:
-    table = tables[motif.table]
+def _sample_column(motif: ir.ColumnMotif, key, chunk: Chunk) -> np.ndarray:
+    table = chunk.tables[motif.table]
     column = table.columns.index(motif.column)
     values = np.stack([_literal(row[column]) for row in table.values])
-    return values[picks[motif.table]]
+    return values[chunk.picks[motif.table]]
+
+
+def _sample_pwm(motif: ir.PwmMotif, key, chunk: Chunk) -> np.ndarray:
+    """Column by column from the matrix; with min_score, redrawn (attempt k from its own
+    keyed stream) until the site's log-odds score reaches it."""
+    probs = np.asarray(motif.probs)
+    cumulative = np.cumsum(probs, axis=1)
+    cumulative[:, -1] = 1.0
+    out = np.empty((len(chunk.rows), motif.length), dtype=np.uint8)
+    open_rows = np.arange(len(chunk.rows))
+    log_odds = pwm_log_odds(motif.probs)  # (length, 4) bits
+    for attempt in range(MAX_PWM_ATTEMPTS if motif.min_score is not None else 1):
+        u = rng.uniform(rng.subkey(key, "pwm", attempt) if attempt else key, chunk.rows[open_rows], motif.length)
+        site = (u[:, :, None] >= cumulative[None, :, :]).sum(axis=2).astype(np.uint8)
+        if motif.min_score is None:
+            return site
+        ok = log_odds[np.arange(motif.length), site].sum(axis=1) >= motif.min_score - 1e-9
+        out[open_rows[ok]] = site[ok]
+        open_rows = open_rows[~ok]
+        if not len(open_rows):
+            return out
+    raise BackgroundError(f"motif {motif.name}: no site reached min_score={motif.min_score:g} in "
+                          f"{MAX_PWM_ATTEMPTS} draws for {len(open_rows)} instance(s); lower min_score")
+
+
+def _sample_linked(motif: ir.LinkedMotif, key, chunk: Chunk) -> np.ndarray:
+    return chunk.codes[:, motif.start:motif.start + motif.length].copy()
 
 
 SAMPLERS = {ir.LiteralMotif: _sample_literal, ir.IupacMotif: _sample_iupac, ir.RevCompMotif: _sample_revcomp,
-            ir.ChoiceMotif: _sample_choice, ir.ColumnMotif: _sample_column}
+            ir.ChoiceMotif: _sample_choice, ir.ColumnMotif: _sample_column, ir.PwmMotif: _sample_pwm,
+            ir.LinkedMotif: _sample_linked}
 
 
-def sample_motif(motif: ir.MotifIR, key: np.uint64, rows: np.ndarray, picks: dict[str, np.ndarray],
-                 tables: dict[str, ir.TableIR]) -> np.ndarray:
-    """Draw a motif for each row: (len(rows), motif.length) uint8."""
-    return SAMPLERS[type(motif)](motif, key, rows, picks, tables)
+def sample_motif(motif: ir.MotifIR, key: np.uint64, chunk: Chunk) -> np.ndarray:
+    """Draw a motif for each row of the chunk: (len(chunk.rows), motif.length) uint8."""
+    return SAMPLERS[type(motif)](motif, key, chunk)
 
 
-# ---- operations: one function per OpIR type, each editing a chunk (len(rows), length) in place ----
-def _place(op: ir.PlaceOp, codes, picks, rows, key, tables) -> None:
-    segment = sample_motif(op.motif, key, rows, picks, tables)
-    if op.strand == "-":
-        segment = reverse_complement(segment)
-    codes[:, op.start:op.start + op.motif.length] = segment
+# ---- operations: one function per OpIR type, each editing a chunk in place -----------------------
+def _oriented(op, key, chunk: Chunk) -> np.ndarray:
+    segment = sample_motif(op.motif, key, chunk)
+    return reverse_complement(segment) if op.strand == "-" else segment
 
 
-def _mutate(op: ir.MutateOp, codes, picks, rows, key, tables) -> None:
+def _place(op: ir.PlaceOp, chunk: Chunk, key) -> None:
+    chunk.codes[:, op.start:op.start + op.motif.length] = _oriented(op, key, chunk)
+
+
+def _random_place(op: ir.RandomPlaceOp, chunk: Chunk, key) -> None:
+    """Uniform over the starts left free in each instance (the fixed layout's are
+    `op.starts`; earlier random elements of the instance are avoided row by row)."""
+    length, starts = op.motif.length, np.asarray(op.starts, dtype=np.int64)
+    free = np.ones((len(chunk.rows), len(starts)), dtype=bool)
+    for other, other_length in op.avoid:
+        at = chunk.random[other][:, None]
+        free &= ~((starts[None, :] < at + other_length) & (at < starts[None, :] + length))
+    counts = free.sum(axis=1)
+    if (counts == 0).any():
+        raise BackgroundError(f"no free start for `{op.name}` in {int((counts == 0).sum())} instance(s)")
+    k = rng.below(rng.subkey(key, "start"), chunk.rows, 1, counts)[:, 0]
+    choice = (np.cumsum(free, axis=1) <= k[:, None]).sum(axis=1)
+    start = starts[choice]
+    segment = _oriented(op, key, chunk)
+    columns = start[:, None] + np.arange(length)[None, :]
+    np.put_along_axis(chunk.codes, columns, segment, axis=1)
+    chunk.random[op.name] = start
+
+
+def _mutate(op: ir.MutateOp, chunk: Chunk, key) -> None:
     options = _IUPAC_OPTIONS[op.code]
-    codes[:, op.position] = options[rng.below(key, rows, 1, len(options))[:, 0]]
+    chunk.codes[:, op.position] = options[rng.below(key, chunk.rows, 1, len(options))[:, 0]]
 
 
-def _shuffle(op: ir.ShuffleOp, codes, picks, rows, key, tables) -> None:
+def _shuffle(op: ir.ShuffleOp, chunk: Chunk, key) -> None:
     shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
-    region = codes[:, op.start:op.end]
-    codes[:, op.start:op.end] = shuffle_distinct(region, key, rows, shuffle) if op.distinct else shuffle(region, key, rows)
+    region = chunk.codes[:, op.start:op.end]
+    chunk.codes[:, op.start:op.end] = (shuffle_distinct(region, key, chunk.rows, shuffle) if op.distinct
+                                       else shuffle(region, key, chunk.rows))
 
 
-def _revcomp(op: ir.RevCompOp, codes, picks, rows, key, tables) -> None:
-    codes[:, op.start:op.end] = reverse_complement(codes[:, op.start:op.end])
+def _revcomp(op: ir.RevCompOp, chunk: Chunk, key) -> None:
+    chunk.codes[:, op.start:op.end] = reverse_complement(chunk.codes[:, op.start:op.end])
 
 
-def _move(op: ir.MoveOp, codes, picks, rows, key, tables) -> None:
+def _move(op: ir.MoveOp, chunk: Chunk, key) -> None:
+    codes = chunk.codes
     source = codes[:, op.source:op.source + op.length].copy()
     codes[:, op.source:op.source + op.length] = codes[:, op.target:op.target + op.length]
     codes[:, op.target:op.target + op.length] = source
 
 
-def _spacer(op: ir.SpacerOp, codes, picks, rows, key, tables) -> None:
-    length, q, d = codes.shape[1], op.position, abs(op.delta)
-    fresh = rng.categorical(key, rows, d, op.probs).astype(np.uint8)  # a prefix of one stream per instance
-    if op.delta > 0:
-        codes[:] = np.concatenate([codes[:, :q], fresh, codes[:, q:length - d]], axis=1)
+def _rotate(op: ir.RotateOp, chunk: Chunk, key) -> None:
+    chunk.codes[:, op.start:op.end] = np.roll(chunk.codes[:, op.start:op.end], op.shift, axis=1)
+
+
+def _shift_in(codes: np.ndarray, q: int, inserted: np.ndarray) -> None:
+    """Insert bases before q; the 3' end is cut so the length stays."""
+    length, d = codes.shape[1], inserted.shape[1]
+    codes[:] = np.concatenate([codes[:, :q], inserted, codes[:, q:length - d]], axis=1)
+
+
+def _shift_out(codes: np.ndarray, start: int, end: int, refill: np.ndarray) -> None:
+    """Delete start..end; the 3' end is refilled so the length stays."""
+    codes[:] = np.concatenate([codes[:, :start], codes[:, end:], refill], axis=1)
+
+
+def _gap(op: ir.GapOp, chunk: Chunk, key) -> None:
+    codes, q, d = chunk.codes, op.position, abs(op.delta)
+    if op.delta > 0:  # a prefix of one stream per instance: the same bases open every larger gap
+        _shift_in(codes, q, fresh_bases(op.fill, key, chunk.rows, d, codes[:, :q], chunk.tail))
     else:
-        codes[:] = np.concatenate([codes[:, :q - d], codes[:, q:], fresh], axis=1)
+        remaining = np.concatenate([codes[:, :q - d], codes[:, q:]], axis=1)
+        _shift_out(codes, q - d, q, fresh_bases(op.fill, key, chunk.rows, d, remaining, chunk.tail))
 
 
-def _use(op: ir.UseOp, codes, picks, rows, key, tables) -> None:
+def _insert(op: ir.InsertOp, chunk: Chunk, key) -> None:
+    _shift_in(chunk.codes, op.position, _oriented(op, key, chunk))
+
+
+def _delete(op: ir.DeleteOp, chunk: Chunk, key) -> None:
+    codes = chunk.codes
+    remaining = np.concatenate([codes[:, :op.start], codes[:, op.end:]], axis=1)
+    _shift_out(codes, op.start, op.end, fresh_bases(op.fill, key, chunk.rows, op.end - op.start, remaining, chunk.tail))
+
+
+def _erase(op: ir.EraseOp, chunk: Chunk, key) -> None:
+    codes = chunk.codes
+    codes[:, op.start:op.end] = fresh_bases(op.fill, key, chunk.rows, op.end - op.start, codes[:, :op.start],
+                                            chunk.tail)
+
+
+def _use(op: ir.UseOp, chunk: Chunk, key) -> None:
     choices = np.array(op.rows, dtype=np.int64)
     if op.mode == "cycle":
-        picks[op.table] = choices[rows.astype(np.int64) % len(choices)]
+        chunk.picks[op.table] = choices[chunk.rows.astype(np.int64) % len(choices)]
     else:
-        picks[op.table] = choices[rng.below(key, rows, 1, len(choices))[:, 0]]
+        chunk.picks[op.table] = choices[rng.below(key, chunk.rows, 1, len(choices))[:, 0]]
 
 
-APPLY = {ir.PlaceOp: _place, ir.MutateOp: _mutate, ir.ShuffleOp: _shuffle, ir.RevCompOp: _revcomp,
-         ir.MoveOp: _move, ir.SpacerOp: _spacer, ir.UseOp: _use}
+APPLY = {ir.PlaceOp: _place, ir.RandomPlaceOp: _random_place, ir.MutateOp: _mutate, ir.ShuffleOp: _shuffle,
+         ir.RevCompOp: _revcomp, ir.MoveOp: _move, ir.RotateOp: _rotate, ir.GapOp: _gap, ir.InsertOp: _insert,
+         ir.DeleteOp: _delete, ir.EraseOp: _erase, ir.UseOp: _use}
 
 
-def apply_step(step: ir.Step, codes: np.ndarray, picks: dict[str, np.ndarray], rows: np.ndarray,
-               key: np.uint64, tables: dict[str, ir.TableIR]) -> None:
-    """Apply one operation in place to a chunk: codes (len(rows), length)."""
-    APPLY[type(step.op)](step.op, codes, picks, rows, key, tables)
+def apply_step(step: ir.Step, chunk: Chunk, key: np.uint64) -> None:
+    """Apply one operation in place to a chunk."""
+    APPLY[type(step.op)](step.op, chunk, key)
 
 
 def _chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
@@ -159,7 +264,7 @@ def _compile_class(program: ir.Program, cls: ir.ClassIR, built: dict[str, ClassS
                    warnings: list[str] | None) -> ClassSequences:
     parent = built.get(cls.parent) if cls.parent and not cls.independent else None
     codes = np.empty((cls.n, program.length), dtype=np.uint8)
-    picks: dict[str, np.ndarray] = {}
+    out = ClassSequences(cls, codes, {})
     unchanged = dict.fromkeys(range(len(cls.steps)), 0)  # rows a distinct shuffle could not change
     # a sweep's levels share the base class's streams: same backgrounds, same draws
     keys = [rng.stream_key(program.seed, cls.stream, s.origin, s.index) for s in cls.steps]
@@ -167,24 +272,32 @@ def _compile_class(program: ir.Program, cls: ir.ClassIR, built: dict[str, ClassS
     for lo, hi in _chunks(cls.n, chunk_rows):
         rows = np.arange(lo, hi, dtype=np.uint64)
         if parent is not None:
-            chunk = parent.codes[lo:hi].copy()
-            chunk_picks = {t: p[lo:hi] for t, p in parent.picks.items()}
+            chunk = Chunk(rows, parent.codes[lo:hi].copy(), {t: p[lo:hi] for t, p in parent.picks.items()},
+                          {e: s[lo:hi] for e, s in parent.random.items()},
+                          None if parent.tail is None else parent.tail[lo:hi], program.tables)
         else:
-            chunk = sample_background(cls.background, background_key, rows, program.length)
-            chunk_picks = {}
+            start = sample_background(cls.background, background_key, rows, program.length)
+            tail = start[:, program.length:] if start.shape[1] > program.length else None
+            chunk = Chunk(rows, np.ascontiguousarray(start[:, :program.length]), {}, {}, tail, program.tables)
         for k, (step, key) in enumerate(zip(cls.steps, keys)):
             distinct = isinstance(step.op, ir.ShuffleOp) and step.op.distinct
-            before = chunk[:, step.op.start:step.op.end].copy() if distinct else None
-            apply_step(step, chunk, chunk_picks, rows, key, program.tables)
+            before = chunk.codes[:, step.op.start:step.op.end].copy() if distinct else None
+            apply_step(step, chunk, key)
             if distinct:
-                unchanged[k] += int((chunk[:, step.op.start:step.op.end] == before).all(axis=1).sum())
-        codes[lo:hi] = chunk
-        for t, p in chunk_picks.items():
-            picks.setdefault(t, np.empty(cls.n, dtype=np.int64))[lo:hi] = p
+                unchanged[k] += int((chunk.codes[:, step.op.start:step.op.end] == before).all(axis=1).sum())
+        codes[lo:hi] = chunk.codes
+        for t, p in chunk.picks.items():
+            out.picks.setdefault(t, np.empty(cls.n, dtype=np.int64))[lo:hi] = p
+        for e, s in chunk.random.items():
+            out.random.setdefault(e, np.empty(cls.n, dtype=np.int64))[lo:hi] = s
+        if chunk.tail is not None:
+            if out.tail is None:
+                out.tail = np.empty((cls.n, chunk.tail.shape[1]), dtype=np.uint8)
+            out.tail[lo:hi] = chunk.tail
     for k, count in unchanged.items():
         if count and warnings is not None:
             op = cls.steps[k].op
             warnings.append(f"class {cls.name}: `shuffle {op.start}..{op.end} distinct` left {count} of {cls.n} "
                             "instance(s) as they were: their region has one arrangement only (e.g. one base "
                             f"repeated{', or one order with its dinucleotides' if op.dinucleotide else ''})")
-    return ClassSequences(cls, codes, picks)
+    return out

@@ -67,16 +67,36 @@ class Call:
     span: Span
 
 
-Value = Union[Number, Literal, Ref, Call, ListValue]
+@dataclass(frozen=True, slots=True)
+class ClassRef:
+    """A condition of a swept class: `S[87]`, `S[+28]`, `T[23, cons]` (one key per sweep)."""
+
+    name: Name
+    keys: tuple[Number | Name, ...]
+    span: Span
+
+    @property
+    def text(self) -> str:
+        return f"{self.name.text}[{', '.join(k.text for k in self.keys)}]"
+
+
+Value = Union[Number, Literal, Ref, Call, ListValue, ClassRef]
 MotifExpr = Union[Literal, Ref, Call]
 
 
 # ---- positions and regions -------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class Position:
-    """`base (+|- offset)*`; base is an absolute coordinate or a reference."""
+class End:
+    """`end`: the sequence's end (its length)."""
 
-    base: Int | Ref
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """`base (+|- offset)*`; base is an absolute coordinate, a reference or `end`."""
+
+    base: Int | Ref | End
     offsets: tuple[int, ...]
     span: Span
 
@@ -108,6 +128,14 @@ class Benchmark:
     title: Literal
     seed: Int | None
     length: Int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """`import "lib/sigma70.mit"`: the file's motifs, layouts, backgrounds and tables."""
+
+    path: Literal
     span: Span
 
 
@@ -152,17 +180,59 @@ class Slot:
 class Layout:
     name: Name
     slots: tuple[Slot, ...]
+    origin: Name | None  # `origin SLOT`: classes placed on this layout read positions from it
     span: Span
 
 
 # ---- class bodies -------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Place:
+    """`place M at P1, P2, ...` (one element per position) or `place M at random(A..B)`."""
+
     motif: MotifExpr
-    at: Position
+    at: tuple[Position, ...]  # empty for a random placement
+    random: RangeRegion | None
     strand: str  # "+" or "-"
     alias: Name | None
     allow_overlap: bool
+    span: Span
+    numbered: bool = False  # name copies NAME_1, NAME_2 even when one position is left (copies sweeps)
+
+
+@dataclass(frozen=True, slots=True)
+class Insert:
+    """`insert M at P [as NAME]`: the motif's bases go in before P; downstream shifts right."""
+
+    motif: MotifExpr
+    at: Position
+    strand: str
+    alias: Name | None
+    allow_overlap: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """`delete A..B`: the bases go; downstream shifts left and the 3' end is refilled."""
+
+    region: RangeRegion
+    allow_overlap: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Erase:
+    """`erase ELEMENT`: fresh background over the element's span; the element is gone."""
+
+    element: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """`origin P`: levels, plots and tables of this class read relative to P."""
+
+    at: Position
     span: Span
 
 
@@ -203,34 +273,46 @@ class Use:
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """`move ELEMENT to POS`: the element swaps places with the window at POS, so the
-    sequence keeps its composition and only the element's position changes."""
+    """`move ELEMENT to POS`: the element swaps places with the window at POS;
+    `move ELEMENT by K`: the window spanning old and new places rotates by K. Either way
+    the sequence keeps its composition and only the element's position changes."""
 
     element: Name
-    to: Position
+    to: Position | None
+    by: Int | None  # signed
     allow_overlap: bool
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class SweepRange:
-    start: Number
-    stop: Number
+    start: Number | Position
+    stop: Number | Position
     step: Number | None
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
+class MotifLevels:
+    """`motifs [m1, m2, ...]`: which motif is placed at the swept element."""
+
+    motifs: tuple[MotifExpr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Sweep:
-    """`sweep TARGET over LEVELS`: one condition per level on shared backgrounds."""
+    """`sweep TARGET over LEVELS`: one condition per level on shared backgrounds.
+    `args` holds the operands of a target written as a call: gap(A, B), copies(M)."""
 
     target: Name
-    levels: tuple[Number | Name, ...] | SweepRange
+    args: tuple[Name, ...] | None
+    levels: tuple[Number | Name | Position, ...] | SweepRange | MotifLevels
     allow_overlap: bool
     span: Span
 
 
-Op = Union[Place, Mutate, Shuffle, RevComp, Use, Move, Sweep]
+Op = Union[Place, Mutate, Shuffle, RevComp, Use, Move, Sweep, Insert, Delete, Erase, Origin]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +321,7 @@ class ClassDef:
     title: Literal | None
     n: Int | None
     on: Name | None
-    parent: Name | None
+    parent: Name | ClassRef | None
     independent: bool
     allow_overlap: bool
     ops: tuple[Op, ...]
@@ -252,8 +334,8 @@ class WinRate:
     """`X > Y paired [by index]`: fraction of pairs where score(X_i) > score(Y_i)."""
 
     name: Name
-    better: Name
-    worse: Name
+    better: Name | ClassRef
+    worse: Name | ClassRef
     pairing: str | None  # "lineage", "index", or None when the spec omitted it
     span: Span
 
@@ -263,9 +345,9 @@ class Magnitude:
     """`D -> E toward C`: (mean E - mean D) / (mean C - mean D)."""
 
     name: Name
-    start: Name
-    end: Name
-    toward: Name
+    start: Name | ClassRef
+    end: Name | ClassRef
+    toward: Name | ClassRef
     span: Span
 
 
@@ -287,7 +369,7 @@ class Effect:
 
 
 Contrast = Union[WinRate, Magnitude, Ratio, Effect]
-Statement = Union[Benchmark, Background, Motif, Table, Layout, ClassDef, Contrast]
+Statement = Union[Benchmark, Import, Background, Motif, Table, Layout, ClassDef, Contrast]
 
 
 @dataclass(frozen=True, slots=True)

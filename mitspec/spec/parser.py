@@ -179,8 +179,17 @@ class _ToAst(Transformer):
     def row(self, meta, ch):
         return ast.Row(_name(ch[0]), tuple(_string(t) for t in ch[1:]), _span(meta))
 
+    def import_(self, meta, ch):
+        return ast.Import(_string(ch[0]), _span(meta))
+
     def layout(self, meta, ch):
-        return ast.Layout(_name(ch[0]), tuple(ch[1:]), _span(meta))
+        origins = [c for c in ch[1:] if isinstance(c, _Option)]
+        self._options(origins)  # one origin per layout
+        return ast.Layout(_name(ch[0]), tuple(c for c in ch[1:] if isinstance(c, ast.Slot)),
+                          origins[0][1] if origins else None, _span(meta))
+
+    def layout_origin(self, meta, ch):
+        return _option("origin", _name(ch[0]), _span(meta))
 
     def slot(self, meta, ch):
         where = ch[1]
@@ -195,6 +204,9 @@ class _ToAst(Transformer):
     def offset(self, meta, ch):
         value = self._int(ch[1]).value
         return -value if str(ch[0]) == "-" else value
+
+    def seq_end(self, meta, ch):
+        return ast.End(_span(meta))
 
     def pos(self, meta, ch):
         return ast.Position(ch[0], tuple(ch[1:]), _span(meta))
@@ -217,7 +229,7 @@ class _ToAst(Transformer):
         return _option("on", _name(ch[0]), _span(meta))
 
     def parent(self, meta, ch):
-        return _option("from", _name(ch[0]), _span(meta))
+        return _option("from", self._class(ch[0]), _span(meta))
 
     def independent(self, meta, ch):
         return _option("independent", True, _span(meta))
@@ -246,8 +258,32 @@ class _ToAst(Transformer):
 
     def place(self, meta, ch):
         opts = self._options(ch[2:])
-        return ast.Place(ch[0], ch[1], opts.get("strand", "+"), opts.get("as"),
+        where = ch[1]
+        at, random = ((), where) if isinstance(where, ast.RangeRegion) else (where, None)
+        return ast.Place(ch[0], at, random, opts.get("strand", "+"), opts.get("as"),
                          bool(opts.get("allow overlap")), _span(meta))
+
+    def positions(self, meta, ch):
+        return tuple(ch)
+
+    def random_range(self, meta, ch):
+        return ast.RangeRegion(ch[0], ch[1], _span(meta))
+
+    def insert(self, meta, ch):
+        opts = self._options(ch[2:])
+        return ast.Insert(ch[0], ch[1], opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap")),
+                          _span(meta))
+
+    def delete(self, meta, ch):
+        region = ast.RangeRegion(ch[0], ch[1], Span(ch[0].span.line, ch[0].span.column, ch[1].span.end_line,
+                                                     ch[1].span.end_column))
+        return ast.Delete(region, len(ch) > 2, _span(meta))
+
+    def erase(self, meta, ch):
+        return ast.Erase(_name(ch[0]), _span(meta))
+
+    def origin(self, meta, ch):
+        return ast.Origin(ch[0], _span(meta))
 
     def mutate(self, meta, ch):
         return ast.Mutate(ch[0], _string(ch[1]), _span(meta))
@@ -266,20 +302,56 @@ class _ToAst(Transformer):
         return ast.RevComp(ch[0], len(ch) > 1, _span(meta))
 
     def move(self, meta, ch):
-        return ast.Move(_name(ch[0]), ch[1], len(ch) > 2, _span(meta))
+        to, by = (ch[1], None) if isinstance(ch[1], ast.Position) else (None, ch[1])
+        return ast.Move(_name(ch[0]), to, by, len(ch) > 2, _span(meta))
 
-    def level_name(self, meta, ch):
-        return _name(ch[0])
+    def shift(self, meta, ch):
+        value = self._int(ch[-1])
+        sign = -1 if len(ch) == 2 and str(ch[0]) == "-" else 1
+        return ast.Int(sign * value.value, _span(meta))
+
+    def signed(self, meta, ch):
+        number = self._number(ch[1])
+        value = -number.value if str(ch[0]) == "-" else number.value
+        return ast.Number(value, f"{ch[0]}{number.text}", _span(meta))
+
+    def level_expr(self, meta, ch):
+        """A bare name is a level name (`none`, `forward`); anything else is a position."""
+        base, offsets = ch[0], tuple(ch[1:])
+        if isinstance(base, ast.Ref) and len(base.parts) == 1 and not offsets:
+            return base.parts[0]
+        return ast.Position(base, offsets, _span(meta))
+
+    def target(self, meta, ch):
+        return _name(ch[0]), None
+
+    def target_call(self, meta, ch):
+        return _name(ch[0]), tuple(_name(t) for t in ch[1:])
 
     def sweep_list(self, meta, ch):
         return tuple(ch)
 
     def sweep_range(self, meta, ch):
-        nums = [self._number(t) for t in ch]
-        return ast.SweepRange(nums[0], nums[1], nums[2] if len(nums) > 2 else None, _span(meta))
+        start, stop, *step = ch
+        step = self._number(step[0]) if step else None
+        return ast.SweepRange(start, stop, step, _span(meta))
+
+    def motif_levels(self, meta, ch):
+        return ast.MotifLevels(tuple(ch), _span(meta))
 
     def sweep(self, meta, ch):
-        return ast.Sweep(_name(ch[0]), ch[1], len(ch) > 2, _span(meta))
+        (target, args), levels = ch[0], ch[1]
+        return ast.Sweep(target, args, levels, len(ch) > 2, _span(meta))
+
+    # class references
+    def _class(self, item):
+        return item if isinstance(item, ast.ClassRef) else _name(item)
+
+    def level_word(self, meta, ch):
+        return _name(ch[0])
+
+    def class_ref(self, meta, ch):
+        return ast.ClassRef(_name(ch[0]), tuple(ch[1:]), _span(meta))
 
     def row_list(self, meta, ch):
         return tuple(_name(t) for t in ch)
@@ -300,10 +372,10 @@ class _ToAst(Transformer):
         return True
 
     def win_rate(self, meta, ch):
-        return ast.WinRate, (_name(ch[0]), _name(ch[1]), ch[2] if len(ch) > 2 else None)
+        return ast.WinRate, (self._class(ch[0]), self._class(ch[1]), ch[2] if len(ch) > 2 else None)
 
     def magnitude(self, meta, ch):
-        return ast.Magnitude, (_name(ch[0]), _name(ch[1]), _name(ch[2]))
+        return ast.Magnitude, (self._class(ch[0]), self._class(ch[1]), self._class(ch[2]))
 
     def ratio(self, meta, ch):
         return ast.Ratio, (_name(ch[0]), _name(ch[1]))
@@ -337,7 +409,7 @@ def _lines_to_eof(source: str) -> list[str]:
     return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
-STATEMENT_KEYWORDS = ("benchmark", "background", "motif", "table", "layout", "class", "contrast")
+STATEMENT_KEYWORDS = ("benchmark", "import", "background", "motif", "table", "layout", "class", "contrast")
 MAX_SYNTAX_ERRORS = 20
 
 

@@ -55,7 +55,31 @@ class ColumnMotif:
     length: int
 
 
-MotifIR = Union[LiteralMotif, IupacMotif, ChoiceMotif, RevCompMotif, ColumnMotif]
+@dataclass(frozen=True, slots=True)
+class PwmMotif:
+    """Each position drawn from its column's probabilities (A, C, G, T); with `min_score`,
+    only sites whose log-odds score (log2 p / 0.25, summed) reaches it are kept."""
+
+    name: str
+    probs: tuple[tuple[float, float, float, float], ...]
+    min_score: float | None = None
+
+    @property
+    def length(self) -> int:
+        return len(self.probs)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedMotif:
+    """The bases an instance holds at start..start+length when the statement runs (an
+    element placed earlier in the class): hairpin arms, inverted repeats."""
+
+    element: str
+    start: int
+    length: int
+
+
+MotifIR = Union[LiteralMotif, IupacMotif, ChoiceMotif, RevCompMotif, ColumnMotif, PwmMotif, LinkedMotif]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +93,52 @@ class IidBackground:
 
 
 @dataclass(frozen=True, slots=True)
-class GenomeBackground:
-    """Windows of a bundled genome: uniform start, either strand (or forward only), no N,
-    AT fraction within [at_low, at_high]."""
+class GenomeSource:
+    """A bundled genome (`name`), or a user's FASTA file: `name` as the spec wrote the
+    path, `path` where it was found, `sha256` of its bytes."""
 
-    genome: str
+    name: str
+    path: str | None = None
+    sha256: str | None = None
+
+    def describe(self) -> dict:
+        return {"genome": self.name} if self.path is None else {"file": self.name, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class GenomeBackground:
+    """Windows of a genome: uniform start, either strand (or forward only), no N, AT
+    fraction within [at_low, at_high]. `reserve`: how many bases of the genome's own
+    continuation past each window the class's indels consume (drawn with the window)."""
+
+    source: GenomeSource
     at_low: float = 0.0
     at_high: float = 1.0
     strands: str = "both"
+    reserve: int = 0
+
+    def __post_init__(self):
+        if isinstance(self.source, str):  # a bundled genome by name
+            object.__setattr__(self, "source", GenomeSource(self.source))
 
     def describe(self) -> dict:
-        return {"kind": "genome", "genome": self.genome, "at": [self.at_low, self.at_high], "strands": self.strands}
+        return {"kind": "genome", **self.source.describe(), "at": [self.at_low, self.at_high], "strands": self.strands,
+                **({"reserve": self.reserve} if self.reserve else {})}
 
 
 @dataclass(frozen=True, slots=True)
 class MarkovBackground:
-    """Sequences drawn from an order-k Markov chain trained on a bundled genome (both strands)."""
+    """Sequences drawn from an order-k Markov chain trained on a genome (both strands)."""
 
     order: int
-    genome: str
+    source: GenomeSource
+
+    def __post_init__(self):
+        if isinstance(self.source, str):
+            object.__setattr__(self, "source", GenomeSource(self.source))
 
     def describe(self) -> dict:
-        return {"kind": "markov", "order": self.order, "genome": self.genome}
+        return {"kind": "markov", "order": self.order, **self.source.describe()}
 
 
 BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground]
@@ -99,13 +147,16 @@ BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground]
 # ---- features and operations -----------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """An element of a sequence: where it sits and what made it (a motif name, "shuffle")."""
+    """An element of a sequence: where it sits and what made it (a motif name, "shuffle").
+    A randomly placed element (`within` = (lo, hi, its length)) sits somewhere inside
+    lo..hi, per instance; start..end is then that whole window."""
 
     name: str
     start: int
     end: int
     strand: str  # "+", "-", or "." for regions without orientation
     source: str
+    within: tuple[int, int, int] | None = None
 
     def overlaps(self, start: int, end: int) -> bool:
         return self.start < end and start < self.end
@@ -119,6 +170,18 @@ class PlaceOp:
     start: int
     motif: MotifIR
     strand: str
+
+
+@dataclass(frozen=True, slots=True)
+class RandomPlaceOp:
+    """Place `motif` at a start drawn per instance among `starts` (those free of fixed
+    elements), avoiding the instance's earlier random elements named in `avoid`."""
+
+    name: str
+    starts: tuple[int, ...]
+    motif: MotifIR
+    strand: str
+    avoid: tuple[tuple[str, int], ...]  # (element, length)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +214,62 @@ class MoveOp:
 
 
 @dataclass(frozen=True, slots=True)
-class SpacerOp:
-    """Change the spacer before `position` by `delta` bases: delta > 0 inserts delta
-    background bases at `position` (downstream bases shift right, the 3' end is cut);
-    delta < 0 deletes the last -delta spacer bases (downstream shifts left, the 3' end
-    is refilled with background). Either way the length stays fixed."""
+class RotateOp:
+    """Rotate start..end right by `shift` bases (left when negative): `move E by K`."""
+
+    start: int
+    end: int
+    shift: int
+
+
+@dataclass(frozen=True, slots=True)
+class GapOp:
+    """Change the gap before `position` by `delta` bases: delta > 0 inserts delta fresh
+    background bases at `position` (downstream shifts right, the 3' end is cut); delta < 0
+    deletes the -delta bases before it (downstream shifts left, the 3' end is refilled).
+    Either way the length stays fixed. Fresh bases come from `fill` (see Fill)."""
 
     position: int
     delta: int
-    probs: tuple[float, float, float, float]
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class InsertOp:
+    """Insert the motif's bases before `position`; downstream shifts right, the 3' end is cut."""
+
+    position: int
+    motif: MotifIR
+    strand: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOp:
+    """Delete start..end; downstream shifts left and the 3' end is refilled from `fill`."""
+
+    start: int
+    end: int
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class EraseOp:
+    """Fresh background from `fill` over start..end."""
+
+    start: int
+    end: int
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """Where fresh background bases come from: the class's background model (iid: drawn
+    independently; markov: the chain continued from the bases before them); a genome
+    background's fresh bases are the genome's continuation past the window, read from
+    `tail_at` on (the class state counts how many earlier edits used)."""
+
+    background: BackgroundIR
+    tail_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +279,8 @@ class UseOp:
     mode: str  # "cycle" | "random"
 
 
-OpIR = Union[PlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp, MoveOp, SpacerOp]
+OpIR = Union[PlaceOp, RandomPlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp, MoveOp, RotateOp, GapOp, InsertOp,
+             DeleteOp, EraseOp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +291,7 @@ class Step:
     parent's recipe draws fresh values rather than copying the parent's."""
 
     origin: str
-    index: int
+    index: int | str  # a statement's index; "index.k" for the k-th copy one statement places
     op: OpIR
 
 
@@ -196,7 +307,8 @@ class ClassIR:
     steps: tuple[Step, ...]  # what to run on top of the starting sequences
     features: tuple[Feature, ...]  # the final layout of every instance
     group: str | None = None  # a swept class's own name; its conditions are named group[level]
-    condition: dict | None = field(default=None, hash=False)  # {"sweep": target, "level": value}
+    condition: dict | None = field(default=None, hash=False)  # {"sweep": target, "level": value, ...}
+    origin: tuple[str, int] | None = None  # (what, position) levels and plots read relative to
 
     @property
     def stream(self) -> str:
@@ -231,6 +343,7 @@ class Program:
     contrasts: tuple[ContrastIR, ...]
     tables: dict = field(hash=False)
     layouts: dict = field(default_factory=dict, hash=False)  # name -> slot -> (start, end or None)
+    inputs: tuple = ()  # files and databases the spec read: {"kind", "path" or "id", "sha256", ...}
 
     @property
     def total(self) -> int:

@@ -11,56 +11,42 @@ from __future__ import annotations
 from .. import ast
 from .. import program as ir
 from ..errors import SpecErrors
-from .backgrounds import Backgrounds
 from .classes import Classes, Limits
 from .contrasts import Contrasts
-from .diagnostics import Diagnostics, Invalid
-from .motifs import Motifs
+from .diagnostics import Diagnostics
+from .imports import Imports, resolve_definitions
 from .ops import Ops
 from .positions import Positions
 from .scope import Scope
 from .sweeps import RESERVED as SWEEP_TARGETS
-from .tables import check_table
 
-RESERVED = {"all": "it means the whole sequence in regions", **SWEEP_TARGETS}
+RESERVED = {"all": "it means the whole sequence in regions", "end": "it means the sequence's end in positions",
+            "random": "it means a random placement", **SWEEP_TARGETS}
 
 
-def check(spec: ast.Spec, limits: Limits = Limits()) -> ir.Program:
-    """Resolve and validate a parsed spec. Raises `SpecErrors` listing every problem found."""
+def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None) -> ir.Program:
+    """Resolve and validate a parsed spec. Raises `SpecErrors` listing every problem found.
+    Files the spec reads (PWMs, genomes, imports) must lie inside `data_dir` (default:
+    the spec's directory)."""
     diag = Diagnostics(spec.source)
-    scope = Scope(spec, diag, RESERVED)
+    scope = Scope(spec, diag, RESERVED, data_dir)
     scope.check_header(limits.max_length)
+    Imports(scope).load_all()
     scope.collect_names()
-    backgrounds = Backgrounds(diag, scope.length)
-    for node in scope.of(ast.Background):
-        try:
-            resolved = backgrounds.resolve(node.expr)
-        except Invalid:
-            continue
-        if scope.defs.get(node.name.text) is node:
-            scope.backgrounds[node.name.text] = resolved
-    motifs = Motifs(scope)
-    for node in scope.of(ast.Motif):
-        motifs.define(node.name.text)
-    for node in scope.of(ast.Table):
-        table = check_table(node, motifs)
-        if table is not None and scope.defs.get(node.name.text) is node:
-            scope.tables[node.name.text] = table
+    motifs = resolve_definitions(scope)
     positions = Positions(scope)
-    for node in scope.of(ast.Layout):
-        scope.layouts[node.name.text] = positions.check_layout(node)
     classes = Classes(scope, Ops(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
     if diag.errors:
         raise SpecErrors(diag.errors, spec.source, spec.path)
     return ir.Program(scope.title, scope.seed, scope.length, tuple(classes), tuple(contrasts), dict(scope.tables),
-                      dict(scope.layouts))
+                      dict(scope.layouts), tuple(scope.inputs))
 
 
-def load(path, limits: Limits = Limits()) -> ir.Program:
+def load(path, limits: Limits = Limits(), data_dir: str | None = None) -> ir.Program:
     from ..parser import parse_file
 
-    return check(parse_file(path), limits)
+    return check(parse_file(path), limits, data_dir)
 
 
 def check_source(source: str, path: str = "<spec>") -> ir.Program:

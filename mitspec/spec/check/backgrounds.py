@@ -10,8 +10,8 @@ from .diagnostics import Diagnostics
 PROB_TOLERANCE = 1e-6
 MAX_MARKOV_ORDER = 8
 BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()",
-                    "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both")',
-                    "markov": 'markov(5, "ecoli_mg1655")'}
+                    "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both") or genome(file="data/x.fa.gz", ...)',
+                    "markov": 'markov(5, "ecoli_mg1655") or markov(5, file="data/x.fa.gz")'}
 
 
 def probability(diag: Diagnostics, value: ast.Value, what: str) -> float:
@@ -33,8 +33,8 @@ def arity(diag: Diagnostics, call: ast.Call, n: int, kwargs: tuple[str, ...], us
 
 
 class Backgrounds:
-    def __init__(self, diag: Diagnostics, length: int):
-        self.diag, self.length = diag, length
+    def __init__(self, scope):
+        self.scope, self.diag, self.length = scope, scope.diag, scope.length
 
     def resolve(self, call: ast.Call) -> ir.BackgroundIR:
         diag, func = self.diag, call.func.text
@@ -47,11 +47,13 @@ class Backgrounds:
             return self.genome(call)
         if func == "markov":
             usage = BACKGROUND_FUNCS["markov"]
-            arity(diag, call, 2, (), usage)
-            order, name = call.args
+            from_file = any(k.name.text == "file" for k in call.kwargs)
+            arity(diag, call, 1 if from_file else 2, ("file",) if from_file else (), usage)
+            order = call.args[0]
             if not isinstance(order, ast.Number) or order.value != int(order.value) or not 0 <= order.value <= MAX_MARKOV_ORDER:
                 diag.fail(f"the Markov order must be an integer from 0 to {MAX_MARKOV_ORDER}", order.span, f"usage: {usage}")
-            return ir.MarkovBackground(int(order.value), self.genome_name(name, usage))
+            source = self.source(call, call.args[1] if not from_file else None, usage)
+            return ir.MarkovBackground(int(order.value), source)
         return self.iid(call)
 
     def iid(self, call: ast.Call) -> ir.IidBackground:
@@ -83,19 +85,36 @@ class Backgrounds:
                       f"adjust them so A+C+G+T = 1 (off by {total - 1:+.6g})")
         return ir.IidBackground(probs)
 
-    def genome_name(self, value: ast.Value, usage: str) -> str:
-        from ...genomes import GENOMES
+    def source(self, call: ast.Call, name: ast.Value | None, usage: str) -> ir.GenomeSource:
+        """A bundled genome by name, or a user's FASTA / gzip FASTA (`file=`), read now so
+        a file that is not FASTA is a diagnostic here and its sha256 goes in the plan."""
+        from ...genomes import GENOMES, GenomeError, load_genome
 
-        if not isinstance(value, ast.Literal):
-            self.diag.fail("name the genome as a string", value.span, f"usage: {usage}")
-        if value.text not in GENOMES:
-            self.diag.fail(f"no bundled genome `{value.text}`", value.span, did_you_mean(value.text, GENOMES, "genomes"))
-        return value.text
+        if name is not None:
+            if not isinstance(name, ast.Literal):
+                self.diag.fail("name the genome as a string", name.span, f"usage: {usage}")
+            if name.text not in GENOMES:
+                self.diag.fail(f"no bundled genome `{name.text}`", name.span,
+                               did_you_mean(name.text, GENOMES, "genomes") or 'or read your own with file="..."')
+            return ir.GenomeSource(name.text)
+        path = next(k.value for k in call.kwargs if k.name.text == "file")
+        if not isinstance(path, ast.Literal):
+            self.diag.fail("`file` is a path in quotes", path.span, 'e.g. file="data/chrIV.fa.gz"')
+        found, digest = self.scope.input_file(path, "genome")
+        source = ir.GenomeSource(path.text, found, digest)
+        try:
+            codes = load_genome(source)
+        except GenomeError as exc:
+            self.diag.fail(str(exc), path.span, "give a FASTA or gzip FASTA file of A, C, G, T (N for unknown)")
+        if not (codes < 4).any():
+            self.diag.fail(f'"{path.text}" holds no A, C, G or T', path.span, "give a FASTA file with sequence")
+        return source
 
     def genome(self, call: ast.Call) -> ir.GenomeBackground:
         diag, usage = self.diag, BACKGROUND_FUNCS["genome"]
-        arity(diag, call, 1, ("at", "strands"), usage)
-        name = self.genome_name(call.args[0], usage)
+        from_file = any(k.name.text == "file" for k in call.kwargs)
+        arity(diag, call, 0 if from_file else 1, ("at", "strands", "file") if from_file else ("at", "strands"), usage)
+        name = self.source(call, None if from_file else call.args[0], usage)
         kw = {k.name.text: k.value for k in call.kwargs}
         low, high = 0.0, 1.0
         if "at" in kw:
@@ -106,6 +125,8 @@ class Backgrounds:
             if low > high:
                 diag.fail(f"the AT range [{low:g}, {high:g}] is empty", at.span, "write [low, high] with low <= high")
             self.windows_exist(name, low, high, at)
+        elif from_file:
+            self.windows_exist(name, 0.0, 1.0, call)
         strands = "both"
         if "strands" in kw:
             value = kw["strands"]
@@ -114,7 +135,7 @@ class Backgrounds:
             strands = value.text
         return ir.GenomeBackground(name, low, high, strands)
 
-    def windows_exist(self, genome: str, low: float, high: float, where: ast.ListValue) -> None:
+    def windows_exist(self, genome: ir.GenomeSource, low: float, high: float, where: ast.ListValue) -> None:
         """Fail when no N-free window of the benchmark's length has its AT fraction in
         [low, high] (the sampler's own criterion), instead of failing while compiling."""
         import numpy as np
@@ -126,9 +147,9 @@ class Backgrounds:
         counts = window_at_counts(genome, self.length)
         at = np.arange(len(counts)) / self.length
         if counts.sum() == 0:
-            self.diag.fail(f"genome `{genome}` has no {self.length} bp window without N", where.span,
+            self.diag.fail(f"genome `{genome.name}` has no {self.length} bp window without N", where.span,
                            "use a shorter sequence length or another genome")
         if not counts[(at >= low - 1e-12) & (at <= high + 1e-12)].any():
             present = at[counts > 0]
-            self.diag.fail(f"no {self.length} bp window of `{genome}` has its AT fraction in [{low:g}, {high:g}]",
+            self.diag.fail(f"no {self.length} bp window of `{genome.name}` has its AT fraction in [{low:g}, {high:g}]",
                            where.span, f"its windows range from AT {present.min():.3f} to {present.max():.3f}")

@@ -1,7 +1,7 @@
 """Classes: derivation order, sizes, backgrounds, and the static run of each body."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...text import did_you_mean
 from .. import ast
@@ -26,6 +26,60 @@ class Limits:
     max_length: int = 10**5  # bp per sequence
 
 
+def with_reserves(built: list[tuple[ir.ClassIR, ClassState]]) -> list[ir.ClassIR]:
+    """The classes, with each genome background drawing as much of the genome's
+    continuation past its windows as the classes sharing those windows use."""
+    need: dict[str, int] = {}
+    for cls, state in built:
+        need[cls.background_root] = max(need.get(cls.background_root, 0), state.consumed)
+    out = []
+    for cls, _ in built:
+        reserve = need[cls.background_root]
+        if reserve and isinstance(cls.background, ir.GenomeBackground):
+            cls = replace(cls, background=replace(cls.background, reserve=reserve))
+        out.append(cls)
+    return out
+
+
+def level_values(cls: ir.ClassIR) -> list:
+    """The level of each sweep a condition class stands for."""
+    c = cls.condition or {}
+    return list(c["levels"]) if "levels" in c else [c.get("level")]
+
+
+def _same_level(key: ast.Number | ast.Name, value) -> bool:
+    if isinstance(key, ast.Number):
+        return not isinstance(value, str) and float(value) == key.value
+    return isinstance(value, str) and value == key.text
+
+
+def find_condition(ref: ast.ClassRef, classes: list[ir.ClassIR]) -> ir.ClassIR | None:
+    """The condition of swept class `ref.name` whose levels are `ref.keys` (numbers compare
+    as numbers: S[87] and S[87.0] are one level; with an origin, S[+28] is 28 past it)."""
+    for cls in classes:
+        if cls.group != ref.name.text:
+            continue
+        values = level_values(cls)
+        if len(values) == len(ref.keys) and all(_same_level(k, v) for k, v in zip(ref.keys, values)):
+            return cls
+    return None
+
+
+def condition_error(ref: ast.ClassRef, classes: list[ir.ClassIR]) -> tuple:
+    """(message, span, hint) for a class reference that names no condition."""
+    group = [c for c in classes if c.group == ref.name.text]
+    if not group:
+        return (f"`{ref.name.text}` has no sweep, so `{ref.text}` names nothing", ref.span,
+                f"refer to the class as `{ref.name.text}`")
+    width = len(level_values(group[0]))
+    if width != len(ref.keys):
+        return (f"`{ref.name.text}` has {width} sweep{'s' if width > 1 else ''}, so a condition names {width} "
+                f"level{'s' if width > 1 else ''}", ref.span, f"e.g. {group[0].name}")
+    names = [c.name for c in group]
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    return (f"`{ref.name.text}` has no condition {ref.text}", ref.span, f"conditions: {shown}")
+
+
 class Classes:
     def __init__(self, scope: Scope, ops: Ops, limits: Limits = Limits()):
         self.scope, self.diag, self.ops, self.limits = scope, scope.diag, ops, limits
@@ -40,14 +94,20 @@ class Classes:
             node = nodes[name]
             parent = None
             if node.parent:
-                built = done.get(node.parent.text)
+                built = done.get(node.parent.name.text if isinstance(node.parent, ast.ClassRef) else node.parent.text)
                 if built is None:
                     continue  # the parent failed; its errors are already reported
-                if built[0][0].group is not None:
+                if isinstance(node.parent, ast.ClassRef):
+                    parent = self.condition(node.parent, built)
+                    if parent is None:
+                        continue
+                elif built[0][0].group is not None:
+                    first = built[0][0].name
                     self.diag.error(f"`{node.parent.text}` is swept, so it cannot be a parent", node.parent.span,
-                                    "derive from an unswept class, or put the sweep in this class")
+                                    f"derive from one of its conditions (`from {first}`), or put the sweep in this class")
                     continue
-                parent = built[0]
+                else:
+                    parent = built[0]
             try:
                 done[name] = self.check_class(node, parent)
             except Invalid:
@@ -55,7 +115,16 @@ class Classes:
             sequences += sum(c.n for c, _ in done[name])
             if not over_budget:
                 over_budget = self.over_budget(node, sequences)
-        return [cls for n in order if n in done for cls, _ in done[n]]
+        built = [pair for n in order if n in done for pair in done[n]]
+        return with_reserves(built)
+
+    def condition(self, ref: ast.ClassRef, built: list) -> tuple | None:
+        """The (ClassIR, ClassState) of the condition `ref` names, or None with an error."""
+        found = find_condition(ref, [cls for cls, _ in built])
+        if found is None:
+            self.diag.error(*condition_error(ref, [cls for cls, _ in built]))
+            return None
+        return next(b for b in built if b[0] is found)
 
     def over_budget(self, node: ast.ClassDef, sequences: int) -> bool:
         """True (with an error at the class that crosses it) once the plan exceeds its limits."""
@@ -91,7 +160,7 @@ class Classes:
                 node = nodes[name]
                 if node.parent is None:
                     break
-                parent = node.parent.text
+                parent = node.parent.name.text if isinstance(node.parent, ast.ClassRef) else node.parent.text
                 if parent not in nodes:
                     other = self.scope.defs.get(parent)
                     error(f"undefined class `{parent}`" if other is None else f"`{parent}` is a {kind_of(other)}, not a class",
@@ -152,9 +221,6 @@ class Classes:
             diag.error("`independent` only applies to a derived class", node.span, "add `from PARENT`, or remove `independent`")
             ok = False
         sweeps = [op for op in node.ops if isinstance(op, ast.Sweep)]
-        for extra in sweeps[1:]:
-            diag.error("a class sweeps one thing", extra.span, "split the sweeps into separate classes")
-            ok = False
         ops = [(i, op) for i, op in enumerate(node.ops) if not isinstance(op, ast.Sweep)]
         if not sweeps:
             result = self.simulate(node, parent, ops, background, n)  # reports the body's errors too
@@ -163,21 +229,28 @@ class Classes:
             return [result]
         if not ok:
             raise Invalid
-        return self.sweeps.expand(node, parent, ops, background, n, sweeps[0])
+        return self.sweeps.expand(node, parent, ops, background, n, sweeps)
 
     def simulate(self, node: ast.ClassDef, parent, ops, background, n: int, level=None, extra=None):
-        """Run the class body statically: (ClassIR, final state). `level` is (target,
-        label, value) for a sweep condition; `extra(state)` returns operations to append."""
+        """Run the class body statically: (ClassIR, final state). `level` is (title part,
+        label, condition record) for a sweep condition; `extra(state)` returns operations
+        to append."""
         name = node.name.text
         state = parent[1].copy() if parent else ClassState()
         steps = list(parent[0].steps) if parent and node.independent else []
         own: list[ir.Step] = []
         ok = True
+        state.background = background
         for index, op in ops:
             try:
-                own.append(ir.Step(name, index, self.ops.check(op, state, node.allow_overlap)))
+                produced = self.ops.check(op, state, node.allow_overlap)
             except Invalid:
                 ok = False
+                continue
+            if isinstance(produced, list):  # copies placed by one statement: a stream each
+                own += [ir.Step(name, index if k == 0 else f"{index}.{k}", p) for k, p in enumerate(produced)]
+            elif produced is not None:
+                own.append(ir.Step(name, index, produced))
         if ok and extra is not None:
             own += [ir.Step(name, EXTRA_STEP_BASE + k, op_ir) for k, op_ir in enumerate(extra(state))]
         if not ok:
@@ -185,9 +258,9 @@ class Classes:
         root = name if parent is None or node.independent else parent[0].background_root
         title = node.title.text if node.title else name
         full = name if level is None else f"{name}[{level[1]}]"
-        condition = None if level is None else {"sweep": level[0], "level": level[2]}
-        cls = ir.ClassIR(full, title if level is None else f"{title} [{level[0]} = {level[1]}]", n,
+        condition = None if level is None else level[2]
+        cls = ir.ClassIR(full, title if level is None else f"{title} [{level[0]}]", n,
                          parent[0].name if parent else None, node.independent, background, root,
                          tuple(steps + own), tuple(sorted(state.features, key=lambda f: (f.start, f.end, f.name))),
-                         None if level is None else name, condition)
+                         None if level is None else name, condition, state.origin)
         return cls, state

@@ -9,9 +9,9 @@ from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
 from ..errors import Span
+from .classes import condition_error, find_condition
 from .diagnostics import Diagnostics, Invalid
 from .scope import CONTRAST_NODES, Scope
-from .state import level_label
 
 # the kinds a spec writes as a call, `contrast X = kind(...)` (the others have syntax of their own)
 EFFECT_FUNCS = {name: kind.usage for name, kind in KINDS.items() if kind.usage.startswith(f"{name}(")}
@@ -116,6 +116,11 @@ class Contrasts:
         if operand.type == RAW:
             return value
         if operand.type == CLASS:
+            if isinstance(value, ast.ClassRef):
+                found = find_condition(value, self.swept)
+                if found is None:
+                    self.diag.fail(*condition_error(value, self.swept))
+                return found
             return self.class_ref(self.single_name(value, "expected a class name", usage))
         if operand.type == GROUP:
             return self.sweep_group(self.single_name(value, "expected the name of a swept class", usage))
@@ -146,8 +151,8 @@ class Contrasts:
         if levels:
             self.diag.fail(f"`{name.text}` is swept into {len(levels)} conditions ({levels[0]} ... {levels[-1]}); "
                            "this contrast compares two single classes", name.span,
-                           f"compare its levels with profile({name.text}, reference=LEVEL), or derive an unswept "
-                           "class for each condition you want to compare")
+                           f"name one condition ({levels[0]}), or compare its levels with "
+                           f"profile({name.text}, reference=LEVEL)")
         if isinstance(self.scope.defs.get(name.text), ast.ClassDef):
             raise Invalid  # the class has errors, already reported
         self.scope.undefined(name, ast.ClassDef, "class")
@@ -165,18 +170,23 @@ class Contrasts:
         self.scope.undefined(name, ast.ClassDef, "class")
 
     def level_of(self, group: list[ir.ClassIR], value, usage: str) -> str:
-        """A level of the group, given as a number or a name -> the condition class name."""
-        if isinstance(value, ast.Number):
-            label = level_label(value.value)
+        """A level of the group, given as a number, a name or a condition (`S[87]`) -> the
+        condition class name."""
+        if isinstance(value, ast.ClassRef):
+            ref = value
+        elif isinstance(value, ast.Number):
+            ref = ast.ClassRef(ast.Name(group[0].group, value.span), (value,), value.span)
         elif isinstance(value, ast.Ref) and len(value.parts) == 1:
-            label = value.parts[0].text
+            ref = ast.ClassRef(ast.Name(group[0].group, value.span), (value.parts[0],), value.span)
         else:
             self.diag.fail("expected a sweep level", value.span, usage)
-        for c in group:
-            if c.name == f"{c.group}[{label}]":
-                return c.name
-        levels = [c.name[len(c.group) + 1:-1] for c in group]
-        self.diag.fail(f"`{group[0].group}` has no level {label}", value.span, f"levels: {', '.join(levels)}")
+        found = find_condition(ref, group) if ref.name.text == group[0].group else None
+        if found is None:
+            levels = [c.name[len(c.group) + 1:-1] for c in group]
+            shown = ", ".join(levels[:8]) + (", ..." if len(levels) > 8 else "")
+            self.diag.fail(f"`{group[0].group}` has no level {ref.text[len(ref.name.text) + 1:-1]}", value.span,
+                           f"levels: {shown}")
+        return found.name
 
     def effect_ref(self, name: ast.Name) -> str:
         other = self.declared.get(name.text)

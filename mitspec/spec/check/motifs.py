@@ -14,14 +14,16 @@ from .state import ClassState
 
 MAX_MOTIF_DEPTH = 64  # motifs defined in terms of motifs ... (each level is a few stack frames)
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
-               "revcomp": "revcomp(motif)"}
+               "revcomp": "revcomp(motif or element)", "pwm": 'pwm("motifs/gata.jaspar", min_score=8.0)',
+               "jaspar": 'jaspar("MA0139", min_score=10.0)', "consensus": "consensus(pwm_motif)"}
 
 
 class Motifs:
     def __init__(self, scope: Scope):
         self.scope, self.diag = scope, scope.diag
         self._by_node = {ast.Literal: self.literal_motif, ast.Ref: self.motif_ref, ast.Call: self.motif_call}
-        self._by_func = {"iupac": self.iupac, "revcomp": self.revcomp, "choice": self.choice}
+        self._by_func = {"iupac": self.iupac, "revcomp": self.revcomp, "choice": self.choice,
+                         "pwm": self.pwm_file, "jaspar": self.jaspar, "consensus": self.consensus}
 
     def define(self, name: str, stack: tuple[str, ...] = ()) -> ir.MotifIR | None:
         """The motif named `name`, resolved once: a definition with errors is reported
@@ -73,9 +75,18 @@ class Motifs:
             lambda letter, text: f'`{letter}` is an IUPAC code; use iupac("{text}") to sample it' if letter in IUPAC
             else "motifs are written with A, C, G and T"))
 
-    def motif_ref(self, ref: ast.Ref, state: ClassState | None, stack) -> ir.MotifIR:
+    def motif_ref(self, ref: ast.Ref, state: ClassState | None, stack, link: bool = False) -> ir.MotifIR:
+        """A motif by name; inside a class, an element placed earlier in it (`link`: even
+        when a motif has the same name) stands for the bases placed there."""
         head = ref.parts[0].text
         node = self.scope.defs.get(head)
+        if state is not None and len(ref.parts) == 1 and (link or not isinstance(node, ast.Motif)):
+            element = state.feature(head)
+            if element is not None:
+                if element.within is not None:
+                    self.diag.fail(f"`{head}` is placed at random, so its bases cannot be reused", ref.span,
+                                   "link to an element with a fixed place")
+                return ir.LinkedMotif(head, element.start, element.end - element.start)
         if len(ref.parts) == 2 and isinstance(node, ast.Table):
             return self.column(ref, state)
         if len(ref.parts) > 1 or not isinstance(node, ast.Motif):
@@ -118,8 +129,80 @@ class Motifs:
                                           lambda *_: "IUPAC codes: A C G T R Y S W K M B D H V N"))
 
     def revcomp(self, call: ast.Call, state, stack, usage: str) -> ir.RevCompMotif:
+        """The reverse complement of a motif, or of the bases placed for an element of the
+        class (`place revcomp(arm5) at 34 as arm3`: a hairpin's second arm)."""
         arity(self.diag, call, 1, (), usage)
-        return ir.RevCompMotif(self.resolve(self.motif_arg(call.args[0], usage), state, stack))
+        arg = self.motif_arg(call.args[0], usage)
+        if isinstance(arg, ast.Ref):
+            return ir.RevCompMotif(self.motif_ref(arg, state, stack, link=True))
+        return ir.RevCompMotif(self.resolve(arg, state, stack))
+
+    # ---- position weight matrices ----
+    def pwm_file(self, call: ast.Call, state, stack, usage: str) -> ir.PwmMotif:
+        from ...pwm import PwmError, read_pwm
+
+        arity(self.diag, call, 1, ("min_score", "format"), usage)
+        path = call.args[0]
+        if not isinstance(path, ast.Literal):
+            self.diag.fail("pwm() takes a file path as a string", path.span, f"usage: {usage}")
+        kw = {k.name.text: k.value for k in call.kwargs}
+        fmt = None
+        if "format" in kw:
+            if not isinstance(kw["format"], ast.Literal):
+                self.diag.fail("`format` is a string", kw["format"].span, 'e.g. format="meme"')
+            fmt = kw["format"].text
+        found, digest = self.scope.input_file(path, "pwm")
+        try:
+            counts = read_pwm(found, fmt)
+        except PwmError as exc:
+            self.diag.fail(str(exc), path.span, exc.hint)
+        return self.weighted(path.text, counts, kw.get("min_score"), call)
+
+    def jaspar(self, call: ast.Call, state, stack, usage: str) -> ir.PwmMotif:
+        from ...pwm import PwmError, jaspar_counts
+
+        arity(self.diag, call, 1, ("min_score", "release"), usage)
+        matrix = call.args[0]
+        if not isinstance(matrix, ast.Literal):
+            self.diag.fail("jaspar() takes a matrix ID as a string", matrix.span, f"usage: {usage}")
+        kw = {k.name.text: k.value for k in call.kwargs}
+        release = kw.get("release")
+        if release is not None and not isinstance(release, ast.Literal):
+            self.diag.fail("`release` is a string", release.span, 'e.g. release="JASPAR2026"')
+        try:
+            found, counts = jaspar_counts(matrix.text, release.text if release is not None else None)
+        except PwmError as exc:
+            self.diag.fail(str(exc), matrix.span, exc.hint)
+        self.scope.inputs.append({"kind": "jaspar", "id": found["id"], "release": found["release"],
+                                  "name": found["name"]})
+        return self.weighted(found["id"], counts, kw.get("min_score"), call)
+
+    def weighted(self, name: str, counts, min_score: ast.Value | None, call: ast.Call) -> ir.PwmMotif:
+        from ...pwm import acceptance, best_score, probabilities
+
+        probs = probabilities(counts)
+        threshold = None
+        if min_score is not None:
+            if not isinstance(min_score, ast.Number):
+                self.diag.fail("`min_score` is a number (log2 odds against uniform bases)", min_score.span,
+                               "e.g. min_score=8.0")
+            threshold = min_score.value
+            best = best_score(probs)
+            if threshold > best + 1e-9:
+                self.diag.fail(f"min_score={threshold:g} is above the best site's score ({best:.2f})", min_score.span,
+                               f"choose a threshold up to {best:.2f}")
+            share = acceptance(probs, threshold)
+            if share < 1e-3:
+                self.diag.fail(f"only {share:.2g} of sites drawn from this matrix reach min_score={threshold:g}",
+                               min_score.span, "lower min_score (at least 1 site in 1,000 must pass)")
+        return ir.PwmMotif(name, probs, threshold)
+
+    def consensus(self, call: ast.Call, state, stack, usage: str) -> ir.LiteralMotif:
+        arity(self.diag, call, 1, (), usage)
+        inner = self.resolve(self.motif_arg(call.args[0], usage), state, stack)
+        if not isinstance(inner, ir.PwmMotif):
+            self.diag.fail("consensus() takes a matrix motif (pwm() or jaspar())", call.args[0].span, f"usage: {usage}")
+        return ir.LiteralMotif("".join(BASES[max(range(4), key=column.__getitem__)] for column in inner.probs))
 
     def choice(self, call: ast.Call, state, stack, usage: str) -> ir.ChoiceMotif:
         diag = self.diag

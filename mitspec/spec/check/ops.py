@@ -11,14 +11,16 @@ from .diagnostics import Invalid
 from .motifs import Motifs
 from .positions import Positions
 from .scope import Scope
-from .state import ClassState, mirror
+from .state import ClassState, mirror, shift_features
 
 
 class Ops:
     def __init__(self, scope: Scope, motifs: Motifs, positions: Positions):
         self.scope, self.diag, self.motifs, self.positions = scope, scope.diag, motifs, positions
         self.table = {ast.Place: self.place, ast.Mutate: self.mutate, ast.Shuffle: self.shuffle,
-                      ast.RevComp: self.revcomp, ast.Move: self.move, ast.Use: self.use, ast.Sweep: self.sweep}
+                      ast.RevComp: self.revcomp, ast.Move: self.move, ast.Use: self.use, ast.Sweep: self.sweep,
+                      ast.Insert: self.insert, ast.Delete: self.delete, ast.Erase: self.erase,
+                      ast.Origin: self.origin}
 
     def check(self, op: ast.Op, state: ClassState, class_overlap: bool) -> ir.OpIR:
         return self.table[type(op)](op, state, class_overlap)
@@ -35,8 +37,15 @@ class Ops:
                            'write one base ("G") or one IUPAC code ("R")')
         return ir.MutateOp(at, code)
 
+    def random_guard(self, state: ClassState, start: int, end: int, verb: str, span: Span) -> None:
+        for f in state.features:
+            if f.within is not None and f.overlaps(start, end):
+                self.diag.fail(f"{verb} {start}..{end} overlaps `{f.name}`, placed at random in {f.start}..{f.end}",
+                               span, "keep edits clear of the window a random placement draws from")
+
     def shuffle(self, op: ast.Shuffle, state: ClassState, class_overlap: bool) -> ir.ShuffleOp:
         start, end, label = self.positions.region(op.region, state)
+        self.random_guard(state, start, end, "shuffle", op.span)
         if not (op.allow_overlap or class_overlap):
             self.cut_check(state, start, end, "shuffle", op.span)
         kept = [f for f in state.features if not f.overlaps(start, end)]
@@ -48,19 +57,31 @@ class Ops:
 
     def revcomp(self, op: ast.RevComp, state: ClassState, class_overlap: bool) -> ir.RevCompOp:
         start, end, _ = self.positions.region(op.region, state)
+        self.random_guard(state, start, end, "revcomp", op.span)
         if not (op.allow_overlap or class_overlap):
             self.cut_check(state, start, end, "revcomp", op.span)
         mirror(state, start, end)
         return ir.RevCompOp(start, end)
 
-    def move(self, op: ast.Move, state: ClassState, class_overlap: bool) -> ir.MoveOp:
-        element = state.feature(op.element.text)
+    def element(self, name: ast.Name, state: ClassState, verb: str) -> ir.Feature:
+        """The placed element `name` (with a fixed position)."""
+        element = state.feature(name.text)
         if element is None:
-            self.diag.fail(f"nothing named `{op.element.text}` is placed here", op.element.span,
-                           did_you_mean(op.element.text, [f.name for f in state.features], "elements"))
+            self.diag.fail(f"nothing named `{name.text}` is placed here", name.span,
+                           did_you_mean(name.text, [f.name for f in state.features], "elements"))
+        if element.within is not None:
+            self.diag.fail(f"`{name.text}` is placed at random, so it cannot be {verb}", name.span,
+                           "edit elements with a fixed place")
+        return element
+
+    def move(self, op: ast.Move, state: ClassState, class_overlap: bool) -> ir.MoveOp | ir.RotateOp:
+        element = self.element(op.element, state, "moved")
         length = element.end - element.start
+        if op.by is not None:
+            return self.move_by(op, element, state, class_overlap)
         to = self.positions.position(op.to, state)
         self.positions.bounds(to, to + length, op.span, f"`{element.name}` moved")
+        self.random_guard(state, to, to + length, "moving onto", op.span)
         if element.overlaps(to, to + length):
             self.diag.fail(f"`{element.name}` ({element.start}..{element.end}) would move onto itself "
                            f"({to}..{to + length})", op.span, f"move it at least {length} bp away")
@@ -75,6 +96,100 @@ class Ops:
         state.features[:] = kept + [ir.Feature(element.name, to, to + length, element.strand, element.source)]
         return ir.MoveOp(element.start, to, length)
 
+    def move_by(self, op: ast.Move, element: ir.Feature, state: ClassState, class_overlap: bool) -> ir.RotateOp:
+        """Rotate the window spanning the old and new places: the element moves by k and
+        the k bases it moves over fill the space it left (composition kept)."""
+        k = op.by.value
+        if k == 0:
+            self.diag.fail("`move ... by 0` does nothing", op.by.span, "give a shift such as `by 5` or `by -3`")
+        start, end = min(element.start, element.start + k), max(element.end, element.end + k)
+        self.positions.bounds(start, end, op.span, f"`{element.name}` moved by {k:+d}")
+        self.random_guard(state, start, end, "moving over", op.span)
+        others = [f for f in state.features if f is not element]
+        if not (op.allow_overlap or class_overlap):
+            for f in others:
+                if f.overlaps(start, end):
+                    self.diag.fail(f"moving `{element.name}` by {k:+d} rotates {start}..{end}, which holds `{f.name}` "
+                                   f"({f.start}..{f.end})", op.span,
+                                   "shift it less, or add `allow overlap` (the element it moves over is lost)")
+        kept = [f for f in others if not f.overlaps(start, end)]
+        state.features[:] = kept + [ir.Feature(element.name, element.start + k, element.end + k, element.strand,
+                                               element.source)]
+        return ir.RotateOp(start, end, k)
+
+    # ---- indels: downstream elements shift, the length stays ----
+    def shifted(self, state: ClassState, at: int, delta: int, allow: bool, what: str, span: Span) -> None:
+        """Apply an indel of `delta` bases before `at` to the layout; elements pushed past
+        the end are an error unless `allow` (then they are dropped)."""
+        moved = shift_features(state.features, at, delta)
+        for f in moved:
+            if f.within is not None and f.start >= at:
+                self.diag.fail(f"{what} shifts `{f.name}`, which is placed at random", span,
+                               "make the edit downstream of it, or place it at a fixed position")
+        past = [f for f in moved if f.end > self.scope.length]
+        if past and not allow:
+            f = past[0]
+            self.diag.fail(f"{what} pushes `{f.name}` to {f.start}..{f.end}, past the end (length {self.scope.length})",
+                           span, "make room, or add `allow overlap` to drop what runs off the end")
+        state.features[:] = [f for f in moved if f.end <= self.scope.length]
+
+    def insert(self, op: ast.Insert, state: ClassState, class_overlap: bool) -> ir.InsertOp:
+        motif = self.motifs.resolve(op.motif, state)
+        at = self.positions.position(op.at, state)
+        self.positions.bounds(at, at + 1, op.at.span, "insertion point")
+        allow = op.allow_overlap or class_overlap
+        for f in state.features:
+            if f.start < at < f.end and not allow:
+                self.diag.fail(f"inserting at {at} splits `{f.name}` ({f.start}..{f.end})", op.span,
+                               "insert before or after it, or add `allow overlap` (the split element is dropped)")
+        state.features[:] = [f for f in state.features if not f.start < at < f.end]
+        self.shifted(state, at, motif.length, allow, f"inserting {motif.length} bp at {at}", op.span)
+        name = self.new_name(op, op.alias, state)
+        if at + motif.length <= self.scope.length:
+            state.features.append(ir.Feature(name, at, at + motif.length, op.strand, self.diag.text(op.motif.span)))
+        elif not allow:
+            self.diag.fail(f"the inserted `{name}` runs past the end", op.span, "insert it further upstream")
+        return ir.InsertOp(at, motif, op.strand)
+
+    def delete(self, op: ast.Delete, state: ClassState, class_overlap: bool) -> ir.DeleteOp:
+        start, end, _ = self.positions.region(op.region, state)
+        self.random_guard(state, start, end, "delete", op.span)
+        allow = op.allow_overlap or class_overlap
+        for f in state.features:
+            if f.overlaps(start, end) and not allow:
+                self.diag.fail(f"deleting {start}..{end} removes bases of `{f.name}` ({f.start}..{f.end})", op.span,
+                               "delete around elements, or add `allow overlap` (the element is dropped)")
+        state.features[:] = [f for f in state.features if not f.overlaps(start, end)]
+        self.shifted(state, end, start - end, allow, f"deleting {start}..{end}", op.span)
+        return ir.DeleteOp(start, end, state.fill(end - start))
+
+    def erase(self, op: ast.Erase, state: ClassState, class_overlap: bool) -> ir.EraseOp:
+        element = self.element(op.element, state, "erased")
+        state.features[:] = [f for f in state.features if f is not element]
+        return ir.EraseOp(element.start, element.end, state.fill(element.end - element.start))
+
+    def origin(self, op: ast.Origin, state: ClassState, class_overlap: bool) -> None:
+        at = self.positions.position(op.at, state)
+        self.positions.bounds(at, at + 1, op.at.span, "origin")
+        state.origin = (self.diag.text(op.at.span), at)
+        return None
+
+    def base_name(self, op: ast.Place) -> str:
+        """What a place statement names its element(s) before numbering copies."""
+        if op.alias:
+            return op.alias.text
+        motif = op.motif
+        return (motif.parts[-1].text if isinstance(motif, ast.Ref) else
+                motif.text.upper() if isinstance(motif, ast.Literal) else self.diag.text(motif.span))
+
+    def new_name(self, op, alias: ast.Name | None, state: ClassState, label: str | None = None) -> str:
+        """An element's name: its alias, else `label` (the motif's name or text); reserved words refused."""
+        name = alias.text if alias else label if label is not None else self.base_name(op)
+        if name in self.scope.reserved:
+            self.diag.fail(f"`{name}` is reserved ({self.scope.reserved[name]}), so no element can be named so",
+                           alias.span if alias else op.span, f"name the element another way: `as {name}_element`")
+        return name
+
     def cut_check(self, state: ClassState, start: int, end: int, verb: str, span: Span) -> None:
         for f in state.features:
             if f.overlaps(start, end) and not f.inside(start, end):
@@ -82,32 +197,36 @@ class Ops:
                                "make the region cover the whole element or none of it, "
                                "or add `allow overlap` to drop the cut element")
 
-    def place(self, op: ast.Place, state: ClassState, class_overlap: bool) -> ir.PlaceOp:
-        diag, positions = self.diag, self.positions
+    def place(self, op: ast.Place, state: ClassState, class_overlap: bool) -> ir.PlaceOp | list:
+        """One element per position (`NAME_1`, `NAME_2`, ... when several are listed), or
+        one at a start drawn per instance (`at random(A..B)`)."""
         motif = self.motifs.resolve(op.motif, state)
-        start = positions.position(op.at, state)
-        end = start + motif.length
-        if isinstance(op.motif, ast.Ref):
-            label = op.motif.parts[-1].text
-        elif isinstance(op.motif, ast.Literal):
-            label = op.motif.text.upper()
-        else:
-            label = diag.text(op.motif.span)
-        base = op.at.base
-        if isinstance(base, ast.Ref) and not op.at.offsets and base.parts[0].text in self.scope.layouts:
-            s, slot_end, slot_name = positions.locate(base, state)
-            if len(base.parts) == 2:
+        if op.random is not None:
+            return self.place_random(op, motif, state)
+        label = None
+        first = op.at[0].base
+        if (len(op.at) == 1 and isinstance(first, ast.Ref) and not op.at[0].offsets
+                and first.parts[0].text in self.scope.layouts):
+            s, slot_end, slot_name = self.positions.locate(first, state)
+            if len(first.parts) == 2:
                 label = slot_name
-            if slot_end is not None and len(base.parts) == 2 and slot_end - s != motif.length:
-                diag.fail(f"motif `{diag.text(op.motif.span)}` is {motif.length} bp but slot `{base.dotted}` spans "
-                          f"{slot_end - s} bp ({s}..{slot_end})", op.span,
-                          "use a motif of the slot's length, or position it with an offset")
-        name = op.alias.text if op.alias else label
-        if name in self.scope.reserved:
-            diag.fail(f"`{name}` is reserved ({self.scope.reserved[name]}), so no element can be named so",
-                      op.alias.span if op.alias else op.span, f"name the element another way: `as {name}_element`")
-        positions.bounds(start, end, op.span, f"`{name}` ({motif.length} bp)")
-        kept = [f for f in state.features if (f.start, f.end) != (start, end)]  # same span: replace
+            if slot_end is not None and len(first.parts) == 2 and slot_end - s != motif.length:
+                self.diag.fail(f"motif `{self.diag.text(op.motif.span)}` is {motif.length} bp but slot "
+                               f"`{first.dotted}` spans {slot_end - s} bp ({s}..{slot_end})", op.span,
+                               "use a motif of the slot's length, or position it with an offset")
+        name = self.new_name(op, op.alias, state, label)
+        out = []
+        for k, pos in enumerate(op.at):
+            start = self.positions.position(pos, state)
+            copy = name if len(op.at) == 1 and not op.numbered else f"{name}_{k + 1}"
+            out.append(self.place_one(op, copy, start, motif, state, class_overlap))
+        return out[0] if len(out) == 1 else out
+
+    def place_one(self, op: ast.Place, name: str, start: int, motif: ir.MotifIR, state: ClassState,
+                  class_overlap: bool) -> ir.PlaceOp:
+        diag, end = self.diag, start + motif.length
+        self.positions.bounds(start, end, op.span, f"`{name}` ({motif.length} bp)")
+        kept = [f for f in state.features if (f.start, f.end) != (start, end) or f.within is not None]  # same span: replace
         if not (op.allow_overlap or class_overlap):
             for f in kept:
                 if f.overlaps(start, end):
@@ -119,6 +238,27 @@ class Ops:
                       f"name this one with `as {name}_2`")
         state.features[:] = kept + [ir.Feature(name, start, end, op.strand, diag.text(op.motif.span))]
         return ir.PlaceOp(start, motif, op.strand)
+
+    def place_random(self, op: ast.Place, motif: ir.MotifIR, state: ClassState) -> ir.RandomPlaceOp:
+        """Starts lo..hi-length that overlap no fixed element; another random element
+        must leave room in every instance (checked for the worst case)."""
+        lo, hi, _ = self.positions.region(op.random, state)
+        name = self.new_name(op, op.alias, state)
+        length = motif.length
+        if any(f.name == name for f in state.features):
+            self.diag.fail(f"an element named `{name}` is already placed", op.span, f"name this one with `as {name}_2`")
+        fixed = [f for f in state.features if f.within is None]
+        starts = [s for s in range(lo, hi - length + 1) if not any(f.overlaps(s, s + length) for f in fixed)]
+        randoms = [f for f in state.features if f.within is not None]
+        blocked = sum(f.within[2] - 1 + length for f in randoms if f.overlaps(lo, hi))  # starts each can take away
+        if len(starts) <= blocked:
+            room = f"{len(starts)} free start(s)" + (f", and the random elements before it can block {blocked}"
+                                                      if blocked else "")
+            self.diag.fail(f"no room to place `{name}` ({length} bp) at random in {lo}..{hi}: {room}", op.random.span,
+                           "widen the range, or move elements out of it")
+        avoid = tuple((f.name, f.within[2]) for f in randoms)
+        state.features.append(ir.Feature(name, lo, hi, op.strand, self.diag.text(op.motif.span), (lo, hi, length)))
+        return ir.RandomPlaceOp(name, tuple(starts), motif, op.strand, avoid)
 
     def use(self, op: ast.Use, state: ClassState, class_overlap: bool) -> ir.UseOp:
         table = self.scope.tables.get(op.table.text)

@@ -31,6 +31,11 @@ class Positions:
                 continue
             slots[name] = (start, end)
             pseudo.features.append(ir.Feature(name, start, end if end is not None else start, ".", "slot"))
+        if node.origin is not None and node.origin.text not in slots:
+            self.diag.error(f"layout `{node.name.text}` has no slot `{node.origin.text}`", node.origin.span,
+                            did_you_mean(node.origin.text, slots, "slots"))
+        elif node.origin is not None:
+            self.scope.layout_origins[node.name.text] = node.origin.text
         return slots
 
     def bounds(self, start: int, end: int, span: Span, what: str) -> None:
@@ -58,6 +63,9 @@ class Positions:
                 diag.fail(f"layout `{head}` has no slot `{slot}`", ref.parts[1].span, did_you_mean(slot, slots, "slots"))
             start, end = slots[slot]
             rest, name = parts[2:], slot
+            origin = scope.layout_origins.get(head)
+            if origin is not None and state is not None and state.origin is None:
+                state.origin = (f"{head}.{origin}", slots[origin][0])  # the layout's own origin
         else:
             feature = state.feature(head)
             if feature is None:
@@ -68,6 +76,9 @@ class Positions:
                 if isinstance(scope.defs.get(head), ast.Motif):
                     hint = f"motif `{head}` is not placed at this point; positions refer to placed elements or layout slots"
                 diag.fail(f"nothing named `{head}` is placed here", ref.parts[0].span, hint)
+            if feature.within is not None:
+                diag.fail(f"`{head}` is placed at random, so it has no fixed position", ref.parts[0].span,
+                          "refer to an element with a fixed place, or a layout slot")
             start, end, rest, name = feature.start, feature.end, parts[1:], feature.name
         if len(rest) > 1 or (rest and rest[0] not in ("start", "end")):
             bad = ref.parts[len(parts) - len(rest)]
@@ -81,7 +92,13 @@ class Positions:
         return start, end, name
 
     def position(self, pos: ast.Position, state: ClassState) -> int:
-        value = pos.base.value if isinstance(pos.base, ast.Int) else self.locate(pos.base, state)[0]
+        base = pos.base
+        if isinstance(base, ast.Int):
+            value = base.value
+        elif isinstance(base, ast.End):
+            value = self.scope.length
+        else:
+            value = self.locate(base, state)[0]
         return value + sum(pos.offsets)
 
     def region(self, region: ast.Region, state: ClassState) -> tuple[int, int, str]:

@@ -1,6 +1,10 @@
 """The spec's namespace: the header, every top-level name, and what each resolved to."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from ...io import resolve_inside, sha256_file
 from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
@@ -20,13 +24,18 @@ class Scope:
     """Top-level definitions by name, and what the checker resolved them to so far.
     `reserved`: words that mean something in the language and so cannot name anything."""
 
-    def __init__(self, spec: ast.Spec, diag: Diagnostics, reserved: dict[str, str]):
+    def __init__(self, spec: ast.Spec, diag: Diagnostics, reserved: dict[str, str], data_dir: str | None = None):
         self.spec, self.diag, self.reserved = spec, diag, reserved
+        self.base_dir = Path(spec.path).parent if spec.path and not spec.path.startswith("<") else Path(".")
+        self.data_dir = Path(data_dir) if data_dir is not None else self.base_dir
         self.defs: dict[str, ast.Statement] = {}
         self.motifs: dict[str, ir.MotifIR | None] = {}  # None: the definition has errors
         self.backgrounds: dict[str, ir.BackgroundIR] = {}
         self.tables: dict[str, ir.TableIR] = {}
         self.layouts: dict[str, dict[str, tuple[int, int | None]]] = {}
+        self.layout_origins: dict[str, str] = {}  # layout -> its origin slot
+        self.imported: dict[str, ast.Import] = {}  # name -> the import that brought it
+        self.inputs: list[dict] = []  # files the spec reads: {"kind", "path", "sha256"}
         self.title, self.seed, self.length = "", 0, 0
 
     def of(self, kind) -> list:
@@ -69,10 +78,15 @@ class Scope:
 
     def collect_names(self) -> None:
         for node in self.spec.statements:
-            if isinstance(node, (ast.Benchmark, *CONTRAST_NODES)):
+            if isinstance(node, (ast.Benchmark, ast.Import, *CONTRAST_NODES)):
                 continue
             name = node.name.text
             if not self.check_reserved(node.name):
+                continue
+            if name in self.imported:
+                where = self.imported[name]
+                self.diag.error(f"`{name}` is defined here and imported by line {where.span.line}", where.span,
+                                f"rename it here (line {node.name.span.line}) or in {where.path.text}")
                 continue
             if name in self.defs:
                 first = self.defs[name]
@@ -80,6 +94,28 @@ class Scope:
                                 node.name.span, "give each background, motif, table, layout and class its own name")
                 continue
             self.defs[name] = node
+
+    def input_file(self, path: ast.Literal, kind: str) -> tuple[str, str]:
+        """(where, sha256) of a file the spec reads: relative to the spec's directory and
+        inside the data directory (`--data-dir`, default the spec's own). Recorded in
+        `inputs` (the plan lists them)."""
+        if not path.text:
+            self.diag.fail("empty file path", path.span, 'e.g. "data/region.fa.gz", relative to the spec file')
+        found = resolve_inside(self.data_dir, os.path.relpath(self.base_dir / path.text, self.data_dir))
+        if found is None or Path(path.text).is_absolute():
+            self.diag.fail(f'"{path.text}" lies outside the data directory {self.data_dir.resolve()}', path.span,
+                           "keep data beside the spec (paths are relative to it), or allow a wider --data-dir")
+        try:
+            digest = sha256_file(found)
+        except IsADirectoryError:
+            self.diag.fail(f'"{path.text}" is a directory', path.span, "name a file")
+        except OSError as exc:
+            self.diag.fail(f'cannot read "{path.text}" ({exc.strerror or exc})', path.span,
+                           f"paths are relative to the spec's directory ({self.base_dir.resolve()})")
+        record = {"kind": kind, "path": path.text, "sha256": digest}
+        if record not in self.inputs:
+            self.inputs.append(record)
+        return str(found), digest
 
     def undefined(self, name: ast.Name | ast.Ref, kind: type, what: str):
         """Fail for a name that does not resolve to a `kind`: undefined, or another kind."""

@@ -9,14 +9,27 @@ from .. import program as ir
 
 @dataclass
 class ClassState:
-    """The elements placed so far (every instance has the same layout) and the table
-    rows selected with `use`."""
+    """The elements placed so far (every instance has the same layout, except randomly
+    placed elements, which have a window), the table rows selected with `use`, the
+    class's background, its origin (what, position), and how many bases of a genome
+    background's continuation its edits have used."""
 
     features: list[ir.Feature] = field(default_factory=list)
     tables: dict[str, ir.UseOp] = field(default_factory=dict)
+    background: ir.BackgroundIR | None = None
+    origin: tuple[str, int] | None = None
+    consumed: int = 0
 
     def copy(self) -> ClassState:
-        return ClassState(list(self.features), dict(self.tables))
+        return ClassState(list(self.features), dict(self.tables), self.background, self.origin, self.consumed)
+
+    def fill(self, count: int) -> ir.Fill:
+        """Where `count` fresh background bases for an edit come from (and, for a genome
+        background, that they are now used)."""
+        fill = ir.Fill(self.background, self.consumed)
+        if isinstance(self.background, ir.GenomeBackground):
+            self.consumed += count
+        return fill
 
     def feature(self, name: str) -> ir.Feature | None:
         return next((f for f in self.features if f.name == name), None)
@@ -37,9 +50,12 @@ def shift_features(features: list[ir.Feature], at: int, delta: int) -> list[ir.F
     """The layout after inserting (delta > 0) or deleting (delta < 0) bases right before
     position `at`: every element starting at or after `at` moves by delta. Callers check
     that a deletion removes no element and that nothing is pushed past the end."""
-    return [ir.Feature(f.name, f.start + delta, f.end + delta, f.strand, f.source) if f.start >= at else f
+    return [ir.Feature(f.name, f.start + delta, f.end + delta, f.strand, f.source, f.within and
+                       (f.within[0] + delta, f.within[1] + delta, f.within[2])) if f.start >= at else f
             for f in features]
 
 
-def level_label(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:g}"
+def level_label(value: float, signed: bool = False) -> str:
+    """`17`, `0.3`; signed (positions relative to an origin): `+28`, `-5`, `0`."""
+    text = str(int(value)) if value == int(value) else f"{value:g}"
+    return f"+{text}" if signed and value > 0 else text

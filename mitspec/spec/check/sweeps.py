@@ -1,11 +1,15 @@
-"""Sweeps: one condition class per level, all levels on the class's own random streams.
+"""Sweeps: one condition class per level, all levels on the class's own random streams;
+two or more sweeps in a class make the full factorial (`T[23, cons]`).
 
 `TARGETS` maps each sweep target with a meaning of its own to the function that turns a
-level into what that condition runs; any other target names an element the class
-places, whose position is swept. The target names are reserved words.
+level into what that condition runs: `at_content`, `orientation`, `spacer` (an alias of
+`gap(minus35, minus10)`), and the call forms `gap(A, B)` and `copies(M)`. A sweep over
+`motifs [...]` swaps the motif placed at an element; any other target names an element
+the class places, whose position is swept. The plain target names are reserved words.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,12 +30,12 @@ class Level:
 
     node: ast.ClassDef
     parent: tuple | None  # (ClassIR, ClassState) of the parent class, or None
-    ops: list[tuple[int, ast.Op]]  # the class body without the sweep: (index, op)
+    ops: list[tuple[int, ast.Op]]  # the class body without the sweeps: (index, op)
     background: ir.BackgroundIR
     sweep: ast.Sweep
     label: str
-    value: float | str
-    item: ast.Number | ast.Name | ast.SweepRange  # where the level is written
+    value: float | int | str  # a number, a level name, or (position sweeps) the absolute start
+    item: object  # where the level is written (a Number, Name, Position, SweepRange or motif)
 
 
 @dataclass(frozen=True)
@@ -58,24 +62,47 @@ def orientation(sweeps: Sweeps, level: Level) -> Condition:
     if level.value not in ORIENTATIONS:
         sweeps.diag.fail(f"unknown orientation `{level.label}`", level.item.span,
                          did_you_mean(str(level.label), ORIENTATIONS, "orientations"))
-    return Condition(level.ops, level.background, lambda state: sweeps.orient(state, level.value))
+    return Condition(level.ops, level.background, lambda state: sweeps.orient(state, level.value, level.sweep))
 
 
-def spacer(sweeps: Sweeps, level: Level) -> Condition:
+def whole(sweeps: Sweeps, level: Level, what: str, example: str) -> int:
     value = level.value
     if not isinstance(value, float) or value != int(value) or value < 0:
-        sweeps.diag.fail(f"spacer length {level.label} is not a whole number of bases", level.item.span,
-                         "a spacer is 0 or more bases, e.g. 12..25")
-    if not isinstance(level.background, ir.IidBackground):
-        sweeps.diag.fail("sweeping the spacer needs an iid background (inserted bases are drawn from it)",
-                         level.sweep.span, "sweep it in a class `on` an iid(...) background")
-    return Condition(level.ops, level.background,
-                     lambda state: sweeps.respace(state, int(value), level.background, level.sweep))
+        sweeps.diag.fail(f"{what} {level.label} is not a whole number", level.item.span, f"e.g. {example}")
+    return int(value)
+
+
+def gap(sweeps: Sweeps, level: Level) -> Condition:
+    """Bases between the end of the upstream element and the start of the downstream one."""
+    a, b = level.sweep.args or (ast.Name("minus35", level.sweep.target.span), ast.Name("minus10", level.sweep.target.span))
+    length = whole(sweeps, level, "gap length", "sweep gap(A, B) over 12..25")
+    return Condition(level.ops, level.background, lambda state: sweeps.regap(state, a, b, length, level.sweep))
+
+
+def copies(sweeps: Sweeps, level: Level) -> Condition:
+    """Keep the first k of the positions the element's `place` statement lists."""
+    name = level.sweep.args[0]
+    k = whole(sweeps, level, "copy count", "sweep copies(gata) over 1..3")
+    producer = next((i for i, op in level.ops if isinstance(op, ast.Place) and len(op.at) > 1
+                     and sweeps.ops.base_name(op) == name.text), None)
+    if producer is None:
+        sweeps.diag.fail(f"no `place` in class `{level.node.name.text}` lists several positions for `{name.text}`",
+                         name.span, f"write `place {name.text} at P1, P2, P3`, then sweep copies({name.text})")
+    op = dict(level.ops)[producer]
+    if k > len(op.at):
+        sweeps.diag.fail(f"`{name.text}` is placed at {len(op.at)} positions, so it has no {k} copies",
+                         level.item.span, f"sweep copies({name.text}) over 0..{len(op.at)}")
+    kept = [(i, replace(o, at=o.at[:k], numbered=True)) if i == producer else (i, o)
+            for i, o in level.ops if not (i == producer and k == 0)]
+    return Condition(kept, level.background)
 
 
 TARGETS: dict[str, Callable[[Sweeps, Level], Condition]] = {
-    "at_content": at_content, "orientation": orientation, "spacer": spacer}
+    "at_content": at_content, "orientation": orientation, "spacer": gap}
+CALL_TARGETS: dict[str, tuple[Callable[[Sweeps, Level], Condition], int, str]] = {
+    "gap": (gap, 2, "gap(A, B)"), "copies": (copies, 1, "copies(MOTIF)")}
 RESERVED = {name: "a sweep target" for name in TARGETS}
+NUMERIC = {"at_content", "spacer", "gap", "copies"}
 
 
 class Sweeps:
@@ -87,55 +114,159 @@ class Sweeps:
     def length(self) -> int:
         return self.ops.scope.length
 
-    def levels(self, sweep: ast.Sweep) -> list[tuple[str, object, object]]:
-        """(label, value, node) per level; value is a float or a level name."""
+    # ---- levels ----
+    def target_of(self, sweep: ast.Sweep) -> tuple[str, Callable | None]:
+        """(the target as the plan records it, its function or None for an element's position)."""
+        name = sweep.target.text
+        if isinstance(sweep.levels, ast.MotifLevels):
+            if sweep.args is not None:
+                self.diag.fail("`over motifs [...]` swaps the motif placed at an element", sweep.target.span,
+                               "write `sweep ELEMENT over motifs [m1, m2]`")
+            return name, motif_swap
+        if sweep.args is None:
+            return name, TARGETS.get(name)
+        if name not in CALL_TARGETS:
+            self.diag.fail(f"unknown sweep target `{name}(...)`", sweep.target.span,
+                           did_you_mean(name, CALL_TARGETS, "targets") or "targets written as calls: gap(A, B), copies(M)")
+        func, arity, usage = CALL_TARGETS[name]
+        if len(sweep.args) != arity:
+            self.diag.fail(f"{name}() takes {arity} element name{'s' if arity > 1 else ''}", sweep.target.span,
+                           f"usage: sweep {usage} over ...")
+        return f"{name}({', '.join(a.text for a in sweep.args)})", func
+
+    def levels(self, sweep: ast.Sweep, positional: bool, origin: int | None, state: ClassState):
+        """[(label, value, item)]. Position sweeps: value is the absolute start, items may be
+        positions (`core.tss + 18`), and with an origin numbers are offsets from it and
+        labels read relative to it (`+18`)."""
+        if isinstance(sweep.levels, ast.MotifLevels):
+            out = []
+            for item in sweep.levels.motifs:
+                label = (item.dotted if isinstance(item, ast.Ref) else item.text.upper() if isinstance(item, ast.Literal)
+                         else self.diag.text(item.span))
+                out.append((label, label, item))
+            return self.distinct(out)
+
+        def absolute(item) -> float:
+            if isinstance(item, ast.Position):
+                if not positional:
+                    self.diag.fail(f"`{sweep.target.text}` levels are numbers, not positions", item.span,
+                                   "positions are levels of an element's position sweep")
+                return float(self.ops.positions.position(item, state))
+            return item.value + (origin or 0) if positional else item.value
+
+        def label(value: float) -> str:
+            if positional and origin is not None:
+                return level_label(value - origin, signed=True)
+            return level_label(value)
+
         if isinstance(sweep.levels, ast.SweepRange):
             r = sweep.levels
+            low, high = absolute(r.start), absolute(r.stop)
             step = r.step.value if r.step is not None else 1.0
-            if step <= 0 or r.stop.value < r.start.value:
+            if step <= 0 or high < low:
                 self.diag.fail("a sweep range runs from low to high with a positive step", r.span, "e.g. 0.3..0.8 step 0.1")
-            count = int(math.floor((r.stop.value - r.start.value) / step + 1e-9)) + 1
+            count = int(math.floor((high - low) / step + 1e-9)) + 1
             if count > MAX_LEVELS:
                 self.diag.fail(f"this range has {count} levels", r.span, f"use a larger step (at most {MAX_LEVELS:,} levels)")
-            values = [round(r.start.value + k * step, 10) for k in range(count)]
-            levels = [(level_label(v), v, r) for v in values]
-            for (label, value, _), (other, value2, _) in zip(levels, levels[1:]):
-                if label == other:
-                    self.diag.fail(f"levels {value!r} and {value2!r} of this range are both named {label}", r.span,
+            values = [round(low + k * step, 10) for k in range(count)]
+            levels = [(label(v), v, r) for v in values]
+            for (one, value, _), (other, value2, _) in zip(levels, levels[1:]):
+                if one == other:
+                    self.diag.fail(f"levels {value!r} and {value2!r} of this range are both named {one}", r.span,
                                    "use a coarser step, or list the levels you want")
             return levels
-        out = [(level_label(item.value), item.value, item) if isinstance(item, ast.Number) else (item.text, item.text, item)
-               for item in sweep.levels]
-        labels = [label for label, _, _ in out]
-        for before, (label, _, item) in enumerate(out):
+        out = []
+        for item in sweep.levels:
+            if isinstance(item, ast.Name):
+                out.append((item.text, item.text, item))
+            else:
+                value = absolute(item)
+                out.append((label(value), value, item))
+        return self.distinct(out)
+
+    def distinct(self, levels: list) -> list:
+        labels = [label for label, _, _ in levels]
+        for before, (label, _, item) in enumerate(levels):
             if label in labels[:before]:
                 self.diag.fail(f"level {label} appears twice", item.span, "list each level once")
-        return out
+        return levels
 
-    def expand(self, node, parent, ops, background, n, sweep: ast.Sweep) -> list:
-        """[(ClassIR, ClassState)] per level; a mistake shared by levels is reported once."""
-        target = sweep.target.text
-        levels = self.levels(sweep)
-        built, found = [], {}
-        for label, value, item in levels:
-            with self.diag.per_level(target, label, found):
+    def base_state(self, node, parent, ops, background) -> ClassState:
+        """The layout after the body (without sweeps): what level positions refer to."""
+        state = parent[1].copy() if parent else ClassState()
+        state.background = background
+        with self.diag.muted():
+            for _, op in ops:
                 try:
-                    level = Level(node, parent, ops, background, sweep, label, value, item)
-                    condition = TARGETS.get(target, element_position)(self, level)
-                    tag = (target, label, value if isinstance(value, str) else (int(value) if value == int(value) else value))
-                    built.append(self.simulate(node, parent, condition.ops, condition.background, n, tag, condition.extra))
+                    self.ops.check(op, state, True)
+                except Invalid:
+                    continue
+        return state
+
+    def expand(self, node, parent, ops, background, n, sweeps: list[ast.Sweep]) -> list:
+        """[(ClassIR, ClassState)] per condition (the product of the sweeps' levels); a
+        mistake shared by conditions is reported once."""
+        base = self.base_state(node, parent, ops, background)
+        origin = base.origin[1] if base.origin else None
+        axes = []
+        for sweep in sweeps:
+            target, func = self.target_of(sweep)
+            positional = func is None
+            axes.append((sweep, target, func, self.levels(sweep, positional, origin, base), positional))
+        names = [target for _, target, _, _, _ in axes]
+        for k, name in enumerate(names):
+            if name in names[:k]:
+                self.diag.fail(f"`{name}` is swept twice in this class", axes[k][0].span, "sweep each target once")
+        key = " x ".join(names)
+        built, found, labels = [], {}, []
+        for combo in itertools.product(*(levels for _, _, _, levels, _ in axes)):
+            label = ", ".join(lab for lab, _, _ in combo)
+            labels.append(label)
+            with self.diag.per_level(key, label, found):
+                try:
+                    condition = Condition(ops, background)
+                    extras = []
+                    for (sweep, target, func, _, positional), (lab, value, item) in zip(axes, combo):
+                        level = Level(node, parent, condition.ops, condition.background, sweep, lab, value, item)
+                        condition = (func or element_position)(self, level)
+                        if condition.extra is not None:
+                            extras.append(condition.extra)
+                    tag = self.tag(axes, combo, base.origin)
+                    extra = (lambda state, fs=tuple(extras): [op for f in fs for op in f(state)]) if extras else None
+                    built.append(self.simulate(node, parent, condition.ops, condition.background, n, tag, extra))
                 except Invalid:
                     pass
-        self.diag.flush_levels(target, found, [label for label, _, _ in levels])
-        if len(built) != len(levels):
+        self.diag.flush_levels(key, found, labels)
+        if len(built) != len(labels):
             raise Invalid
         return built
 
+    @staticmethod
+    def tag(axes, combo, origin) -> tuple[str, str, dict]:
+        """(title part, label, the plan's condition record) of one condition."""
+        def recorded(lab, value, positional):
+            if isinstance(value, str):
+                return value
+            if positional and origin is not None:
+                value -= origin[1]
+            return int(value) if value == int(value) else value
+
+        targets = [target for _, target, _, _, _ in axes]
+        values = [recorded(lab, value, axis[4]) for axis, (lab, value, _) in zip(axes, combo)]
+        label = ", ".join(lab for lab, _, _ in combo)
+        title = ", ".join(f"{t} = {lab}" for t, (lab, _, _) in zip(targets, combo))
+        record = {"sweep": targets[0], "level": values[0]} if len(axes) == 1 else {"sweeps": targets, "levels": values}
+        if origin is not None and any(axis[4] for axis in axes):
+            record["origin"] = {"at": origin[0], "position": origin[1]}
+        return title, label, record
+
+    # ---- what levels do ----
     def producer_of(self, level: Level) -> int:
         """Index of the place statement that creates the element being swept (a
         placement appends its element last). Errors on the way are the level runs' to report."""
         target = level.sweep.target.text
         state = level.parent[1].copy() if level.parent else ClassState()
+        state.background = level.background
         for i, op in level.ops:
             with self.diag.muted():
                 try:
@@ -146,9 +277,13 @@ class Sweeps:
                 return i
         special = ", ".join(f"`{s}`" for s in TARGETS)
         self.diag.fail(f"nothing in class `{level.node.name.text}` places an element named `{target}`",
-                       level.sweep.target.span, f"sweep an element this class places, or one of {special}")
+                       level.sweep.target.span, f"sweep an element this class places, one of {special}, "
+                       "gap(A, B) or copies(M)")
 
-    def orient(self, state: ClassState, value: str) -> list[ir.OpIR]:
+    def orient(self, state: ClassState, value: str, sweep: ast.Sweep) -> list[ir.OpIR]:
+        if any(f.within is not None for f in state.features):
+            self.diag.fail("an orientation sweep needs every element at a fixed place", sweep.span,
+                           "place the elements at fixed positions")
         motifs = [f for f in state.features if f.source != "shuffle"]
         if value == "forward":
             return []
@@ -161,25 +296,42 @@ class Sweeps:
             return [ir.RevCompOp(f.start, f.end) for f in motifs]
         return [ir.ShuffleOp(f.start, f.end, True, False) for f in motifs]
 
-    def respace(self, state: ClassState, length: int, background: ir.IidBackground, sweep: ast.Sweep) -> list[ir.OpIR]:
-        m35, m10 = state.feature("minus35"), state.feature("minus10")
-        if m35 is None or m10 is None:
-            self.diag.fail("sweeping the spacer needs elements named `minus35` and `minus10`", sweep.target.span,
-                           "place them with those names (`as minus35`), or at layout slots of those names")
-        delta = length - (m10.start - m35.end)
-        q = m10.start
+    def regap(self, state: ClassState, a: ast.Name, b: ast.Name, length: int, sweep: ast.Sweep) -> list[ir.OpIR]:
+        """Insert or delete right before the downstream element so the gap is `length` bp."""
+        found = []
+        for name in (a, b):
+            f = state.feature(name.text)
+            if f is None:
+                hint = (did_you_mean(name.text, [x.name for x in state.features], "elements")
+                        or "place it in this class (`as NAME` names an element)")
+                if sweep.args is None:
+                    hint = "`spacer` is gap(minus35, minus10): place elements with those names, or sweep gap(A, B)"
+                self.diag.fail(f"sweeping the gap needs an element named `{name.text}`", name.span, hint)
+            if f.within is not None:
+                self.diag.fail(f"`{name.text}` is placed at random, so its gap cannot be swept", name.span,
+                               "place it at a fixed position")
+            found.append(f)
+        up, down = sorted(found, key=lambda f: f.start)
+        if up.end > down.start:
+            self.diag.fail(f"`{up.name}` ({up.start}..{up.end}) and `{down.name}` ({down.start}..{down.end}) overlap, "
+                           "so there is no gap between them", sweep.span, "sweep the gap between separate elements")
+        delta = length - (down.start - up.end)
+        q = down.start
         if delta < 0:
             for f in state.features:
                 if f.overlaps(q + delta, q):
-                    self.diag.fail(f"a {length} bp spacer deletes bases of `{f.name}` ({f.start}..{f.end})", sweep.span,
-                                   "remove elements from the spacer before sweeping it")
+                    self.diag.fail(f"a {length} bp gap deletes bases of `{f.name}` ({f.start}..{f.end})", sweep.span,
+                                   "remove elements from the gap before sweeping it")
         shifted = shift_features(state.features, q, delta)
         for f in shifted:
+            if f.within is not None and f.start >= q and delta:
+                self.diag.fail(f"the gap sweep shifts `{f.name}`, which is placed at random", sweep.span,
+                               "place it at a fixed position, or upstream of the gap")
             if f.end > self.length:
-                self.diag.fail(f"a {length} bp spacer pushes `{f.name}` to {f.start}..{f.end}, past the end "
-                               f"(length {self.length})", sweep.span, "use a shorter spacer range or a longer sequence")
+                self.diag.fail(f"a {length} bp gap pushes `{f.name}` to {f.start}..{f.end}, past the end "
+                               f"(length {self.length})", sweep.span, "use a shorter gap range or a longer sequence")
         state.features[:] = shifted
-        return [ir.SpacerOp(q, delta, background.probs)] if delta else []
+        return [ir.GapOp(q, delta, state.fill(abs(delta)))] if delta else []
 
 
 def element_position(sweeps: Sweeps, level: Level) -> Condition:
@@ -196,6 +348,15 @@ def element_position(sweeps: Sweeps, level: Level) -> Condition:
     for i, op in level.ops:
         if i == producer:
             position = ast.Position(ast.Int(int(value), level.item.span), (), level.item.span)
-            op = replace(op, at=position, allow_overlap=op.allow_overlap or sweep.allow_overlap)
+            op = replace(op, at=(position,), allow_overlap=op.allow_overlap or sweep.allow_overlap)
         kept.append((i, op))
+    return Condition(kept, level.background)
+
+
+def motif_swap(sweeps: Sweeps, level: Level) -> Condition:
+    """`sweep E over motifs [...]`: the place statement that creates E places this motif."""
+    producer = sweeps.producer_of(level)
+    name = level.sweep.target
+    kept = [(i, replace(op, motif=level.item, alias=op.alias or ast.Name(name.text, name.span))) if i == producer
+            else (i, op) for i, op in level.ops]
     return Condition(kept, level.background)

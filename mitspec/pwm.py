@@ -1,0 +1,113 @@
+"""Position weight matrices: reading count matrices (Biopython's `Bio.motifs` parsers),
+JASPAR's offline releases (the `pyjaspar` package), and the numbers the checker and
+sampler need. A matrix is (length, 4) counts over A, C, G, T."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MitspecError
+
+UNIFORM_SHARE = 0.01  # pseudocount: probabilities are 0.99 x column frequencies + 0.01 x 1/4
+SCORE_BIN = 0.01  # bits; the grid the acceptance probability of a min_score is computed on
+FORMATS = {".jaspar": "jaspar", ".pfm": "pfm", ".meme": "minimal", ".transfac": "transfac", ".dat": "transfac",
+           ".txt": "pfm", ".counts": "pfm"}
+DEFAULT_RELEASE = "JASPAR2026"
+
+
+class PwmError(MitspecError):
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+def read_pwm(path: str | Path, fmt: str | None = None) -> np.ndarray:
+    """The first motif of a JASPAR, MEME (minimal or full), TRANSFAC or plain count
+    matrix file: (length, 4) float counts. `fmt` is a Bio.motifs format name; by default
+    it follows the file's extension."""
+    from Bio import motifs
+
+    path = Path(path)
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise PwmError(f"cannot tell the matrix format of {path.name}",
+                       f"name it .jaspar, .meme, .transfac or .pfm, or pass format=\"{'|'.join(sorted(set(FORMATS.values())))}\"")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            found = list(motifs.parse(handle, fmt))
+    except (ValueError, KeyError, IndexError, AttributeError, UnicodeDecodeError) as exc:
+        raise PwmError(f"{path.name} is not a readable {fmt} matrix ({exc})",
+                       "check the file, or name its format with format=\"...\"") from None
+    if not found:
+        raise PwmError(f"{path.name} holds no motif", "give a file with one count matrix")
+    return counts_of(found[0], path.name)
+
+
+def counts_of(motif, where: str) -> np.ndarray:
+    counts = np.array([[float(motif.counts[b][j]) for b in "ACGT"] for j in range(motif.length)])
+    if counts.size == 0 or not np.isfinite(counts).all() or (counts < 0).any() or (counts.sum(axis=1) <= 0).any():
+        raise PwmError(f"{where}: the matrix has empty or negative columns", "every column needs positive counts")
+    return counts
+
+
+def jaspar_counts(matrix_id: str, release: str | None = None) -> tuple[dict, np.ndarray]:
+    """({id, name, release}, counts) of a JASPAR matrix from pyjaspar's offline SQLite
+    copy. An ID without a version (MA0139) takes the latest version in that release."""
+    try:
+        from pyjaspar import jaspardb
+    except ImportError:
+        raise PwmError("jaspar() needs the pyjaspar package, which ships JASPAR offline",
+                       "pip install 'mitspec[jaspar]', or export the matrix to a file and use pwm(\"...\")") from None
+    release = release or DEFAULT_RELEASE
+    try:
+        db = jaspardb(release=release)
+    except Exception as exc:  # pyjaspar raises plain exceptions for unknown releases
+        raise PwmError(f"pyjaspar has no release {release} ({exc})", f"e.g. release=\"{DEFAULT_RELEASE}\"") from None
+    motif = db.fetch_motif_by_id(matrix_id)
+    if motif is None:
+        raise PwmError(f"{release} has no matrix {matrix_id}", "JASPAR IDs look like MA0139 or MA0139.2")
+    found = {"id": f"{motif.base_id}.{motif.version}", "name": motif.name, "release": release}
+    return found, counts_of(motif, matrix_id)
+
+
+def probabilities(counts: np.ndarray) -> tuple[tuple[float, float, float, float], ...]:
+    """Column probabilities with the documented pseudocount (rounded to 12 digits so the
+    plan does not depend on float noise in a parser)."""
+    freqs = counts / counts.sum(axis=1, keepdims=True)
+    probs = (1 - UNIFORM_SHARE) * freqs + UNIFORM_SHARE / 4
+    return tuple(tuple(round(float(p), 12) for p in column) for column in probs)
+
+
+def log_odds(probs) -> np.ndarray:
+    """(length, 4) log2(p / 0.25)."""
+    return np.log2(np.asarray(probs, dtype=np.float64) / 0.25)
+
+
+def best_score(probs) -> float:
+    return float(log_odds(probs).max(axis=1).sum())
+
+
+def consensus(probs) -> str:
+    return "".join("ACGT"[int(i)] for i in np.asarray(probs).argmax(axis=1))
+
+
+def acceptance(probs, threshold: float) -> float:
+    """P(score >= threshold) for a site drawn from the matrix itself, on a SCORE_BIN grid
+    (scores rounded down per column, so the value is a lower bound)."""
+    scores = np.floor(log_odds(probs) / SCORE_BIN).astype(np.int64)
+    low = int(scores.min(axis=1).sum())
+    dist = np.zeros(int(scores.max(axis=1).sum()) - low + 1)
+    dist[0] = 1.0
+    offset = 0  # dist[i] is P(score = offset + low-so-far + i), built column by column
+    width = 1
+    for column, p in zip(scores, np.asarray(probs)):
+        shift = column - column.min()
+        new = np.zeros(width + int(shift.max()))
+        for b in range(4):
+            new[shift[b]:shift[b] + width] += p[b] * dist[:width]
+        width = len(new)
+        dist[:width] = new
+        offset += int(column.min())
+    cut = int(np.ceil(threshold / SCORE_BIN)) - offset
+    return float(dist[max(cut, 0):width].sum()) if cut < width else 0.0
