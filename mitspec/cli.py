@@ -59,13 +59,17 @@ def _limits_options(command):
                               ("--max-sequences", "max_sequences", "sequences in the whole plan")):
         command = click.option(flag, field, type=click.IntRange(min=1), default=getattr(defaults, field),
                                show_default=True, help=f"Refuse plans with more {what}.")(command)
-    return command
+    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Files a spec reads (PWMs, genomes, imports) must lie in here. Default: the spec's directory.")(
+        command)
 
 
-def _limits(max_sequences: int, max_bases: int, max_length: int):
+def _limits(max_sequences: int, max_bases: int, max_length: int, data_dir: Path | None) -> dict:
+    """check()/build() keyword arguments from the budget options."""
     from .spec.check import Limits
 
-    return Limits(max_sequences=max_sequences, max_bases=max_bases, max_length=max_length)
+    return {"limits": Limits(max_sequences=max_sequences, max_bases=max_bases, max_length=max_length),
+            "data_dir": str(data_dir) if data_dir is not None else None}
 
 
 @main.command("compile")
@@ -89,7 +93,7 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
         else:
             out_dir = out if len(paths) == 1 else out / spec.stem
         try:
-            result = build(spec, out_dir, force=force, limits=_limits(**budget))
+            result = build(spec, out_dir, force=force, **_limits(**budget))
         except MitspecError as exc:  # report it, and go on with the other specs
             click.echo(exc.render(), err=True)
             failed += 1
@@ -116,7 +120,7 @@ def check_cmd(specs: tuple[Path, ...], **budget) -> None:
     failed = 0
     for spec in list(specs) or _project_specs():
         try:
-            program = load(spec, _limits(**budget))
+            program = load(spec, **_limits(**budget))
         except MitspecError as exc:
             click.echo(exc.render(), err=True)
             failed += 1
@@ -182,7 +186,7 @@ def _progress_for(name: str, total: int):
     return advance
 
 
-def _run_targets(targets: tuple[Path, ...], out: Path | None, limits=None) -> list[tuple[Path, Path]]:
+def _run_targets(targets: tuple[Path, ...], out: Path | None, options: dict) -> list[tuple[Path, Path]]:
     """(plan directory, output directory) per plan to run: plan dirs / plan.json as given,
     specs compiled first (into the output directory when -o is given, so nothing lands in
     ./build/ unasked); default: every plan in build/."""
@@ -203,7 +207,7 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None, limits=None) -> li
     for target in targets:
         if target.suffix == ".mit":
             where = out_for(target.stem, default_out_dir(target))
-            result = build(target, where, limits=limits)
+            result = build(target, where, **options)
             for warning in result.warnings:
                 click.echo(f"warning: {target}: {warning}", err=True)
             runs.append((result.out_dir, where))

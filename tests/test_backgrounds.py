@@ -75,3 +75,78 @@ def test_background_errors(call, message):
     with pytest.raises(SpecErrors) as info:
         check_source(f'benchmark "t" length 50\nbackground b = {call}\n')
     assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+
+
+# ---- a user's genome: genome(file=...), markov(k, file=...) -------------------------------
+def _user_genome(directory, gz: bool = True, seed: int = 1, length: int = 20_000) -> str:
+    import gzip
+    import random
+
+    rnd = random.Random(seed)
+    text = "".join(rnd.choice("AACGTT") for _ in range(length))
+    body = ">chrT test region\n" + "\n".join(text[i:i + 60] for i in range(0, len(text), 60)) + "\n"
+    (directory / "data").mkdir(exist_ok=True)
+    if gz:
+        with gzip.open(directory / "data" / "region.fa.gz", "wt") as handle:
+            handle.write(body)
+    else:
+        (directory / "data" / "region.fa").write_text(body)
+    return text
+
+
+def _compile(directory, body: str):
+    from mitspec.plan.compile import compile_program
+    from mitspec.spec.check import load
+
+    spec = directory / "g.mit"
+    spec.write_text('benchmark "g" seed 3 length 100\n' + body)
+    program = load(spec)
+    return program, compile_program(program)
+
+
+def test_user_genome_windows_and_the_gap_sweep_takes_the_genome_continuation(tmp_path):
+    text = _user_genome(tmp_path)
+    program, built = _compile(tmp_path, 'background yeast = genome(file="data/region.fa.gz", strands="forward")\n'
+                                        'class S n=30 on yeast { place "TATAAA" at 20 as a  place "ATG" at 50 as b\n'
+                                        '  sweep gap(a, b) over [24, 30, 20] }\n')
+    assert program.inputs[0]["kind"] == "genome" and program.classes[0].background.reserve == 6
+    base, longer, shorter = (decode_rows(built[f"S[{k}]"].codes) for k in (24, 30, 20))
+    for b, x, s in zip(base, longer, shorter):
+        window = b[53:]  # a stretch of the genome the edits did not touch
+        start = text.find(window) - 53
+        assert start >= 0 and text[start:start + 20] == b[:20]
+        continuation = text[start + 100:start + 106]
+        assert x[:50] == b[:50] and x[50:56] == continuation and x[56:59] == "ATG"  # 6 bp inserted
+        assert s[:46] == b[:46] and s[46:49] == "ATG" and s[96:] == continuation[:4]  # 4 deleted, 4 refilled
+
+
+def test_user_genome_markov_and_plain_fasta(tmp_path):
+    _user_genome(tmp_path, gz=False)
+    program, built = _compile(tmp_path, 'background mk = markov(2, file="data/region.fa")\nclass M n=500 on mk { }\n')
+    at = np.isin(built["M"].codes, (0, 3)).mean()
+    assert abs(at - 4 / 6) < 0.02  # the file's composition: A and T drawn 2 of 6 times each
+
+
+def test_user_genome_errors_and_a_changed_file(tmp_path):
+    from mitspec.plan.build import build
+
+    _user_genome(tmp_path)
+    (tmp_path / "data" / "notfasta.txt").write_text("ACGT\n")
+    for body, message in (('genome(file="data/missing.fa")', 'cannot read "data/missing.fa"'),
+                          ('genome(file="data/notfasta.txt")', "is not FASTA"),
+                          ('genome(file="/etc/hostname")', "lies outside the data directory"),
+                          ('genome("ecoli_mg1655", file="data/region.fa.gz")', "genome() takes 0 arguments")):
+        with pytest.raises(SpecErrors) as info:
+            _compile(tmp_path, f"background b = {body}\nclass C n=1 on b {{ }}\n")
+        assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+    spec = tmp_path / "g.mit"
+    spec.write_text('benchmark "g" seed 3 length 100\nbackground b = genome(file="data/region.fa.gz")\n'
+                    'class C n=3 on b { }\n')
+    first = build(spec, tmp_path / "plan")
+    assert first.fresh and not build(spec, tmp_path / "plan").fresh
+    _user_genome(tmp_path, seed=2)  # the spec is the same text, its genome is not: the plan is stale
+    second = build(spec, tmp_path / "plan")
+    assert second.fresh and second.meta["sequences"]["content_sha256"] != first.meta["sequences"]["content_sha256"]
+    (tmp_path / "data" / "region.fa.gz").unlink()
+    with pytest.raises(SpecErrors, match='cannot read "data/region.fa.gz"'):
+        build(spec, tmp_path / "plan")

@@ -1,11 +1,13 @@
 """Compiled sequences: elements where the plan says, parents shared, draws order-independent."""
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mitspec.plan.compile import compile_program
 from mitspec.sequence import IUPAC, decode, decode_rows, revcomp_text
 from mitspec.spec.check import check_source, load
+from mitspec.spec.errors import SpecErrors
 
 from .conftest import BASE, SPECS
 
@@ -182,3 +184,116 @@ def load_plan_sequences(directory, cls):
 
     frame = load_plan(directory).sequences
     return frame.filter(frame["class"] == cls)["sequence"].to_list()
+
+
+# ---- indels, rotations, linked motifs, random placement ---------------------------------
+def _parent_and_child(body: str, seed: int = 3, length: int = 100, bg: str = "bg"):
+    source = (HEAD.format(seed=seed, length=length) + f"class P n=25 on {bg} {{ }}\n"
+              f"class Q n=25 from P {{\n  {body}\n}}\n")
+    program = check_source(source)
+    built = compile_program(program)
+    return program, built["P"].codes, built["Q"].codes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 95), motifs, st.integers(20, 60))
+def test_insert_keeps_length_and_shifts_downstream_exactly(seed, at, motif, element):
+    """insert M at q: bases before q stay, M follows, then the old bases from q on, cut to the length;
+    an element downstream moves right by len(M)."""
+    marker = "GATTACA"
+    if (not (element + len(marker) <= at or element >= at) or element + len(marker) + len(motif) > 100
+            or at + len(motif) > 100):
+        return  # inserting into the marker, or pushing something off the end: errors tested below
+    body = f'place "{marker}" at {element} as mark  insert "{motif}" at {at} as ins'
+    program, parent, child = _parent_and_child(body, seed)
+    d = len(motif)
+    assert child.shape == parent.shape == (25, 100)
+    # the parent does not hold the marker; compare against the marker placed in a copy
+    expected = parent.copy()
+    expected[:, element:element + len(marker)] = [ "ACGT".index(b) for b in marker]
+    want = np.concatenate([expected[:, :at], np.tile(["ACGT".index(b) for b in motif], (25, 1)),
+                           expected[:, at:100 - d]], axis=1)
+    assert np.array_equal(child, want)
+    features = {f.name: (f.start, f.end) for f in program.classes[1].features}
+    shift = d if element >= at else 0
+    assert features["mark"] == (element + shift, element + shift + len(marker))
+    assert features["ins"] == (at, at + d)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 95), st.integers(1, 20))
+def test_delete_keeps_length_and_refills_the_three_prime_end(seed, start, width):
+    end = min(100, start + width)
+    program, parent, child = _parent_and_child(f"delete {start}..{end}", seed)
+    d = end - start
+    assert np.array_equal(child[:, :start], parent[:, :start])
+    assert np.array_equal(child[:, start:100 - d], parent[:, end:])
+    assert child.shape == (25, 100)
+    assert (child[:, 100 - d:] < 4).all()  # fresh bases, drawn from the class's iid background
+
+
+def test_delete_shifts_elements_and_refuses_to_cut_one():
+    program, _, _ = _parent_and_child('place "ACGTAC" at 60 as e  delete 10..20')
+    assert [(f.name, f.start, f.end) for f in program.classes[1].features] == [("e", 50, 56)]
+    with pytest.raises(SpecErrors, match="removes bases of `e`"):
+        _parent_and_child('place "ACGTAC" at 60 as e  delete 58..62')
+    with pytest.raises(SpecErrors, match="pushes `e` to 95..101, past the end"):
+        _parent_and_child('place "ACGTAC" at 90 as e  insert "AAAAA" at 10')
+    program, _, _ = _parent_and_child('place "ACGTAC" at 90 as e  insert "AAAAA" at 10 allow overlap')
+    assert [f.name for f in program.classes[1].features] == ["AAAAA"]  # e ran off the end and is gone
+
+
+def test_erase_refills_the_element_and_drops_it():
+    program, parent, child = _parent_and_child('place "GGGGGGGGGGGGGGGGGGGG" at 40 as g  erase g')
+    assert program.classes[1].features == ()
+    assert np.array_equal(child[:, :40], parent[:, :40]) and np.array_equal(child[:, 60:], parent[:, 60:])
+    at = np.isin(child[:, 40:60], (0, 3)).mean()
+    assert 0.4 < at < 0.8  # iid(A=0.3, T=0.3): AT 0.6, not the all-G element
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(-15, 15).filter(bool))
+def test_move_by_rotates_and_keeps_composition(seed, k):
+    program, parent, child = _parent_and_child(f'place "ACGTTG" at 40 as e  move e by {k}', seed)
+    placed = parent.copy()
+    placed[:, 40:46] = ["ACGT".index(b) for b in "ACGTTG"]
+    assert (np.sort(child, axis=1) == np.sort(placed, axis=1)).all()  # same composition, row by row
+    assert decode_rows(child[:, 40 + k:46 + k]) == ["ACGTTG"] * 25
+    lo, hi = min(40, 40 + k), max(46, 46 + k)
+    assert np.array_equal(child[:, :lo], placed[:, :lo]) and np.array_equal(child[:, hi:], placed[:, hi:])
+    assert [(f.start, f.end) for f in program.classes[1].features] == [(40 + k, 46 + k)]
+
+
+def test_linked_motif_reuses_the_bases_placed_for_an_element():
+    source = (HEAD.format(seed=5, length=80) + 'motif arm = iupac("NNNNNNNN")\n'
+              "class H n=200 on bg { place arm at 10 as arm5  place revcomp(arm5) at 30 as arm3  place arm5 at 50 as copy }\n")
+    program = check_source(source)
+    rows = decode_rows(compile_program(program)["H"].codes)
+    assert all(r[30:38] == revcomp_text(r[10:18]) and r[50:58] == r[10:18] for r in rows)
+    assert len({r[10:18] for r in rows}) > 150  # the arm itself is drawn per instance
+
+
+def test_random_placement_draws_a_free_start_per_instance():
+    source = (HEAD.format(seed=5, length=100) + 'class R n=2000 on bg { place "CCCCCC" at 40 as fixed\n'
+              '  place "GGGG" at random(20..80) as r1  place "TTTT" at random(20..80) as r2 }\n')
+    program = check_source(source)
+    built = compile_program(program)["R"]
+    one, two = built.random["r1"], built.random["r2"]
+    for starts in (one, two):
+        assert starts.min() >= 20 and starts.max() <= 76
+        assert not ((starts < 46) & (starts + 4 > 40)).any()  # never on the fixed element
+    assert not ((one < two + 4) & (two < one + 4)).any()  # never on each other
+    free = [s for s in range(20, 77) if not (s < 46 and s + 4 > 40)]
+    counts = np.bincount(one, minlength=80)[free]
+    assert counts.min() > 0 and counts.max() < 3 * counts.mean()  # every free start is used, roughly evenly
+    rows = decode_rows(built.codes)
+    assert all(r[s:s + 4] == "GGGG" for r, s in zip(rows, one))
+
+
+def test_random_placement_with_no_room_is_a_checker_error():
+    with pytest.raises(SpecErrors, match="no room to place `r`"):
+        check_source(HEAD.format(seed=1, length=100)
+                     + 'class R n=2 on bg { place "CCCCCCCCCC" at 20 as f  place "GGGG" at random(18..32) as r }\n')
+    with pytest.raises(SpecErrors, match="placed at random, so it has no fixed position"):
+        check_source(HEAD.format(seed=1, length=100)
+                     + 'class R n=2 on bg { place "GGGG" at random(10..40) as r  mutate r.start -> "A" }\n')

@@ -199,3 +199,30 @@ def test_the_location_rule_holds_without_the_schema(plans, tmp_path):
     meta["sequences"]["path"] = "../elsewhere.parquet"
     with pytest.raises(PlanError, match="outside the plan directory"):
         sequence_file(dst / "plan.json", meta)
+
+
+def test_random_placements_are_recorded_per_row_and_tamper_evident(tmp_path):
+    """Each row's features say where its randomly placed element landed; plan.json gives the
+    window, and the content hash covers the starts, so moving one is refused."""
+    spec = tmp_path / "r.mit"
+    spec.write_text('benchmark "r" seed 5 length 60\nbackground bg = iid(at=0.5)\n'
+                    'class R n=40 on bg { place "CCCC" at 5 as fixed  place "GGGGG" at random(20..50) as site }\n')
+    result = build(spec, tmp_path / "p")
+    (record,) = [f for f in result.meta["classes"][0]["features"] if f["name"] == "site"]
+    assert record["random"] == [20, 50, 5] and (record["start"], record["end"]) == (20, 50)
+    plan = load_plan(tmp_path / "p")
+    starts = []
+    for seq, features in zip(plan.sequences["sequence"], plan.sequences["features"]):
+        site = [f for f in features if f["name"] == "site"][0]
+        assert seq[site["start"]:site["end"]] == "GGGGG" and 20 <= site["start"] <= 45
+        starts.append(site["start"])
+    assert len(set(starts)) > 10
+    assert build(spec, tmp_path / "again").meta["plan_hash"] == result.meta["plan_hash"]
+    meta = json.loads((tmp_path / "p" / "plan.json").read_text())
+    frame = plan.sequences.with_columns(pl.col("features").list.eval(
+        pl.struct(pl.element().struct.field("name"), pl.element().struct.field("start") + 1,
+                  pl.element().struct.field("end") + 1, pl.element().struct.field("strand"),
+                  pl.element().struct.field("source"))))
+    _retable(tmp_path / "p", meta, frame)
+    with pytest.raises(PlanError, match="edited after compiling|outside"):
+        load_plan(tmp_path / "p")

@@ -130,3 +130,95 @@ def test_move_keeps_composition_and_lands_the_element(start, target, seed):
     for before, after in zip(decode_rows(built["E"].codes), decode_rows(built["M"].codes)):
         assert sorted(before) == sorted(after)
         assert after[target:target + 9] == "ACGTTGCAT" and after[start:start + 9] == before[target:target + 9]
+
+
+# ---- gap(A, B), copies, motif swaps, factorials, levels as positions ---------------------
+def test_gap_sweep_edits_before_the_downstream_element_whichever_is_named_first():
+    one = build(f'class S n=10 on bg {{ {BOXES}\n  sweep gap(minus35, minus10) over [15, 19] }}\n')[1]
+    other = build(f'class S n=10 on bg {{ {BOXES}\n  sweep gap(minus10, minus35) over [15, 19] }}\n')[1]
+    alias = build(f'class S n=10 on bg {{ {BOXES}\n  sweep spacer over [15, 19] }}\n')[1]
+    for level in ("15", "19"):
+        assert np.array_equal(one[f"S[{level}]"].codes, other[f"S[{level}]"].codes)
+        assert np.array_equal(one[f"S[{level}]"].codes, alias[f"S[{level}]"].codes)  # spacer is this gap
+    rows = decode_rows(one["S[19]"].codes)
+    assert all(r[30:36] == "TTGACA" and r[55:61] == "TATAAT" for r in rows)
+
+
+def test_gap_sweep_on_a_markov_background_continues_the_chain():
+    program = check_source('benchmark "t" seed 2 length 100\nbackground mk = markov(3, "ecoli_mg1655")\n'
+                           'class S n=50 on mk { place "TTGACA" at 20 as a  place "TATAAT" at 40 as b\n'
+                           '  sweep gap(a, b) over [4, 30] }\n')
+    built = compile_program(program)
+    short, long = decode_rows(built["S[4]"].codes), decode_rows(built["S[30]"].codes)
+    assert all(s[30:36] == "TATAAT" and x[56:62] == "TATAAT" for s, x in zip(short, long))
+    assert all(s[:30] == x[:30] for s, x in zip(short, long))  # upstream of the gap untouched
+
+
+def test_copies_sweep_keeps_the_first_k_positions_with_stable_names():
+    program, built = build('class C n=10 on bg { place up at 10, 40, 70  sweep copies(up) over 0..3 }\n')
+    layouts = {c.name: [(f.name, f.start) for f in c.features] for c in program.classes}
+    assert layouts["C[0]"] == [] and layouts["C[1]"] == [("up_1", 10)]
+    assert layouts["C[3]"] == [("up_1", 10), ("up_2", 40), ("up_3", 70)]
+    base = built["C[0]"].codes
+    for k, starts in ((1, [10]), (2, [10, 40])):
+        codes = built[f"C[{k}]"].codes
+        mask = np.ones(100, dtype=bool)
+        for s in starts:
+            assert decode_rows(codes[:, s:s + 9]) == ["AAAAAAGAG"] * 10
+            mask[s:s + 9] = False
+        assert np.array_equal(codes[:, mask], base[:, mask])  # copies land on one shared background
+    with pytest.raises(SpecErrors, match="no 4 copies"):
+        build('class C n=10 on bg { place up at 10, 40, 70  sweep copies(up) over [4] }\n')
+
+
+def test_factorial_of_two_sweeps_names_conditions_by_both_levels():
+    program, built = build(f'class T n=10 on bg {{ {BOXES}  place "ATG" at 80 as start\n'
+                           '  sweep gap(minus35, minus10) over [17, 20]\n  sweep start over motifs ["ATG", "GTG", up3] }\n'
+                           .replace("up3", '"TTG"'))
+    names = [c.name for c in program.classes]
+    assert names == ["T[17, ATG]", "T[17, GTG]", "T[17, TTG]", "T[20, ATG]", "T[20, GTG]", "T[20, TTG]"]
+    cond = program.classes[4].condition
+    assert cond == {"sweeps": ["gap(minus35, minus10)", "start"], "levels": [20, "GTG"]}
+    rows = decode_rows(built["T[20, GTG]"].codes)
+    assert all(r[83:86] == "GTG" and r[56:62] == "TATAAT" for r in rows)  # start shifted by the 3 bp longer gap
+    same = decode_rows(built["T[20, ATG]"].codes)
+    assert all(a[:83] == b[:83] and a[86:] == b[86:] for a, b in zip(rows, same))
+
+
+def test_levels_as_positions_read_relative_to_the_origin():
+    source = ('layout core { tata at 30..36  tss at 60  origin tss }\n'
+              'class P n=5 on bg { place "TATAAA" at core.tata  place "AGAC" at 80 as dpe\n'
+              '  sweep dpe over core.tss + 18 .. core.tss + 28 step 5 }\n'
+              'class Q n=5 on bg { place "AGAC" at 80 as dpe  origin 60  sweep dpe over [-10, 0, 18, end - 4] }\n'
+              'contrast c = P[+18] > P[+23] paired\ncontrast p = profile(P, reference=28)\n')
+    program, built = build(source)
+    by_name = {c.name: c for c in program.classes}
+    assert [c.name for c in program.classes] == ["P[+18]", "P[+23]", "P[+28]", "Q[-10]", "Q[0]", "Q[+18]", "Q[+36]"]
+    assert [f.start for f in by_name["P[+23]"].features if f.name == "dpe"] == [83]
+    assert [f.start for f in by_name["Q[-10]"].features] == [50]  # 10 bp before the origin at 60
+    assert by_name["P[+18]"].condition == {"sweep": "dpe", "level": 18, "origin": {"at": "core.tss", "position": 60}}
+    contrasts = {c.name: c.args for c in program.contrasts}
+    assert contrasts["c"]["better"] == "P[+18]" and contrasts["p"]["reference"] == "P[+28]"
+
+
+def test_a_condition_is_a_class_everywhere():
+    program, built = build('class S n=10 on bg { place up at 15  sweep up over [15, 40] }\n'
+                           'class D n=10 from S[40] { mutate up.start -> "C" }\n'
+                           'contrast w = D > S[40] paired\ncontrast d = cohens_d(S[15], S[40])\n')
+    d = next(c for c in program.classes if c.name == "D")
+    assert d.parent == "S[40]"
+    rows, parent = decode_rows(built["D"].codes), decode_rows(built["S[40]"].codes)
+    assert all(r[40] == "C" and r[41:] == p[41:] and r[:40] == p[:40] for r, p in zip(rows, parent))
+    for body, message in (
+            ("contrast w = S[99] > S[15] paired\n", "`S` has no condition S[99]"),
+            ("contrast w = S[15, 2] > S[40] paired\n", "`S` has 1 sweep, so a condition names 1 level"),
+            ("class E n=5 from S[7] { }\n", "`S` has no condition S[7]"),
+            ("class E n=5 from S { }\n", "derive from one of its conditions (`from S[15]`)")):
+        with pytest.raises(SpecErrors) as info:
+            build('class S n=10 on bg { place up at 15  sweep up over [15, 40] }\n' + body)
+        assert any(message in e.message or message in (e.hint or "") for e in info.value.errors), info.value.errors
+
+
+def test_end_is_the_sequence_length():
+    program, built = build('class E n=5 on bg { place up at end - 9  place "AC" at end - 20 as two }\n')
+    assert [(f.name, f.start, f.end) for f in program.classes[0].features] == [("two", 80, 82), ("up", 91, 100)]

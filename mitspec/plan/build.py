@@ -28,8 +28,21 @@ def default_out_dir(spec: Path, build_root: Path = Path("build")) -> Path:
     return build_root / spec.stem
 
 
-def up_to_date(spec_source: str, out_dir: Path) -> dict | None:
-    """The plan's metadata if `out_dir` holds a plan of this exact source by this compiler."""
+def inputs_unchanged(spec: Path, meta: dict) -> bool:
+    """Every file the plan's spec read (recorded relative to the spec) still has its sha256."""
+    for record in meta["spec"].get("inputs", []):
+        if "path" not in record:
+            continue
+        try:
+            if sha256_file(spec.parent / record["path"]) != record["sha256"]:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def up_to_date(spec_source: str, out_dir: Path, spec: Path | None = None) -> dict | None:
+    """The plan's metadata if `out_dir` holds a plan of this exact source (and inputs) by this compiler."""
     if not (out_dir / PLAN_FILE).exists():
         return None
     try:
@@ -39,19 +52,22 @@ def up_to_date(spec_source: str, out_dir: Path) -> dict | None:
         return None
     if (meta["compiler"]["version"] != __version__
             or meta["spec"]["sha256"] != hashlib.sha256(spec_source.encode()).hexdigest()
-            or not table.exists() or sha256_file(table) != meta["sequences"]["file_sha256"]):
+            or not table.exists() or sha256_file(table) != meta["sequences"]["file_sha256"]
+            or (spec is not None and not inputs_unchanged(spec, meta))):
         return None
     return meta
 
 
-def build(spec: Path, out_dir: Path, force: bool = False, limits: Limits = Limits()) -> BuildResult:
-    """Compile `spec` into `out_dir` unless an identical plan is there. Raises SpecErrors
-    (a plan over `limits` is one)."""
+def build(spec: Path, out_dir: Path, force: bool = False, limits: Limits = Limits(),
+          data_dir: str | None = None) -> BuildResult:
+    """Compile `spec` into `out_dir` unless an identical plan is there (same source, same
+    input files). Raises SpecErrors (a plan over `limits` is one, and so is a file read
+    from outside `data_dir`)."""
     t0 = time.perf_counter()
     source = read_spec(spec)
-    if not force and (meta := up_to_date(source, out_dir)) is not None:
+    if not force and (meta := up_to_date(source, out_dir, Path(spec))) is not None:
         return BuildResult(spec, out_dir, meta, False, time.perf_counter() - t0)
-    program = check(parse(source, str(spec)), limits)
+    program = check(parse(source, str(spec)), limits, data_dir)
     warnings: list[str] = []
     built = compile_program(program, warnings=warnings)
     meta = write_plan(program, built, source, spec.as_posix(), out_dir)

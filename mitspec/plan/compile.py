@@ -150,7 +150,7 @@ def _random_place(op: ir.RandomPlaceOp, chunk: Chunk, key) -> None:
     counts = free.sum(axis=1)
     if (counts == 0).any():
         raise BackgroundError(f"no free start for `{op.name}` in {int((counts == 0).sum())} instance(s)")
-    k = rng.below(rng.subkey(key, "start"), chunk.rows, 1, counts)[:, 0]
+    k = rng.below(rng.subkey(key, "start"), chunk.rows, 1, counts[:, None])[:, 0]
     choice = (np.cumsum(free, axis=1) <= k[:, None]).sum(axis=1)
     start = starts[choice]
     segment = _oriented(op, key, chunk)

@@ -59,11 +59,31 @@ def ids(prefix: str, n: int) -> pl.Expr:
 DERIVED = ("id", "class", "class_name", "index", "parent", "background", "features")  # columns plan.json decides
 
 
-def _derived_columns(cls: dict) -> pl.DataFrame:
+def _random_features(cls: dict) -> list[dict]:
+    return [f for f in cls["features"] if "random" in f]
+
+
+def _feature_column(cls: dict, starts: dict[str, np.ndarray] | None) -> pl.Expr:
+    """Every row's features: the class's fixed layout, broadcast; then each randomly
+    placed element where the instance drew it (`starts`: element -> (n,) start)."""
+    fixed = [{k: f[k] for k in ("name", "start", "end", "strand", "source")} for f in cls["features"] if "random" not in f]
+    randoms = _random_features(cls)
+    if not randoms:
+        return pl.lit(pl.Series([fixed], dtype=pl.List(FEATURE_TYPE))).first()  # broadcast
+    parts = [pl.lit(pl.Series([f], dtype=FEATURE_TYPE)).first() for f in fixed]
+    for f in randoms:
+        start = pl.lit(pl.Series(starts[f["name"]].astype(np.int32)))
+        parts.append(pl.struct(pl.lit(f["name"]).alias("name"), start.alias("start"),
+                               (start + f["random"][2]).cast(pl.Int32).alias("end"), pl.lit(f["strand"]).alias("strand"),
+                               pl.lit(f["source"]).alias("source")))
+    return pl.concat_list(parts).cast(pl.List(FEATURE_TYPE))
+
+
+def _derived_columns(cls: dict, starts: dict[str, np.ndarray] | None = None) -> pl.DataFrame:
     """A class's rows as far as plan.json decides them (`cls` is its plan.json record):
-    the columns in DERIVED. The rest (sequence, picks) is pinned by content_sha256."""
+    the columns in DERIVED. The rest (sequence, picks, random starts) is pinned by
+    content_sha256."""
     n = cls["n"]
-    features = [{k: f[k] for k in ("name", "start", "end", "strand", "source")} for f in cls["features"]]
     own_parent = cls["parent"] and not cls["independent"]
     return pl.select(
         ids(cls["name"], n).alias("id"),
@@ -72,13 +92,29 @@ def _derived_columns(cls: dict) -> pl.DataFrame:
         pl.int_range(n, dtype=pl.UInt32).alias("index"),
         (ids(cls["parent"], n) if own_parent else pl.repeat(None, n, dtype=pl.String)).alias("parent"),
         ids(cls["background_root"], n).alias("background"),
-        pl.lit(pl.Series([features], dtype=pl.List(FEATURE_TYPE))).first().alias("features"),  # broadcast
+        _feature_column(cls, starts).alias("features"),
     )
+
+
+def _read_starts(cls: dict, rows: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Where each instance holds its randomly placed elements, read back from the table
+    and checked against the window plan.json gives them."""
+    starts = {}
+    for f in _random_features(cls):
+        name, (low, high, length) = f["name"], f["random"]
+        found = rows.select(pl.col("features").list.eval(
+            pl.element().filter(pl.element().struct.field("name") == name).struct.field("start")).list.first())
+        values = found.to_series()
+        if values.null_count() or not ((values >= low) & (values + length <= high)).all():
+            raise PlanError(f"the sequence table places `{name}` outside {low}..{high} in class {cls['name']}; "
+                            "recompile the plan")
+        starts[name] = values.to_numpy().astype(np.int64)
+    return starts
 
 
 def _class_frame(built: ClassSequences, record: dict, tables: dict[str, ir.TableIR]) -> pl.DataFrame:
     raw = _DECODE[built.codes]
-    frame = _derived_columns(record).with_columns(
+    frame = _derived_columns(record, built.random).with_columns(
         pl.Series("sequence", raw.view(f"S{raw.shape[1]}").ravel()).cast(pl.String))
     if built.picks:
         parts = []
@@ -94,7 +130,8 @@ def _class_frame(built: ClassSequences, record: dict, tables: dict[str, ir.Table
 def table_digest(meta: dict, frame: pl.DataFrame) -> str:
     """content_sha256 recomputed from a loaded sequence table, by its definition: per class
     in plan order, `NAME\tN\n`, every sequence followed by a newline, then for each table
-    the class picked rows from, `TABLE\n` and the picked row indices as int32 LE."""
+    the class picked rows from, `TABLE\n` and the picked row indices as int32 LE, then for
+    each randomly placed element, `ELEMENT\n` and its start in every instance as int32 LE."""
     h = hashlib.sha256()
     lo = 0
     for cls in meta["classes"]:
@@ -113,6 +150,9 @@ def table_digest(meta: dict, frame: pl.DataFrame) -> str:
                                 "recompile the plan")
             h.update(f"{table}\n".encode())
             h.update(index.to_numpy().astype("<i4").tobytes())
+        for name, starts in _read_starts(cls, rows).items():
+            h.update(f"{name}\n".encode())
+            h.update(starts.astype("<i4").tobytes())
     return h.hexdigest()
 
 
@@ -122,7 +162,11 @@ def verify_table(meta: dict, frame: pl.DataFrame, where: Path) -> None:
     count = sum(c["n"] for c in meta["classes"])
     if frame.columns != list(COLUMNS) or frame.height != count:
         raise PlanError(f"{where} is not this plan's sequence table (columns or row count differ); recompile the plan")
-    expected = pl.concat([_derived_columns(c) for c in meta["classes"]]) if meta["classes"] else frame.select(DERIVED)
+    parts, lo = [], 0
+    for c in meta["classes"]:
+        parts.append(_derived_columns(c, _read_starts(c, frame.slice(lo, c["n"]))))
+        lo += c["n"]
+    expected = pl.concat(parts) if parts else frame.select(DERIVED)
     if not frame.select(DERIVED).equals(expected) or table_digest(meta, frame) != meta["sequences"]["content_sha256"]:
         raise PlanError(f"{where} was edited after compiling (its rows do not match plan.json's content hash); "
                         "recompile the plan")
@@ -143,13 +187,16 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
         "benchmark": program.title,
         "seed": program.seed,
         "length": program.length,
-        "spec": {"path": spec_path, "sha256": hashlib.sha256(source.encode()).hexdigest(), "source": source},
+        "spec": {"path": spec_path, "sha256": hashlib.sha256(source.encode()).hexdigest(), "source": source,
+                 **({"inputs": list(program.inputs)} if program.inputs else {})},
         "classes": [
             {"name": c.name, "title": c.title, "n": c.n, "parent": c.parent, "independent": c.independent,
              "background": c.background.describe(), "background_root": c.background_root,
-             "features": [{"name": f.name, "start": f.start, "end": f.end, "strand": f.strand, "source": f.source}
+             "features": [{"name": f.name, "start": f.start, "end": f.end, "strand": f.strand, "source": f.source,
+                           **({"random": list(f.within)} if f.within else {})}
                           for f in c.features],
-             **({"group": c.group, "condition": c.condition} if c.group else {})}
+             **({"group": c.group, "condition": c.condition} if c.group else {}),
+             **({"origin": {"at": c.origin[0], "position": c.origin[1]}} if c.origin else {})}
             for c in program.classes
         ],
         "contrasts": [c.describe() for c in program.contrasts],

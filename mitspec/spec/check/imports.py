@@ -75,7 +75,7 @@ class Imports:
             self.report(node, exc.errors)
         kept = tuple(s for s in library.statements if isinstance(s, (ast.Import, *LIBRARY)))
         sub = Scope(ast.Spec(kept, str(path), library.source), Diagnostics(library.source), scope.reserved,
-                    str(scope.data_dir))
+                    str(scope.data_dir), scope.root_dir)
         sub.title, sub.seed, sub.length = scope.title, scope.seed, scope.length
         Imports(sub, (*self.stack, path)).load_all()
         sub.collect_names()
@@ -103,4 +103,4 @@ class Imports:
         shown = "; ".join(f"line {e.span.line}:{e.span.column}: {e.message}" for e in errors[:SHOWN_ERRORS])
         more = f" (and {len(errors) - SHOWN_ERRORS} more)" if len(errors) > SHOWN_ERRORS else ""
         self.diag.fail(f"{node.path.text} has errors: {shown}{more}", node.span,
-                       f"run `mitspec check {node.path.text}`-style checks on the library, or fix it there")
+                       f"fix them in {node.path.text} (line:col as given); a library holds definitions only")

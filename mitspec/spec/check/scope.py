@@ -24,10 +24,12 @@ class Scope:
     """Top-level definitions by name, and what the checker resolved them to so far.
     `reserved`: words that mean something in the language and so cannot name anything."""
 
-    def __init__(self, spec: ast.Spec, diag: Diagnostics, reserved: dict[str, str], data_dir: str | None = None):
+    def __init__(self, spec: ast.Spec, diag: Diagnostics, reserved: dict[str, str], data_dir: str | None = None,
+                 root_dir: Path | None = None):
         self.spec, self.diag, self.reserved = spec, diag, reserved
         self.base_dir = Path(spec.path).parent if spec.path and not spec.path.startswith("<") else Path(".")
         self.data_dir = Path(data_dir) if data_dir is not None else self.base_dir
+        self.root_dir = root_dir or self.base_dir  # the importing spec's directory: input paths read from it
         self.defs: dict[str, ast.Statement] = {}
         self.motifs: dict[str, ir.MotifIR | None] = {}  # None: the definition has errors
         self.backgrounds: dict[str, ir.BackgroundIR] = {}
@@ -112,7 +114,8 @@ class Scope:
         except OSError as exc:
             self.diag.fail(f'cannot read "{path.text}" ({exc.strerror or exc})', path.span,
                            f"paths are relative to the spec's directory ({self.base_dir.resolve()})")
-        record = {"kind": kind, "path": path.text, "sha256": digest}
+        shown = Path(os.path.relpath(found, self.root_dir.resolve())).as_posix()
+        record = {"kind": kind, "path": shown, "sha256": digest}
         if record not in self.inputs:
             self.inputs.append(record)
         return str(found), digest
