@@ -36,7 +36,8 @@ NUMBERS = ("0", "1", "2", "15", "17", "99", "100", "101", "0.5", "1.0", "3.5", "
            "1000000", "1000000000", "100000000", "99999999999999999999", "9" * 5000)
 JUNK = ("{", "}", "(", ")", "[", "]", "\u00df", "\u2028", "\f", "\x0b", "\u00e9", "\x00", "'", '"', "..", "->", ",",
         "=", "#", "\t", "\r\n", ";", "+", "-")
-NAMES = ("all", "spacer", "none", "at_content", "orientation", "x" * 300, "minus10", "A", "E", "sigma70", "end")
+NAMES = ("all", "spacer", "none", "at_content", "orientation", "x" * 300, "minus10", "A", "E", "sigma70", "end",
+         "random", "motifs", "gap", "copies", "origin", "arm5", "tata", "uas_1", "import", "file")
 NESTS = ("revcomp(", "choice(", "[")
 OPS = ("delete", "duplicate", "swap", "number", "junk", "line", "nest", "garbage", "name")
 MEMORY_CEILING = 2 << 30  # bytes of address space a case may use
@@ -88,7 +89,8 @@ def mutate(source: str, mutations: list[tuple[str, float, float, int]]) -> str:
 
 
 def compile_source(source: str, max_bases: int = 10**7) -> None:
-    compile_program(check(parse(source, "fuzz.mit"), Limits(max_bases=max_bases)))
+    # named as if it sat in specs/, so the files the bundled specs read (imports, PWMs, genomes) resolve
+    compile_program(check(parse(source, str(ROOT / "specs" / "fuzz.mit")), Limits(max_bases=max_bases)))
 
 
 def _case(source: str, run, time_limit: int, conn) -> None:

@@ -292,3 +292,32 @@ def test_limits_can_be_raised_knowingly():
 
     program = check(parse(source), Limits(max_bases=2 * 10**8))
     assert program.total == 1200
+
+
+NEW = 'benchmark "t" seed 1 length 100\nbackground bg = iid(at=0.5)\nmotif m = "ACGTAC"\n'
+
+
+@pytest.mark.parametrize("line,needle,message", [
+    ('class C n=1 on bg { place m at 10 as e  insert "AA" at 12 }', "insert", "inserting at 12 splits `e` (10..16)"),
+    ("class C n=1 on bg { erase nothing }", "nothing", "nothing named `nothing` is placed here"),
+    ("class C n=1 on bg { place m at 10 as e  move e by 0 }", "by 0", "`move ... by 0` does nothing"),
+    ("class C n=1 on bg { place m at 10 as e  move e by 90 }", "move", "runs past the end of the sequence"),
+    ("class C n=1 on bg { origin 100 }", "100", "origin at 100..101 runs past the end"),
+    ("class C n=1 on bg { place m at 10 as a  place m at 14 as b allow overlap  sweep gap(a, b) over [3] }",
+     "sweep", "overlap, so there is no gap between them"),
+    ("class C n=1 on bg { place m at 10 as a  sweep copies(a) over [1] }", "a)", "no `place` in class `C` lists several"),
+    ("class C n=1 on bg { place m at 10 as a  sweep gap(a) over [1] }", "gap", "gap() takes 2 element names"),
+    ("class C n=1 on bg { place m at 10 as a  sweep gaps(a, a) over [1] }", "gaps", "unknown sweep target `gaps(...)`"),
+    ("class C n=1 on bg { place m at 10 as a  sweep at_content over [a.end + 1] }", "a.end",
+     "`at_content` levels are numbers, not positions"),
+    ("class C n=1 on bg { place m at 10 as end }", "end }", "`end` is reserved"),
+    ("class C n=1 on bg { place m at random(10..14) }", "random(", "no room to place `m` (6 bp) at random in 10..14"),
+    ("class C n=1 on bg { place m at 10, 40 as a  place m at 20 as a_1 }", "place m at 20",
+     "an element named `a_1` is already placed"),
+])
+def test_new_constructs_report_where_and_why(line, needle, message):
+    with pytest.raises(SpecErrors) as info:
+        check_source(NEW + line + "\n")
+    hit = [e for e in info.value.errors if message in e.message]
+    assert hit, [e.message for e in info.value.errors]
+    assert (hit[0].span.line, hit[0].span.column) == (4, line.index(needle) + 1) and hit[0].hint

@@ -147,6 +147,9 @@ class Sweeps:
             return self.distinct(out)
 
         def absolute(item) -> float:
+            if isinstance(item, ast.Name):
+                self.diag.fail(f"`{item.text}` is not a number or a position", item.span,
+                               "a range runs between numbers (0.3..0.8) or positions (tss + 18 .. tss + 38)")
             if isinstance(item, ast.Position):
                 if not positional:
                     self.diag.fail(f"`{sweep.target.text}` levels are numbers, not positions", item.span,
