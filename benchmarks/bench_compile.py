@@ -36,6 +36,21 @@ contrast SCR = E > H paired
 """
 
 
+# the same size, using what issue 13 added: a PWM motif (sampled per instance, with a
+# score threshold), a gap sweep (indels before the downstream element) and a random
+# placement (a free start drawn per instance, recorded per row)
+FEATURES = """benchmark "bench-1M-features" seed 7 length 100
+background bg = iid(A=0.28, C=0.22, G=0.22, T=0.28)
+motif gata = pwm("gata.jaspar", min_score=4)
+motif minus35 = "TTGACA"
+motif minus10 = "TATAAT"
+class R n={n} on bg {{ place minus35 at 30  place gata at 70  place iupac("NNNNNN") at random(40..68) as site }}
+class S n={n} on bg {{ place minus35 at 30  place minus10 at 53  place gata at 80
+  sweep gap(minus35, minus10) over [15, 16, 17, 18] }}
+"""
+GATA = ">MA9999.1 GATA-like\nA [ 10 90  2 95  5 40 ]\nC [ 30  3  1  2 10 20 ]\nG [ 50  4 95  1  5 20 ]\nT [ 10  3  2  2 80 20 ]\n"
+
+
 def child_run(args: list[str]) -> tuple[float, float]:
     """Run a command in a child process: (wall seconds, peak RSS in MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -77,6 +92,12 @@ def main() -> None:
         wall, rss = child_run([*cli, str(tmp / "large"), str(large)])
         size = sum(p.stat().st_size for p in (tmp / "large").iterdir()) / 1e6
         rows.append((f"generated ({5 * per_class:,} seq)", None, None, wall, rss, 60.0))
+
+        features = tmp / "features.mit"
+        (tmp / "gata.jaspar").write_text(GATA)
+        features.write_text(FEATURES.format(n=per_class))
+        wall, rss = child_run([*cli, str(tmp / "features"), str(features)])
+        rows.append((f"pwm+gap+random ({5 * per_class:,})", None, None, wall, rss, 60.0))
 
     print(f"{'case':<28}{'warm median s':>14}{'warm min s':>12}{'CLI wall s':>12}{'peak RSS MB':>13}{'target s':>10}")
     for name, med, best, wall, rss, target in rows:

@@ -11,7 +11,9 @@ from .base import GROUP, LEVEL, NAME_LIST, NAME_REF, ContrastKind, Operand
 def plan_args(r: dict, checks) -> dict:
     group = r["group"]
     reference = r["reference"] if r["reference"] is not None else group[0].name
-    return {"group": group[0].group, "reference": reference, "classes": [c.name for c in group]}
+    origin = (group[0].condition or {}).get("origin")  # position levels read relative to it
+    return {"group": group[0].group, "reference": reference, "classes": [c.name for c in group],
+            **({"origin": origin} if origin else {})}
 
 
 def level_label(condition: str, group: str) -> str:
@@ -56,7 +58,8 @@ KIND = ContrastKind(
     operands=(Operand("group", GROUP), Operand("reference", LEVEL, keyword=True, required=False, of="group")),
     plan_args=plan_args,
     describe=lambda c: f"mean score at each level of {c['group']}, and paired differences to {c['reference']}",
-    schema={"properties": {"group": NAME_REF, "reference": NAME_REF, "classes": NAME_LIST},
+    schema={"properties": {"group": NAME_REF, "reference": NAME_REF, "classes": NAME_LIST,
+                           "origin": {"type": "object", "required": ["at", "position"]}},
             "required": ["group", "reference", "classes"]},
     compute=compute,
 )

@@ -11,7 +11,14 @@ from .store import Plan
 
 def _feature_label(f: dict) -> str:
     mark = "(-)" if f["strand"] == "-" else "~" if f["source"] == "shuffle" else ""
-    return f"{f['name']}@{f['start']}..{f['end']}{mark}"
+    where = f"random({f['start']}..{f['end']})" if "random" in f else f"{f['start']}..{f['end']}"
+    return f"{f['name']}@{where}{mark}"
+
+
+def _features(c: dict) -> str:
+    text = " ".join(_feature_label(f) for f in c["features"]) or "-"
+    origin = c.get("origin")
+    return f"{text}  [origin {origin['at']}@{origin['position']}]" if origin else text
 
 
 def class_summary(plan: Plan) -> pl.DataFrame:
@@ -22,7 +29,7 @@ def class_summary(plan: Plan) -> pl.DataFrame:
     meta = pl.DataFrame([
         {"class": c["name"], "title": c["title"], "n": c["n"],
          "from": (c["parent"] or "-") + (" (indep.)" if c["independent"] else ""),
-         "features": " ".join(_feature_label(f) for f in c["features"]) or "-"}
+         "features": _features(c)}
         for c in plan.meta["classes"]
     ])
     return meta.join(at, on="class", how="left", maintain_order="left")
@@ -34,7 +41,9 @@ def render_summary(plan: Plan) -> str:
     rows = [[r["class"], r["title"], f"{r['n']:,}", r["from"], f"{r['at_mean']:.3f}",
              f"{r['at_sd']:.3f}" if r["at_sd"] is not None else "-", r["features"]]
             for r in summary.iter_rows(named=True)]
-    table = format_table(rows, ["class", "name", "n", "from", "AT", "sd", "features (0-based start..end; (-) minus strand; ~ shuffled)"],
+    table = format_table(rows, ["class", "name", "n", "from", "AT", "sd",
+                                "features (0-based start..end; (-) minus strand; ~ shuffled; random(lo..hi): "
+                                "drawn per instance)"],
                          right={2, 4, 5})
     contrasts = [f"  {c['name']:<14} {KINDS[c['kind']].label}: {KINDS[c['kind']].describe(c)}" for c in meta["contrasts"]]
     head = (f"{meta['benchmark']}  (spec {meta['spec']['path']}, seed {meta['seed']}, length {meta['length']} bp)\n"

@@ -118,7 +118,9 @@ def profile(metrics: pl.DataFrame, contrast: dict) -> bytes:
         ax.set_xticks(x, labels, rotation=45 if len(labels) > 6 or max(map(len, labels)) > 4 else 0,
                       ha="right" if len(labels) > 6 or max(map(len, labels)) > 4 else "center", fontsize=7)
         ax.set_title(model, fontsize=9)
-    fig.text(0.99, 0.0, f"{group}: mean score per level (95% CI); hollow: reference; red: peak",
+    origin = contrast.get("origin")
+    where = f" (bp from {origin['at']}, at {origin['position']})" if origin else ""
+    fig.text(0.99, 0.0, f"{group}: mean score per level{where} (95% CI); hollow: reference; red: peak",
              ha="right", va="bottom", fontsize=7, color="#666")
     fig.tight_layout()
     return _png(fig)
