@@ -150,3 +150,19 @@ def test_user_genome_errors_and_a_changed_file(tmp_path):
     (tmp_path / "data" / "region.fa.gz").unlink()
     with pytest.raises(SpecErrors, match='cannot read "data/region.fa.gz"'):
         build(spec, tmp_path / "plan")
+
+
+def test_an_independent_class_refills_its_parents_edits_from_its_own_background():
+    """Before: a class re-running a genome-background parent's deletion on an iid background
+    looked for genome bases that its own windows never drew."""
+    program = check_source('benchmark "x" seed 1 length 80\nbackground g = genome("ecoli_mg1655")\n'
+                           'background b = iid(at=1.0)\n'
+                           'class P n=5 on g { place "ACGTAC" at 40 as e  delete 10..20 }\n'
+                           'class Q n=5 from P independent on b { }\n'
+                           'class R n=5 from Q independent on g { erase e }\n')
+    reserves = {c.name: getattr(c.background, "reserve", None) for c in program.classes}
+    assert reserves == {"P": 10, "Q": None, "R": 16}  # R: the deletion's 10 bases, then the erased 6
+    built = compile_program(program)
+    q = decode_rows(built["Q"].codes)
+    assert all(set(r[:30] + r[36:70]) <= {"A", "T"} and r[30:36] == "ACGTAC" for r in q)  # refill is Q's own AT-only
+    assert all(set(r[70:]) <= {"A", "T"} for r in q)

@@ -26,6 +26,14 @@ class Limits:
     max_length: int = 10**5  # bp per sequence
 
 
+def refilled(step: ir.Step, background: ir.BackgroundIR) -> ir.Step:
+    """`step` with its fresh bases drawn from `background` (for an edit that has a Fill)."""
+    fill = getattr(step.op, "fill", None)
+    if fill is None or fill.background == background:
+        return step
+    return replace(step, op=replace(step.op, fill=replace(fill, background=background)))
+
+
 def with_reserves(built: list[tuple[ir.ClassIR, ClassState]]) -> list[ir.ClassIR]:
     """The classes, with each genome background drawing as much of the genome's
     continuation past its windows as the classes sharing those windows use."""
@@ -237,7 +245,9 @@ class Classes:
         to append."""
         name = node.name.text
         state = parent[1].copy() if parent else ClassState()
-        steps = list(parent[0].steps) if parent and node.independent else []
+        # an independent class re-runs its parent's recipe on its own backgrounds, edits'
+        # fresh bases included
+        steps = [refilled(step, background) for step in parent[0].steps] if parent and node.independent else []
         own: list[ir.Step] = []
         ok = True
         state.background = background
