@@ -14,10 +14,8 @@ from .conftest import BASE, SPECS
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """A user's project: specs/*.mit, run from its root."""
-    (tmp_path / "specs").mkdir()
-    for spec in SPECS.glob("*.mit"):
-        shutil.copy(spec, tmp_path / "specs")
+    """A user's project: specs/*.mit with the libraries and data files they read, run from its root."""
+    shutil.copytree(SPECS, tmp_path / "specs")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -198,3 +198,69 @@ def test_an_unclosed_brace_at_the_end_of_file_is_named():
         parse('benchmark "x" length 10\nlayout L {\n  a at 1\n', "eof.mit")
     (error,) = info.value.errors
     assert error.message == "unexpected end of file" and "the `{` at line 2, column 10 is not closed" in error.hint
+
+
+offsets = st.lists(st.tuples(st.sampled_from("+-"), st.integers(0, 500)), max_size=3)
+atoms = st.one_of(st.just("end"), st.sampled_from(["core.tss", "tata.end", "e.start"]))  # a number takes no offsets
+
+
+def _written(atom: str, offs) -> str:
+    return atom + "".join(f" {sign} {value}" for sign, value in offs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.tuples(atoms, offsets), st.floats(0, 1e6, allow_nan=False).map(lambda x: round(x, 3)),
+                          st.integers(-1000, 1000), st.sampled_from(["none", "forward", "cons"])),
+                min_size=1, max_size=6))
+def test_sweep_levels_parse_to_what_was_written(levels):
+    """Numbers (signed too), names, and positions (`end`, refs, offsets) as sweep levels."""
+    from mitspec.spec import ast as A
+
+    written = []
+    for level in levels:
+        if isinstance(level, tuple):
+            written.append(_written(*level))
+        elif isinstance(level, int) and level < 0:
+            written.append(f"-{-level}")
+        else:
+            written.append(str(level))
+    spec = parse(f'benchmark "t" length 10\nclass C n=1 on b {{ sweep x over [{", ".join(written)}] }}\n')
+    (sweep,) = spec.statements[1].ops
+    assert len(sweep.levels) == len(levels)
+    for got, level in zip(sweep.levels, levels):
+        if isinstance(level, tuple):
+            atom, offs = level
+            assert isinstance(got, A.Position)
+            assert got.offsets == tuple(v if s == "+" else -v for s, v in offs)
+            base = got.base
+            if atom == "end":
+                assert isinstance(base, A.End)
+            else:
+                assert base.dotted == atom
+        elif isinstance(level, str):
+            assert isinstance(got, A.Name) and got.text == level
+        else:
+            assert isinstance(got, A.Number) and got.value == level
+
+
+def test_new_statements_parse_into_typed_nodes():
+    from mitspec.spec import ast as A
+
+    spec = parse('benchmark "t" length 100\nimport "lib/x.mit"\nlayout L { tss at 60  origin tss }\n'
+                 'class C n=1 on b { place m at 1, 20, 40 as s  place m at random(10..30)  insert "AC" at end - 5\n'
+                 '  delete 3..5 allow overlap  erase s_1  origin L.tss  move s_2 by -3  move s_3 to 70\n'
+                 '  sweep gap(s_2, s_3) over 1..9 step 2  sweep s_2 over motifs [m, "TTG", revcomp(m)] }\n'
+                 'class D n=1 from C[1, TTG] { }\ncontrast w = C[+1, m] > D paired\n')
+    _, imp, layout, c, d, w = spec.statements
+    assert isinstance(imp, A.Import) and imp.path.text == "lib/x.mit"
+    assert layout.origin.text == "tss"
+    place, rand, ins, dele, erase, origin, by, to, gap, swap = c.ops
+    assert [p.base.value for p in place.at] == [1, 20, 40] and place.random is None
+    assert rand.at == () and rand.random.start.base.value == 10
+    assert isinstance(ins.at.base, A.End) and ins.at.offsets == (-5,)
+    assert dele.allow_overlap and (dele.region.start.base.value, dele.region.end.base.value) == (3, 5)
+    assert erase.element.text == "s_1" and origin.at.base.dotted == "L.tss"
+    assert by.by.value == -3 and by.to is None and to.to.base.value == 70 and to.by is None
+    assert gap.target.text == "gap" and [a.text for a in gap.args] == ["s_2", "s_3"]
+    assert isinstance(swap.levels, A.MotifLevels) and len(swap.levels.motifs) == 3
+    assert d.parent.text == "C[1, TTG]" and w.better.text == "C[+1, m]"

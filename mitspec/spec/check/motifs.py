@@ -138,20 +138,20 @@ class Motifs:
         return ir.RevCompMotif(self.resolve(arg, state, stack))
 
     # ---- position weight matrices ----
+    def text(self, value: ast.Value, message: str, hint: str) -> str:
+        """A string argument's text, or a diagnostic."""
+        if not isinstance(value, ast.Literal):
+            self.diag.fail(message, value.span, hint)
+        return value.text
+
     def pwm_file(self, call: ast.Call, state, stack, usage: str) -> ir.PwmMotif:
         from ...pwm import PwmError, read_pwm
 
         arity(self.diag, call, 1, ("min_score", "format"), usage)
-        path = call.args[0]
-        if not isinstance(path, ast.Literal):
-            self.diag.fail("pwm() takes a file path as a string", path.span, f"usage: {usage}")
-        kw = {k.name.text: k.value for k in call.kwargs}
-        fmt = None
-        if "format" in kw:
-            if not isinstance(kw["format"], ast.Literal):
-                self.diag.fail("`format` is a string", kw["format"].span, 'e.g. format="meme"')
-            fmt = kw["format"].text
-        found, digest = self.scope.input_file(path, "pwm")
+        path, kw = call.args[0], {k.name.text: k.value for k in call.kwargs}
+        self.text(path, "pwm() takes a file path as a string", f"usage: {usage}")
+        fmt = self.text(kw["format"], "`format` is a string", 'e.g. format="meme"') if "format" in kw else None
+        found, _ = self.scope.input_file(path, "pwm")
         try:
             counts = read_pwm(found, fmt)
         except PwmError as exc:
@@ -162,15 +162,11 @@ class Motifs:
         from ...pwm import PwmError, jaspar_counts
 
         arity(self.diag, call, 1, ("min_score", "release"), usage)
-        matrix = call.args[0]
-        if not isinstance(matrix, ast.Literal):
-            self.diag.fail("jaspar() takes a matrix ID as a string", matrix.span, f"usage: {usage}")
-        kw = {k.name.text: k.value for k in call.kwargs}
-        release = kw.get("release")
-        if release is not None and not isinstance(release, ast.Literal):
-            self.diag.fail("`release` is a string", release.span, 'e.g. release="JASPAR2026"')
+        matrix, kw = call.args[0], {k.name.text: k.value for k in call.kwargs}
+        self.text(matrix, "jaspar() takes a matrix ID as a string", f"usage: {usage}")
+        release = self.text(kw["release"], "`release` is a string", 'e.g. release="JASPAR2026"') if "release" in kw else None
         try:
-            found, counts = jaspar_counts(matrix.text, release.text if release is not None else None)
+            found, counts = jaspar_counts(matrix.text, release)
         except PwmError as exc:
             self.diag.fail(str(exc), matrix.span, exc.hint)
         self.scope.inputs.append({"kind": "jaspar", "id": found["id"], "release": found["release"],
