@@ -14,6 +14,8 @@ SCORE_BIN = 0.01  # bits; the grid the acceptance probability of a min_score is 
 FORMATS = {".jaspar": "jaspar", ".pfm": "pfm", ".meme": "minimal", ".transfac": "transfac", ".dat": "transfac",
            ".txt": "pfm", ".counts": "pfm"}
 DEFAULT_RELEASE = "JASPAR2026"
+MAX_FILE_BYTES = 10 << 20  # a matrix file is a few kB; refuse what cannot be one
+MAX_COLUMNS = 200
 
 
 class PwmError(MitspecError):
@@ -33,18 +35,26 @@ def read_pwm(path: str | Path, fmt: str | None = None) -> np.ndarray:
     if fmt is None:
         raise PwmError(f"cannot tell the matrix format of {path.name}",
                        f"name it .jaspar, .meme, .transfac or .pfm, or pass format=\"{'|'.join(sorted(set(FORMATS.values())))}\"")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise PwmError(f"{path.name} is over {MAX_FILE_BYTES >> 20} MB, too large for a matrix file",
+                       "give a file with one count matrix")
     try:
         with open(path, encoding="utf-8") as handle:
             found = list(motifs.parse(handle, fmt))
-    except (ValueError, KeyError, IndexError, AttributeError, UnicodeDecodeError) as exc:
+        if not found:
+            raise PwmError(f"{path.name} holds no motif", "give a file with one count matrix")
+        return counts_of(found[0], path.name)
+    except PwmError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Bio.motifs raises bare Exception (and worse) on malformed files
         raise PwmError(f"{path.name} is not a readable {fmt} matrix ({exc})",
                        "check the file, or name its format with format=\"...\"") from None
-    if not found:
-        raise PwmError(f"{path.name} holds no motif", "give a file with one count matrix")
-    return counts_of(found[0], path.name)
 
 
 def counts_of(motif, where: str) -> np.ndarray:
+    length = motif.length or 0
+    if not 0 < length <= MAX_COLUMNS:
+        raise PwmError(f"{where}: the matrix has {length} columns", f"matrices have 1 to {MAX_COLUMNS} columns")
     counts = np.array([[float(motif.counts[b][j]) for b in "ACGT"] for j in range(motif.length)])
     if counts.size == 0 or not np.isfinite(counts).all() or (counts < 0).any() or (counts.sum(axis=1) <= 0).any():
         raise PwmError(f"{where}: the matrix has empty or negative columns", "every column needs positive counts")

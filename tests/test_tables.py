@@ -30,3 +30,11 @@ def test_compiler_applies_every_ir_op_and_samples_every_motif():
 
 def test_sweep_targets_are_reserved_words():
     assert set(TARGETS) <= set(RESERVED)
+
+
+def test_every_motif_function_has_a_usage_line_and_a_resolver():
+    from mitspec.spec.check.motifs import MOTIF_FUNCS
+
+    motifs = Motifs.__new__(Motifs)
+    Motifs.__init__(motifs, type("S", (), {"diag": None})())
+    assert set(motifs._by_func) == set(MOTIF_FUNCS)
