@@ -2,9 +2,20 @@
 min_score, consensus(), and sampling that follows the matrix."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mitspec.plan.compile import compile_program
-from mitspec.pwm import UNIFORM_SHARE, acceptance, best_score, consensus, log_odds, probabilities, read_pwm
+from mitspec.pwm import (
+    UNIFORM_SHARE,
+    PwmError,
+    acceptance,
+    best_score,
+    consensus,
+    log_odds,
+    probabilities,
+    read_pwm,
+)
 from mitspec.sequence import decode_rows
 from mitspec.spec.check import check, check_source
 from mitspec.spec.errors import SpecErrors
@@ -113,3 +124,29 @@ def test_jaspar_offline_matches_the_matrix_shipped_with_the_ctcf_spec():
     assert consensus(shipped) == "GCCACCAGGGGGCGC"
     with pytest.raises(SpecErrors, match="has no matrix MA9999999"):
         check_source('benchmark "j" length 40\nmotif m = jaspar("MA9999999")\n')
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(FILES)), st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 3),
+                                                          st.sampled_from(list(" \n\t[]>ACGT0123456789.-eE:/=#\x00é"))),
+                                                min_size=1, max_size=6))
+def test_a_mangled_matrix_file_is_a_diagnostic_or_a_matrix(tmp_path_factory, name, edits):
+    """Bio.motifs' parsers raise bare Exception (and UnboundLocalError) on some malformed
+    files; read_pwm turns every failure into a PwmError."""
+    text = list(FILES[name])
+    for where, op, char in edits:
+        k = int(where * len(text))
+        if op == 0 and text:
+            del text[min(k, len(text) - 1)]
+        elif op == 1:
+            text.insert(k, char)
+        elif text:
+            text[min(k, len(text) - 1)] = char
+    path = tmp_path_factory.mktemp("m") / name
+    path.write_text("".join(text))
+    try:
+        counts = read_pwm(path)
+    except PwmError:
+        return
+    probs = probabilities(counts)
+    assert np.isfinite(log_odds(probs)).all() and 0 <= acceptance(probs, best_score(probs) - 1) <= 1
