@@ -142,6 +142,10 @@ def show_cmd(plan: Path) -> None:
 
 
 # ---- scoring ------------------------------------------------------------------------------
+_no_audit = click.option("--no-audit", is_flag=True,
+                         help="Skip the composition audit (README: Composition audit).")
+
+
 _device = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                        help="Where ONNX models run; auto takes CUDA when it really loads.")
 _no_cache = click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
@@ -227,8 +231,9 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None, options: dict) -> 
 @_batch_tokens
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True,
               help="sound: sign test + Wilson; paper: the published t-test + bootstrap.")
+@_no_audit
 @_limits_options
-def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode, **budget):
+def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode, no_audit, **budget):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from .scores.run import run_plan
 
@@ -238,19 +243,20 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode, **
     try:
         for plan, out_dir in runs:
             written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for)
-            summary = _report(plan, written, out_dir, stats_mode)
+            summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit)
             click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
     finally:
         cache.close()
 
 
-def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False) -> str:
+def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False,
+            audit: bool = True) -> str:
     from .metrics.engine import MetricsConfig
     from .plan.store import load_plan
     from .report.pipeline import report_run
 
     plan = load_plan(plan_dir)
-    return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode), force=force)
+    return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode, audit=audit), force=force)
 
 
 @main.command("report")
@@ -258,14 +264,15 @@ def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, f
 @click.option("--plan", "plan_dir", type=click.Path(exists=True, path_type=Path),
               help="The plan the scores belong to (default: RUN_DIR's own, or the one `run -o` recorded).")
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True)
-def report_cmd(run_dir, plan_dir, stats_mode):
+@_no_audit
+def report_cmd(run_dir, plan_dir, stats_mode, no_audit):
     """Recompute metrics and the report from RUN_DIR (scores.parquet, and its plan)."""
     from .scores.run import plan_of_run
 
     scores = run_dir / "scores.parquet"
     if not scores.exists():
         _fail(f"{scores} is missing; score the plan first with `mitspec run {run_dir}`")
-    click.echo(_report(plan_of_run(run_dir, plan_dir), scores, run_dir, stats_mode, force=True))
+    click.echo(_report(plan_of_run(run_dir, plan_dir), scores, run_dir, stats_mode, force=True, audit=not no_audit))
     click.echo(f"{run_dir}/report.html")
 
 
@@ -278,7 +285,8 @@ def report_cmd(run_dir, plan_dir, stats_mode):
 @click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), help="Bootstrap seed (default: the plan's seed).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics.json here.")
-def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out):
+@_no_audit
+def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, no_audit):
     """Metrics for scores computed anywhere (e.g. by your own model), joined to a plan by id."""
     from .metrics.engine import MetricsConfig
     from .metrics.io import read_many, write_metrics
@@ -288,7 +296,8 @@ def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out):
 
     plan = load_plan(plan_path)
     scores = read_many(list(score_files))
-    table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed))
+    table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed,
+                                                      audit=not no_audit))
     click.echo(terminal_summary(table, plan.meta, doc))
     if out is not None:
         write_metrics(doc, table, json_path=out)

@@ -134,3 +134,19 @@ def kmer_index(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         index = index * 4 + np.minimum(part, 3)
         valid &= part != N_CODE
     return index, valid
+
+
+def markov_log_likelihood(codes: np.ndarray, genome, order: int) -> np.ndarray:
+    """Total log-likelihood (nats) of each row (n, L) under the genome's order-k chain
+    (markov_tables); the first bases use the shorter contexts they have, k-mers with an
+    N add nothing. Shape (n,)."""
+    tables = markov_tables(genome, order)
+    n, length = codes.shape
+    total = np.zeros(n)
+    for t in range(min(order, length)):
+        index, valid = kmer_index(codes[:, :t + 1], t + 1)
+        total += np.where(valid[:, 0], tables[t].ravel()[index[:, 0]], 0.0)
+    if length > order:
+        index, valid = kmer_index(codes, order + 1)
+        total += np.where(valid, tables[order].ravel()[index], 0.0).sum(axis=1)
+    return total

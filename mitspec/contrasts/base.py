@@ -56,7 +56,10 @@ class ContrastKind:
     fragment ({properties, required}) for those fields; compute(calc, record, model) ->
     the headline record, or a list whose first item is the headline and whose others are
     parts (`NAME[level]`, `NAME.part`); effect: a ratio may divide it; requires(record)
-    -> contrasts computed before it (their headlines are in `calc.results`)."""
+    -> contrasts computed before it (their headlines are in `calc.results`);
+    audit: (treatment, reference) plan fields naming the two classes the composition
+    audit compares, and `null`, the headline's value when there is no effect (kinds
+    without `audit` are not audited)."""
 
     name: str
     label: str
@@ -68,6 +71,8 @@ class ContrastKind:
     compute: Callable
     effect: bool = False
     requires: Callable[[dict], tuple[str, ...]] = field(default=_no_dependencies)
+    audit: tuple[str, str] | None = None
+    null: float = 0.0
 
     @property
     def positional(self) -> tuple[Operand, ...]:

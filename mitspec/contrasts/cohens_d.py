@@ -38,5 +38,7 @@ KIND = ContrastKind(
     describe=lambda c: f"Cohen's d, {c['first']} vs {c['second']}",
     schema={"properties": {"first": NAME_REF, "second": NAME_REF}, "required": ["first", "second"]},
     compute=compute,
+    audit=("first", "second"),
+    null=0.0,
     effect=True,
 )

@@ -33,5 +33,7 @@ KIND = ContrastKind(
     schema={"properties": {"start": NAME_REF, "end": NAME_REF, "toward": NAME_REF},
             "required": ["start", "end", "toward"]},
     compute=compute,
+    audit=("end", "start"),
+    null=0.0,
     effect=True,
 )

@@ -53,4 +53,6 @@ KIND = ContrastKind(
                            "n_pairs": {"type": "integer", "minimum": 1}},
             "required": ["better", "worse", "pairing", "n_pairs"]},
     compute=compute,
+    audit=("better", "worse"),
+    null=0.5,
 )

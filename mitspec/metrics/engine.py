@@ -38,6 +38,7 @@ class MetricsConfig:
     stats: str = "sound"
     resamples: int = 1000
     seed: int | None = None  # default: the plan's seed
+    audit: bool = True  # the composition audit (metrics.audit)
 
     def __post_init__(self):
         if self.stats not in STATS_MODES:

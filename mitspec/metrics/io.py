@@ -89,9 +89,10 @@ def _clean(value):
 
 
 def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
-                     models: list[str] | None = None) -> dict:
+                     models: list[str] | None = None, audit: tuple[list, list] | None = None) -> dict:
     """metrics.json; `models`: every model scored (default: those with results; a plan
-    without contrasts has none, so pass them)."""
+    without contrasts has none, so pass them); `audit`: the composition audit's
+    (composition rows, model rows)."""
     doc = {
         "scores_sha256": scores_sha256,
         "format": METRICS_FORMAT,
@@ -105,6 +106,12 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         "models": sorted(models if models is not None else table["model"].unique().to_list()),
         "results": [{k: _clean(v) for k, v in row.items()} for row in table.iter_rows(named=True)],
     }
+    if audit is not None:
+        from .audit import METHOD
+
+        doc["audit"] = {"method": METHOD,
+                        "composition": [{k: _clean(v) for k, v in r.items()} for r in audit[0]],
+                        "models": [{k: _clean(v) for k, v in r.items()} for r in audit[1]]}
     jsonschema.Draft202012Validator(metrics_schema()).validate(doc)
     return doc
 

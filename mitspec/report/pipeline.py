@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from .. import __version__
-from ..metrics.engine import MetricsConfig, MetricsError, compute
+from ..metrics.audit import audit
+from ..metrics.engine import MetricsConfig, MetricsError, compute, join_scores
 from ..metrics.io import metrics_document, write_metrics
 from ..io import sha256_file
 from ..plan.store import Plan
@@ -17,8 +18,13 @@ from .render import terminal_summary, write_report
 
 def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig,
              scores_sha256: str | None = None) -> tuple[pl.DataFrame, dict]:
-    table = compute(plan.meta, plan.sequences, scores.select("id", "model", "score"), config)
-    return table, metrics_document(plan.meta, table, config, scores_sha256, scores["model"].unique().to_list())
+    scores = scores.select("id", "model", "score")
+    table = compute(plan.meta, plan.sequences, scores, config)
+    audited = None
+    if config.audit:
+        audited = audit(plan.meta, plan.sequences, join_scores(plan.sequences, scores), table, config)
+    return table, metrics_document(plan.meta, table, config, scores_sha256, scores["model"].unique().to_list(),
+                                   audited)
 
 
 def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
@@ -29,7 +35,7 @@ def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -
         return None
     same = (doc.get("plan") == plan.plan_hash and doc.get("scores_sha256") == digest and doc.get("stats") == config.stats
             and doc.get("resamples") == config.resamples and doc.get("compiler", {}).get("version") == __version__
-            and config.seed is None)
+            and config.seed is None and ("audit" in doc) == config.audit)
     files = all((out_dir / f).exists() for f in ("metrics.parquet", "report.html", "report.md"))
     return doc if same and files else None
 

@@ -89,7 +89,46 @@ def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
             row.append(_shown(r) + star)
         rows.append(row)
     table = format_table(rows, ["model", *names], right=set(range(1, len(names) + 1)))
-    return (f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}")
+    text = f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}"
+    audit = doc.get("audit")
+    if audit and audit["composition"]:
+        text += "\n\n" + audit_summary(audit)
+    return text
+
+
+SHORT_VERDICT = {"beyond composition": "beyond", "explained by composition": "explained", "inconclusive": "?"}
+
+
+def _signed(x, digits=3) -> str:
+    return "-" if x is None else f"{x:+.{digits}f}"
+
+
+def audit_composition_rows(audit: dict) -> list[list[str]]:
+    return [[r["contrast"], f"{r['treatment']} vs {r['reference']}" + (" (paired)" if r["paired"] else ""),
+             f"{_signed(r['at_diff'])} [{_signed(r['at_low'])}, {_signed(r['at_high'])}]",
+             f"{_signed(r['cpg_diff'])} [{_signed(r['cpg_low'])}, {_signed(r['cpg_high'])}]",
+             f"{_num(r['dinucleotide_distance'], 3)} [{_num(r['dinucleotide_low'], 3)}, {_num(r['dinucleotide_high'], 3)}]",
+             ", ".join(r["reproduced_by"]) or ("none" if r["composition_scorers"] else "(none run)")]
+            for r in audit["composition"]]
+
+
+AUDIT_HEADER = ["contrast", "arms", "AT diff [95% CI]", "CpG diff [95% CI]", "dinucleotide L1 [95% CI]",
+                "shown by composition scorers"]
+
+
+def audit_summary(audit: dict) -> str:
+    """The composition audit for the terminal: how the arms differ, then per model the
+    composition-adjusted value and its verdict."""
+    contrasts = [r["contrast"] for r in audit["composition"]]
+    by = {(r["contrast"], r["model"]): r for r in audit["models"]}
+    models = sorted({r["model"] for r in audit["models"]})
+    rows = [[m, *(f"{_num(by[(c, m)]['adjusted'])} {SHORT_VERDICT[by[(c, m)]['verdict']]}" for c in contrasts)]
+            for m in models]
+    return ("composition audit: how the arms differ, and each effect after removing what AT and CpG content "
+            "predict (README: Composition audit)\n"
+            + format_table(audit_composition_rows(audit), AUDIT_HEADER) + "\n"
+            + "adjusted value and verdict (beyond / explained by composition / ? inconclusive)\n"
+            + format_table(rows, ["model", *contrasts], right=set(range(1, len(contrasts) + 1))))
 
 
 def model_rows(doc: dict, models: dict[str, dict]) -> list[list[str]]:
@@ -177,9 +216,46 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
         for key in (f"profile_{c['name']}", f"scatter_{c['name']}"):
             if key in figures:
                 out += [f"![{md(c['name'])}]({figures[key]})", ""]
+    if doc.get("audit") and doc["audit"]["composition"]:
+        out += audit_markdown(doc["audit"])
     out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
             "## Plan", "", *fenced(_plan_table(plan)), ""]
     return "\n".join(out)
+
+
+AUDIT_MODEL_HEADER = ["model", "raw [95% CI]", "adjusted [95% CI]", "adjusted q", "b_AT", "b_CpG", "verdict"]
+
+
+def audit_model_rows(audit: dict, contrast: str) -> list[list[str]]:
+    return [[r["model"], f"{_num(r['raw'])} [{_num(r['raw_low'])}, {_num(r['raw_high'])}]",
+             f"{_num(r['adjusted'])} [{_num(r['adjusted_low'])}, {_num(r['adjusted_high'])}]", _p(r["adjusted_q"]),
+             _num(r["slope_at"]), _num(r["slope_cpg"]), r["verdict"]]
+            for r in audit["models"] if r["contrast"] == contrast]
+
+
+def audit_markdown(audit: dict) -> list[str]:
+    out = ["## Composition audit", "", md("Method: " + audit["method"] + "."), "",
+           "| " + " | ".join(AUDIT_HEADER) + " |", "|" + "---|" * len(AUDIT_HEADER)]
+    out += ["| " + " | ".join(md(x) for x in r) + " |" for r in audit_composition_rows(audit)] + [""]
+    for c in audit["composition"]:
+        out += [f"### {md(c['contrast'])}", "", "| " + " | ".join(AUDIT_MODEL_HEADER) + " |",
+                "|" + "---|" * len(AUDIT_MODEL_HEADER)]
+        out += ["| " + " | ".join(md(x) for x in r) + " |" for r in audit_model_rows(audit, c["contrast"])] + [""]
+    return out
+
+
+def audit_html(audit: dict) -> str:
+    e = html.escape
+
+    def table(header, rows):
+        return ("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in rows) + "</table>")
+
+    parts = [f"<h2>Composition audit</h2><p class=method>Method: {e(audit['method'])}.</p>",
+             table(AUDIT_HEADER, audit_composition_rows(audit))]
+    for c in audit["composition"]:
+        parts.append(f"<h3>{e(c['contrast'])}</h3>" + table(AUDIT_MODEL_HEADER, audit_model_rows(audit, c["contrast"])))
+    return "".join(parts)
 
 
 def _plan_table(plan: Plan) -> str:
@@ -252,6 +328,7 @@ Values in red: q &lt; 0.05.</p>
 {img('forest', 'win rates with 95% intervals')}
 <h2>Models</h2>{model_table}
 {''.join(sections)}
+{audit_html(doc["audit"]) if doc.get("audit") and doc["audit"]["composition"] else ""}
 <h2>Score distributions</h2>{img('distributions', 'per-class score distributions')}
 <h2>Plan</h2><pre>{e(_plan_table(plan))}</pre>
 <p class=meta>mitspec {e(doc['compiler']['version'])}</p>

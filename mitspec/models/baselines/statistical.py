@@ -5,7 +5,7 @@ import hashlib
 import numpy as np
 
 from ...sequence import at_fraction
-from ...genomes import GENOMES, kmer_index, markov_tables
+from ...genomes import GENOMES, markov_log_likelihood
 from .common import Baseline, baseline
 
 
@@ -22,16 +22,7 @@ class Markov(Baseline):
         return {"order": self.order, "genome": self.genome, "genome_sha256": GENOMES[self.genome][1]}
 
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
-        tables = markov_tables(self.genome, self.order)
-        n, length = codes.shape
-        total = np.zeros(n)
-        for t in range(min(self.order, length)):  # the first bases use the shorter contexts they have
-            index, valid = kmer_index(codes[:, :t + 1], t + 1)
-            total += np.where(valid[:, 0], tables[t].ravel()[index[:, 0]], 0.0)
-        if length > self.order:
-            index, valid = kmer_index(codes, self.order + 1)
-            total += np.where(valid, tables[self.order].ravel()[index], 0.0).sum(axis=1)
-        return total
+        return markov_log_likelihood(codes, self.genome, self.order)
 
 
 class ATContent(Baseline):
