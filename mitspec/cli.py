@@ -239,10 +239,12 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode, no
 
     runs = _run_targets(targets, out, _limits(**budget))
     scorers = _scorers(models, device, batch_tokens)
+    named = frozenset(s.name for s in scorers) if models else frozenset()
     cache = _open_cache(no_cache)
     try:
         for plan, out_dir in runs:
-            written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for)
+            written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for, named=named,
+                               say=lambda text: click.echo(text, err=True))
             summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit)
             click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
     finally:

@@ -227,3 +227,35 @@ def test_n_is_scored_or_refused_explicitly(name):
     else:
         with pytest.raises(ModelError, match=f"{name} cannot score sequence 2: it has N"):
             scorer.score(sequences)
+
+
+def test_sigma70_baselines_declare_what_they_read_and_skip_plans_without_it(tmp_path):
+    """Before: pa_pwm, scan and thermo scored a terminator or a splice site as if it were a
+    promoter. Now a default run leaves them out, saying why, and naming one is an error."""
+    from mitspec.models.errors import ModelError
+    from mitspec.models.registry import resolve
+    from mitspec.plan.build import build
+    from mitspec.scores.cache import NoCache
+    from mitspec.scores.run import read_skipped, run_plan
+
+    spec = tmp_path / "t.mit"
+    spec.write_text('benchmark "t" seed 1 length 60\nbackground bg = iid(at=0.5)\n'
+                    'class T n=5 on bg { place "GCGCGCGAAAGCGCGC" at 20 as stem }\n')
+    build(spec, tmp_path / "p")
+    said = []
+    scorers = [resolve(name) for name in ("at_content", "pa_pwm", "thermo")]
+    run_plan(tmp_path / "p", scorers, tmp_path / "p", NoCache(), say=said.append)
+    assert sorted(read_skipped(tmp_path / "p")) == ["pa_pwm", "thermo"]
+    assert any("skipping pa_pwm: it reads minus35 and minus10" in s for s in said)
+    scored = pl.read_parquet(tmp_path / "p" / "scores.parquet")["model"].unique().to_list()
+    assert scored == ["at_content"]
+    with pytest.raises(ModelError, match="pa_pwm cannot score"):
+        run_plan(tmp_path / "p", scorers, tmp_path / "p", NoCache(), named=frozenset({"pa_pwm"}))
+    # a spec that names its boxes otherwise binds them to the roles
+    spec.write_text('benchmark "t" seed 1 length 100\nbackground bg = iid(at=0.5)\n'
+                    'layout L { b35 at 20..26  b10 at 43..49 }\nrole minus35 = L.b35\nrole minus10 = L.b10\n'
+                    'class P n=5 on bg { place "TTGACA" at L.b35  place "TATAAT" at L.b10 }\n')
+    result = build(spec, tmp_path / "q")
+    assert result.meta["roles"] == {"minus35": {"start": 20, "end": 26}, "minus10": {"start": 43, "end": 49}}
+    bound = resolve("pa_pwm").for_plan(result.meta)
+    assert (bound.layout.minus35, bound.layout.minus10) == (20, 43) and bound.unmet(result.meta) is None

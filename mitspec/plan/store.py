@@ -202,6 +202,8 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
         "contrasts": [c.describe() for c in program.contrasts],
         "layouts": {name: {slot: {"start": start, "end": end} for slot, (start, end) in slots.items()}
                     for name, slots in program.layouts.items()},
+        **({"roles": {r: {"start": start, "end": end} for r, (start, end) in program.roles.items()}}
+           if program.roles else {}),
         "tables": {t: {"columns": list(program.tables[t].columns),
                        "rows": [{"name": r, "values": list(v)}
                                 for r, v in zip(program.tables[t].row_names, program.tables[t].values)]}

@@ -12,7 +12,7 @@ from ..metrics.engine import MetricsConfig, MetricsError, compute, join_scores
 from ..metrics.io import metrics_document, write_metrics
 from ..io import sha256_file
 from ..plan.store import Plan
-from ..scores.run import read_models
+from ..scores.run import read_models, read_skipped
 from .render import terminal_summary, write_report
 
 
@@ -57,5 +57,5 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
     scores = mine
     table, doc = evaluate(plan, scores, config, digest)
     write_metrics(doc, table, out_dir)
-    write_report(out_dir, plan, scores, table, doc, read_models(scores_path.parent))
+    write_report(out_dir, plan, scores, table, doc, read_models(scores_path.parent), read_skipped(scores_path.parent))
     return terminal_summary(table, plan.meta, doc)

@@ -192,7 +192,7 @@ def fenced(text: str) -> list[str]:
 
 
 def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str],
-                    models: dict[str, dict] | None = None) -> str:
+                    models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> str:
     meta = plan.meta
     out = [f"# {md(meta['benchmark'])}: mechanistic invariance report", "",
            f"Plan `{meta['plan_hash'][:12]}` from {code_span(meta['spec']['path'])} (seed {meta['seed']}, "
@@ -205,6 +205,8 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
         out += [f"![win rates with 95% intervals]({figures['forest']})", ""]
     out += ["## Models", "", "| model | kind | parameters | what it is |", "|---|---|---|---|"]
     out += ["| " + " | ".join(md(x) for x in r) + " |" for r in model_rows(doc, models or {})] + [""]
+    if skipped:
+        out += ["Not run on this plan:", "", *(f"- {md(name)}: {md(reason)}" for name, reason in sorted(skipped.items())), ""]
     for c in meta["contrasts"]:
         out += [f"## {md(c['name'])}: {KINDS[c['kind']].label}", "", md(describe_contrast(c)), ""]
         rows = contrast_rows(metrics, c["name"])
@@ -277,7 +279,7 @@ pre{padding:.8em;overflow-x:auto;font-size:12.5px}.method{color:#555;font-size:1
 
 
 def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, bytes],
-                models: dict[str, dict] | None = None) -> str:
+                models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> str:
     meta = plan.meta
     e = html.escape
 
@@ -303,6 +305,9 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
     model_table = ("<table><tr><th>model</th><th>kind</th><th>parameters</th><th>what it is</th></tr>"
                    + "".join(f"<tr><td>{e(n)}</td><td>{e(k)}</td><td class=v>{e(p)}</td><td>{e(a)}</td></tr>"
                              for n, k, p, a in model_rows(doc, models or {})) + "</table>")
+    if skipped:
+        model_table += ("<p class=method>Not run on this plan:</p><ul>"
+                        + "".join(f"<li>{e(n)}: {e(r)}</li>" for n, r in sorted(skipped.items())) + "</ul>")
     sections = []
     for c in meta["contrasts"]:
         rows = []
@@ -337,7 +342,7 @@ Values in red: q &lt; 0.05.</p>
 
 
 def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict,
-                 models: dict[str, dict] | None = None) -> dict[str, Path]:
+                 models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> dict[str, Path]:
     """report.md (+ figures/*.png) and a self-contained report.html, written atomically.
     models: {name: scorer info} for the Models table."""
     out_dir = Path(out_dir)
@@ -358,6 +363,6 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         path = out_dir / "figures" / f"{key}.png"
         atomic_write(path, lambda p, d=data: p.write_bytes(d))
         figures[key] = f"figures/{key}.png"
-    atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures, models), encoding="utf-8"))
-    atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images, models), encoding="utf-8"))
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures, models, skipped), encoding="utf-8"))
+    atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images, models, skipped), encoding="utf-8"))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html"}

@@ -16,6 +16,7 @@ from .engine import pending, score_cached
 SCORES_FILE = "scores.parquet"
 MODELS_FILE = "models.json"  # what each scored model is ({name: scorer.info()}), for the report
 RUN_FILE = "run.json"  # where the plan is, when scores are written away from it (`run -o`)
+SKIPPED_FILE = "skipped.json"  # scorers the default run left out, and why ({name: reason})
 SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score": pl.Float64,
                  "per_nt": pl.Float64, "tokens": pl.Int64, "plan": pl.String, "scorer": pl.String}
 
@@ -38,12 +39,21 @@ def bound_to_plan(scorer: Scorer, meta: dict) -> Scorer:
     return scorer.for_plan(meta) if hasattr(scorer, "for_plan") else scorer
 
 
+def unmet(scorer: Scorer, meta: dict) -> str | None:
+    """Why `scorer` has nothing to read in this plan (a sigma70 baseline on a plan
+    without sigma70 elements), or None."""
+    return scorer.unmet(meta) if hasattr(scorer, "unmet") else None
+
+
 def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
-             progress_for: Callable[[str, int], Callable[[int], None]] | None = None) -> Path:
+             progress_for: Callable[[str, int], Callable[[int], None]] | None = None,
+             named: frozenset[str] = frozenset(), say: Callable[[str], None] | None = None) -> Path:
     """Score every sequence of the plan with every scorer; merge into out_dir/scores.parquet.
 
     Rows of other models already in the file are kept when they belong to the same plan,
-    so models can be run one at a time."""
+    so models can be run one at a time. A scorer with nothing to read in the plan is
+    skipped (said through `say`, and listed in skipped.json for the report), unless the
+    user `named` it: then it is an error."""
     seen: dict[str, Scorer] = {}
     for scorer in scorers:
         if scorer.name in seen:
@@ -53,6 +63,18 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     plan = load_plan(plan_path)
     sequences = plan.sequences["sequence"].to_list()
     ids = plan.sequences.select("id", "class")
+    skipped = {}
+    for scorer in scorers:
+        reason = unmet(scorer, plan.meta)
+        if reason is not None and scorer.name in named:
+            raise ModelError(f"{scorer.name} cannot score {plan.path.parent}: {reason}")
+        if reason is not None:
+            skipped[scorer.name] = reason
+            if say is not None:
+                say(f"skipping {scorer.name}: {reason}")
+    scorers = [s for s in scorers if s.name not in skipped]
+    if not scorers:
+        raise ModelError(f"no model can score {plan.path.parent}: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     frames = []
     for scorer in scorers:
         scorer = bound_to_plan(scorer, plan.meta)
@@ -71,10 +93,22 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     models = {name: models[name] for name in fresh["model"].unique(maintain_order=True) if name in models}
     atomic_write(out.parent / MODELS_FILE, lambda p: p.write_text(json.dumps(models, indent=1) + "\n", encoding="utf-8"))
     atomic_write(out, lambda p: fresh.write_parquet(p, compression="zstd", statistics=False))
+    kept = {name: reason for name, reason in read_skipped(out.parent).items() if name not in fresh["model"].to_list()}
+    kept.update(skipped)
+    atomic_write(out.parent / SKIPPED_FILE, lambda p: p.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8"))
     if out.parent.resolve() != plan.path.parent.resolve():
         pointer = {"plan": str(plan.path.parent.resolve()), "plan_hash": plan.plan_hash}
         atomic_write(out.parent / RUN_FILE, lambda p: p.write_text(json.dumps(pointer, indent=1) + "\n", encoding="utf-8"))
     return out
+
+
+def read_skipped(run_dir: Path) -> dict[str, str]:
+    """{scorer: why it was left out} of a run directory (empty when none was)."""
+    try:
+        data = json.loads((Path(run_dir) / SKIPPED_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _where(scorer: Scorer) -> str:

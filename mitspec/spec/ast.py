@@ -184,6 +184,15 @@ class Layout:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Role:
+    """`role minus35 = core.box35`: the layout slot that plays a role baselines read."""
+
+    name: Name
+    slot: Ref
+    span: Span
+
+
 # ---- class bodies -------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Place:
@@ -369,7 +378,7 @@ class Effect:
 
 
 Contrast = Union[WinRate, Magnitude, Ratio, Effect]
-Statement = Union[Benchmark, Import, Background, Motif, Table, Layout, ClassDef, Contrast]
+Statement = Union[Benchmark, Import, Role, Background, Motif, Table, Layout, ClassDef, Contrast]
 
 
 @dataclass(frozen=True, slots=True)

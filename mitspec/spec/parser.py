@@ -188,6 +188,9 @@ class _ToAst(Transformer):
         return ast.Layout(_name(ch[0]), tuple(c for c in ch[1:] if isinstance(c, ast.Slot)),
                           origins[0][1] if origins else None, _span(meta))
 
+    def role(self, meta, ch):
+        return ast.Role(_name(ch[0]), ch[1], _span(meta))
+
     def layout_origin(self, meta, ch):
         return _option("origin", _name(ch[0]), _span(meta))
 
@@ -409,7 +412,7 @@ def _lines_to_eof(source: str) -> list[str]:
     return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
-STATEMENT_KEYWORDS = ("benchmark", "import", "background", "motif", "table", "layout", "class", "contrast")
+STATEMENT_KEYWORDS = ("benchmark", "import", "role", "background", "motif", "table", "layout", "class", "contrast")
 MAX_SYNTAX_ERRORS = 20
 
 

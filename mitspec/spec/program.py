@@ -344,6 +344,7 @@ class Program:
     tables: dict = field(hash=False)
     layouts: dict = field(default_factory=dict, hash=False)  # name -> slot -> (start, end or None)
     inputs: tuple = ()  # files and databases the spec read: {"kind", "path" or "id", "sha256", ...}
+    roles: dict = field(default_factory=dict, hash=False)  # role -> (start, end or None) from `role` statements
 
     @property
     def total(self) -> int:

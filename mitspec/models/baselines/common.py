@@ -74,16 +74,28 @@ class Layout:
 
     @classmethod
     def from_plan(cls, meta: dict) -> Layout:
-        """The plan's layout holding `minus35` and `minus10` slots (the canonical names);
-        missing `up`/`ext10` slots fall back to their place relative to -35/-10 in the
-        canonical layout. No such layout: the canonical one."""
-        for slots in (meta.get("layouts") or {}).values():
+        """Where the plan puts the sigma70 roles, first found of: `role` bindings; a layout
+        holding `minus35` and `minus10` slots (the canonical names); the elements a class
+        places under those names. Missing `up`/`ext10` fall back to their place relative
+        to -35/-10 in the canonical layout. None of these: the canonical layout."""
+        candidates = [meta.get("roles") or {}, *(meta.get("layouts") or {}).values()]
+        candidates += [{f["name"]: f for f in c["features"]} for c in meta.get("classes", ())]
+        for slots in candidates:
             if "minus35" in slots and "minus10" in slots:
                 m35, m10 = slots["minus35"]["start"], slots["minus10"]["start"]
                 up = slots["up"]["start"] if "up" in slots else m35 - 15
                 ext = slots["ext10"]["start"] if "ext10" in slots else m10 - 3
                 return cls(m35, m10, up, ext)
         return cls()
+
+
+def plan_roles(meta: dict) -> set[str]:
+    """The roles a plan gives its sequences: bound with `role`, or elements a class places
+    under the role's name (a layout slot alone places nothing)."""
+    found = set(meta.get("roles") or {})
+    for c in meta.get("classes", ()):
+        found.update(f["name"] for f in c["features"])
+    return found
 
 
 class Baseline:
@@ -96,6 +108,7 @@ class Baseline:
     version = "1"
     min_length = 1
     accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
+    requires: tuple[str, ...] = ()  # roles (elements) the scorer reads; a plan without them is not its to score
 
     def config(self) -> dict:
         return {}
@@ -111,6 +124,14 @@ class Baseline:
 
     def for_plan(self, meta: dict) -> Baseline:
         return self
+
+    def unmet(self, meta: dict) -> str | None:
+        """Why this scorer has nothing to read in the plan (None: it does)."""
+        missing = [r for r in self.requires if r not in plan_roles(meta)]
+        if not missing:
+            return None
+        return (f"it reads {' and '.join(self.requires)} (sigma70 promoter elements), and the plan places no "
+                f"{' or '.join(missing)}; name elements so, or bind a layout slot with `role {missing[0]} = LAYOUT.SLOT`")
 
     def score(self, sequences: list[str]) -> Scores:
         from ..errors import ModelError

@@ -40,6 +40,7 @@ class PAPWM(Baseline):
     """PA-PWM: position-aware PWM, elements read at the layout's fixed positions."""
 
     name = "pa_pwm"
+    requires = ("minus35", "minus10")
     params = MATRIX_PARAMS + 7  # UP weight, ext weights 1.5/0.5, thresholds 1 and 5, spacing slope and optimum
     compensation = True
 
@@ -74,6 +75,7 @@ class PAPWMNoPos(Baseline):
     """PA-PWM-NoPos: the best match of each element anywhere in the sequence, no positions."""
 
     name = "pa_pwm_nopos"
+    requires = ("minus35", "minus10")
     params = MATRIX_PARAMS + 5
     min_length = 9
 
@@ -87,6 +89,7 @@ class RPAPWM(Baseline):
     """RPA-PWM: relative constraints only (both strands, 15-19 bp spacing, UP upstream, ext adjacent)."""
 
     name = "rpa_pwm"
+    requires = ("minus35", "minus10")
     spacings = (15, 16, 17, 18, 19)
     up_window = 20  # UP must lie within this many bp upstream of the -35
     up_min_at = 0.7
@@ -136,6 +139,7 @@ class Scan(Baseline):
     """Scan: best match of each element, penalised by its distance from the expected position."""
 
     name = "scan"
+    requires = ("minus35", "minus10")
     penalty = 0.25  # per bp away from the layout position
     params = MATRIX_PARAMS + 4 + 1 + 5  # matrices, expected positions, penalty, PA-PWM combination
 

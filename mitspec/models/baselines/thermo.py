@@ -27,6 +27,7 @@ class Thermo(Baseline):
     """Thermo: partition function over -35/-10 placements with spacing, UP and extended -10 energies."""
 
     name = "thermo"
+    requires = ("minus35", "minus10")
     params = PWM35[:, :4].size + PWM10[:, :4].size + len(SPACING_ENERGY) + 2 + 2 + 1
     min_length = 6 + 15 + 6
 

@@ -35,12 +35,44 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     scope.collect_names()
     motifs = resolve_definitions(scope)
     positions = Positions(scope)
+    roles = check_roles(scope, positions)
     classes = Classes(scope, Ops(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
     if diag.errors:
         raise SpecErrors(diag.errors, spec.source, spec.path)
     return ir.Program(scope.title, scope.seed, scope.length, tuple(classes), tuple(contrasts), dict(scope.tables),
-                      dict(scope.layouts), tuple(scope.inputs))
+                      dict(scope.layouts), tuple(scope.inputs), roles)
+
+
+ROLES = {"minus35": "the sigma70 -35 box", "minus10": "the sigma70 -10 box", "up": "the UP element",
+         "ext10": "the extended -10 (TGn)"}
+
+
+def check_roles(scope: Scope, positions: Positions) -> dict[str, tuple[int, int | None]]:
+    """`role NAME = LAYOUT.SLOT` statements -> role -> (start, end or None)."""
+    from .diagnostics import Invalid
+    from .state import ClassState
+
+    roles: dict[str, tuple[int, int | None]] = {}
+    for node in scope.of(ast.Role):
+        name = node.name.text
+        if name not in ROLES:
+            scope.diag.error(f"no baseline reads a role `{name}`", node.name.span,
+                             "roles: " + ", ".join(f"{r} ({what})" for r, what in ROLES.items()))
+            continue
+        if name in roles:
+            scope.diag.error(f"role `{name}` is bound twice", node.name.span, "bind each role once")
+            continue
+        if len(node.slot.parts) != 2 or node.slot.parts[0].text not in scope.layouts:
+            scope.diag.error(f"`{node.slot.dotted}` is not a layout slot", node.slot.span,
+                             "bind a role to a slot: `role minus35 = LAYOUT.SLOT`")
+            continue
+        try:
+            start, end, _ = positions.locate(node.slot, ClassState())
+        except Invalid:
+            continue
+        roles[name] = (start, end)
+    return roles
 
 
 def load(path, limits: Limits = Limits(), data_dir: str | None = None) -> ir.Program:
