@@ -49,3 +49,72 @@ def test_every_contrast_node_maps_to_a_kind():
     for kind in called:  # written as a call: `contrast X = kind(...)`
         node = ast.Effect(name, ast.Call(ast.Name(kind, span), (), (), span), span)
         assert _syntax(node)[0] == kind
+
+
+# ---- periodicity, interaction and the covariates of correlate, on constructed scores ------
+SWEEPS = '''benchmark "k" seed 2 length 120
+background bg = iid(at=0.5)
+class P n=40 on bg { place "TTGACA" at 10 as a  sweep a over 20..62 step 2 }
+class T n=30 on bg { place "ATG" at 80 as s  place "TATA" at 30 as t
+  sweep gap(t, s) over [20, 30]  sweep s over motifs ["ATG", "GTG"] }
+contrast PER = periodicity(P, period=10.5)
+contrast INTER = interaction(T[20, ATG], T[20, GTG], T[30, ATG], T[30, GTG])
+contrast LEVEL = correlate(P, level)
+contrast GC = correlate(P, gc_content)
+'''
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory):
+    from mitspec.plan.build import build
+    from mitspec.plan.store import load_plan
+
+    root = tmp_path_factory.mktemp("k")
+    (root / "k.mit").write_text(SWEEPS)
+    build(root / "k.mit", root / "p")
+    return load_plan(root / "p")
+
+
+def _metrics(plan, score_of):
+    import polars as pl
+
+    from mitspec.metrics.engine import MetricsConfig, compute
+
+    rows = plan.sequences.select("id", "class", "index", "sequence").to_dicts()
+    scores = pl.DataFrame({"id": [r["id"] for r in rows], "model": "m", "score": [score_of(r) for r in rows]})
+    table = compute(plan.meta, plan.sequences, scores, MetricsConfig(resamples=300))
+    return {r["contrast"]: r for r in table.iter_rows(named=True)}
+
+
+def _level(row) -> float:
+    return float(row["class"][2:-1]) if row["class"].startswith("P[") else 0.0
+
+
+def test_periodicity_recovers_a_planted_sinusoid_and_not_a_flat_profile(sweeps):
+    import math
+
+    import numpy as np
+
+    noise = np.random.default_rng(1)
+    planted = _metrics(sweeps, lambda r: 2.0 * math.cos(2 * math.pi * (_level(r) - 3.0) / 10.5) + noise.normal(0, 0.5))
+    # amplitude 2 and first peak at level 3, by construction
+    assert planted["PER"]["value"] == pytest.approx(2.0, abs=0.15) and planted["PER"]["p"] < 0.01
+    assert planted["PER.phase"]["value"] == pytest.approx(3.0, abs=0.3)
+    assert planted["PER"]["ci_low"] < 2.0 < planted["PER"]["ci_high"]
+    flat = _metrics(sweeps, lambda r: noise.normal(0, 0.5))
+    assert flat["PER"]["value"] < 0.3 and flat["PER"]["p"] > 0.01
+
+
+def test_interaction_is_a_difference_of_differences(sweeps):
+    # per class constants plus a shared per-instance term: (3 - 1) - (2 - 1.5) = 1.5 exactly
+    base = {"T[20, ATG]": 3.0, "T[20, GTG]": 1.0, "T[30, ATG]": 2.0, "T[30, GTG]": 1.5}
+    result = _metrics(sweeps, lambda r: base.get(r["class"], 0.0) + 0.1 * r["index"])
+    assert result["INTER"]["value"] == pytest.approx(1.5)
+    assert result["INTER"]["method"].startswith("paired") and result["INTER"]["n"] == 30
+
+
+def test_correlate_with_the_sweep_level_and_gc(sweeps):
+    by_level = _metrics(sweeps, lambda r: 2.0 * _level(r))
+    assert by_level["LEVEL"]["value"] == pytest.approx(1.0)
+    gc = _metrics(sweeps, lambda r: sum(b in "GC" for b in r["sequence"]) / len(r["sequence"]))
+    assert gc["GC"]["value"] == pytest.approx(1.0)

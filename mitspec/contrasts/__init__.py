@@ -6,11 +6,11 @@ schema and the report all read `KINDS`.
 """
 from __future__ import annotations
 
-from . import cohens_d, correlate, effect_ratio, magnitude, profile, ratio, win_rate
+from . import cohens_d, correlate, effect_ratio, interaction, magnitude, periodicity, profile, ratio, win_rate
 from .base import ContrastKind
 
 KINDS: dict[str, ContrastKind] = {m.KIND.name: m.KIND for m in (
-    win_rate, cohens_d, magnitude, ratio, correlate, profile, effect_ratio)}
+    win_rate, cohens_d, magnitude, ratio, correlate, profile, effect_ratio, periodicity, interaction)}
 
 
 def plan_schema_fragments() -> list[dict]:

@@ -1,5 +1,8 @@
-"""`correlate(G, at_content)`: Pearson and Spearman correlation of score with a covariate
-over every sequence of a swept class, and of the condition means."""
+"""`correlate(G, COVARIATE)`: Pearson and Spearman correlation of score with a covariate
+over every sequence of a swept class, and of the condition means. Covariates: each
+sequence's `at_content`, `gc_content` or `cpg` (CG dinucleotides per adjacent pair), or
+its condition's sweep level: `level` (the first sweep's, relative to the origin when
+there is one), `level_2`, ... (a factorial's other sweeps)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,25 +10,52 @@ import numpy as np
 from .. import stats
 from .base import COVARIATE, GROUP, NAME_LIST, NAME_REF, ContrastKind, Operand
 
-COVARIATES = ("at_content",)
+COVARIATES = ("at_content", "gc_content", "cpg", "level", "level_2", "level_3")
+LABELS = {"at_content": "AT fraction", "gc_content": "GC fraction", "cpg": "CpG frequency", "level": "sweep level",
+          "level_2": "second sweep's level", "level_3": "third sweep's level"}
+
+
+def levels_of(group: list, covariate: str) -> list:
+    """A level covariate's value for each condition (numbers only), or a reason it has none."""
+    k = 1 if covariate == "level" else int(covariate.rsplit("_", 1)[1])
+    values = []
+    for cls in group:
+        c = cls.condition or {}
+        levels = list(c["levels"]) if "levels" in c else [c.get("level")]
+        if len(levels) < k:
+            return f"`{cls.group}` has {len(levels)} sweep(s), so it has no {covariate}"
+        if isinstance(levels[k - 1], str):
+            return f"the levels of `{cls.group}`'s sweep {k} are names ({levels[k - 1]}), not numbers"
+        values.append(levels[k - 1])
+    return values
 
 
 def plan_args(r: dict, checks) -> dict:
     group = r["group"]
-    return {"group": group[0].group, "with": r["with"], "classes": [c.name for c in group]}
+    out = {"group": group[0].group, "with": r["with"], "classes": [c.name for c in group]}
+    if r["with"].startswith("level"):
+        values = levels_of(group, r["with"])
+        if isinstance(values, str):
+            checks.fail(values, "correlate with at_content, gc_content or cpg, or a numeric sweep's level", at="with")
+        if len(set(values)) < 2:
+            checks.fail(f"`{group[0].group}` has one {r['with']} only", "a correlation needs two levels or more",
+                        at="with")
+        out["levels"] = values
+    return out
 
 
 def compute(calc, c: dict, model: str) -> list[dict]:
-    curve = calc.curve(c["classes"])
+    curve = calc.curve(c["classes"], c["with"], c.get("levels"))
+    label = LABELS[c["with"]]
     x, y, n = curve.at, curve.score, len(curve.at)
     idx = calc.boot(c["name"], n)
     out = []
-    for suffix, a, b, label in (("", x, y, "Pearson r"), (".spearman", curve.at_rank, curve.score_rank, "Spearman rho")):
+    for suffix, a, b, what in (("", x, y, "Pearson r"), (".spearman", curve.at_rank, curve.score_rank, "Spearman rho")):
         r = stats.pearson(a, b)
         ci = stats.percentile_interval(stats.pearson_rows(a[idx], b[idx]))
         out.append({"contrast": c["name"] + suffix, "value": r, "ci_low": ci.low, "ci_high": ci.high,
                     "p": stats.correlation_p(r, n), "n": n, "boot_low": ci.low, "boot_high": ci.high,
-                    "method": f"{label} of score with AT fraction over sequences; bootstrap 95%; t-test (two-sided)"})
+                    "method": f"{what} of score with {label} over sequences; bootstrap 95%; t-test (two-sided)"})
     r_means = stats.pearson(curve.mean_at, curve.mean_score)
     seeds = [calc.boot(f"{c['name']}/{k}", len(at)) for k, at in enumerate(curve.level_at)]
     mx = np.stack([at[s].mean(axis=1) for at, s in zip(curve.level_at, seeds)], axis=1)
@@ -38,11 +68,13 @@ def compute(calc, c: dict, model: str) -> list[dict]:
 
 
 KIND = ContrastKind(
-    name="correlate", label="correlation with AT", usage="correlate(SWEPT_CLASS, at_content)",
+    name="correlate", label="correlation with a covariate",
+    usage="correlate(SWEPT_CLASS, at_content | gc_content | cpg | level | level_2)",
     operands=(Operand("group", GROUP), Operand("with", COVARIATE, choices=COVARIATES)),
     plan_args=plan_args,
-    describe=lambda c: f"correlation of score with AT fraction across the levels of {c['group']}",
-    schema={"properties": {"group": NAME_REF, "with": {"enum": list(COVARIATES)}, "classes": NAME_LIST},
+    describe=lambda c: f"correlation of score with {LABELS[c['with']]} across the levels of {c['group']}",
+    schema={"properties": {"group": NAME_REF, "with": {"enum": list(COVARIATES)}, "classes": NAME_LIST,
+                           "levels": {"type": "array", "items": {"type": "number"}}},
             "required": ["group", "with", "classes"]},
     compute=compute,
 )

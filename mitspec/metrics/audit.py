@@ -82,7 +82,7 @@ def composition(sequences: pl.DataFrame) -> Composition:
 
 def _frame_with(frame: pl.DataFrame, comp: Composition) -> pl.DataFrame:
     extra = pl.DataFrame({"id": comp.ids, "cpg": comp.cpg, "kmer": comp.kmer, "row": np.arange(len(comp.ids))})
-    return frame.join(extra, on="id")
+    return frame.drop("cpg", strict=False).join(extra, on="id")
 
 
 def within_class_slopes(part: pl.DataFrame) -> np.ndarray:
@@ -214,7 +214,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
             slopes = within_class_slopes(mine.filter(pl.col("class").is_in(classes)))
             residual = mine["score"].to_numpy() - mine.select(COVARIATES).to_numpy() @ slopes
             adjusted = mine.with_columns(pl.Series("score", _quantised(residual, mine["score"].to_numpy())))
-            calc = Calculator(meta, adjusted.drop("cpg", "kmer", "row"), config, model)
+            calc = Calculator(meta, adjusted.drop("kmer", "row"), config, model)
             result = kind.compute(calc, c, model)
             adj = result[0] if isinstance(result, list) else result
             raw = headline[(c["name"], model)]

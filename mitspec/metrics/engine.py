@@ -67,7 +67,9 @@ def join_scores(sequences: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
                 problems.append(f"model {model}: {len(ids)} id(s) {what}: {shown}")
     if problems:
         raise MetricsError("scores do not match the plan:\n  " + "\n  ".join(problems))
-    return sequences.select("id", "class", "index", "background", at_fraction_expr()).join(scores.select("id", "model", "score"), on="id")
+    cpg = (pl.col("sequence").str.count_matches("CG|cg") / (pl.col("sequence").str.len_chars() - 1)).alias("cpg")
+    return sequences.select("id", "class", "index", "background", at_fraction_expr(), cpg).join(
+        scores.select("id", "model", "score"), on="id")
 
 
 def _class_scores(frame: pl.DataFrame, cls: str) -> pl.DataFrame:
@@ -129,8 +131,16 @@ class Calculator:
         seed = _seed(self.config, self.meta["seed"], label, self.model)
         return stats.bootstrap_indices(seed, n, self.config.resamples)
 
-    def curve(self, classes: list[str]) -> Curve:
+    def curve(self, classes: list[str], covariate: str = "at_content", levels: list | None = None) -> Curve:
+        """Score against a covariate (Curve's `at` fields hold it): the sequences' AT, GC or
+        CpG, or each class's sweep `levels` (given in class order)."""
         part = self.frame.filter(pl.col("class").is_in(classes))
+        if covariate == "gc_content":
+            part = part.with_columns((1 - pl.col("at")).alias("at"))
+        elif covariate == "cpg":
+            part = part.with_columns(pl.col("cpg").alias("at"))
+        elif levels is not None:
+            part = part.with_columns(pl.col("class").replace_strict(classes, levels, return_dtype=pl.Float64).alias("at"))
         means = part.group_by("class", maintain_order=True).agg(pl.col("at").mean(), pl.col("score").mean())
         levels = [part.filter(pl.col("class") == k) for k in classes]
         return Curve(part["at"].to_numpy(), part["score"].to_numpy(), part["at"].rank("average").to_numpy(),

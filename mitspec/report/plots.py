@@ -126,9 +126,9 @@ def profile(metrics: pl.DataFrame, contrast: dict) -> bytes:
     return _png(fig)
 
 
-def scatter(frame: pl.DataFrame, metrics: pl.DataFrame, contrast: dict) -> bytes:
-    """Per model: score against AT fraction for every sequence of the sweep, with the
-    least-squares line and Pearson r."""
+def scatter(frame: pl.DataFrame, metrics: pl.DataFrame, contrast: dict, xlabel: str = "AT fraction") -> bytes:
+    """Per model: score against the covariate (column `at` of `frame`) for every sequence
+    of the sweep, with the least-squares line and Pearson r."""
     plt = _pyplot()
     models = sorted(frame["model"].unique().to_list())
     fig, axes = _grid(plt, len(models))
@@ -142,6 +142,6 @@ def scatter(frame: pl.DataFrame, metrics: pl.DataFrame, contrast: dict) -> bytes
             ax.plot(xs, slope * xs + intercept, color="#d1495b", lw=1.4)
         r = metrics.filter((pl.col("model") == model) & (pl.col("contrast") == contrast["name"]))["value"][0]
         ax.set_title(f"{model}  r = {'-' if r is None else f'{r:.2f}'}", fontsize=9)
-        ax.set_xlabel("AT fraction", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
     fig.tight_layout()
     return _png(fig)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ..contrasts import KINDS
+from ..contrasts import KINDS, correlate
 from ..io import atomic_write
 from ..plan.store import Plan
 from ..plan.summary import class_summary
@@ -341,6 +341,20 @@ Values in red: q &lt; 0.05.</p>
 """
 
 
+def _covariate_frame(with_class: pl.DataFrame, plan: Plan, c: dict) -> pl.DataFrame:
+    """Scores with the correlate contrast's covariate as column `at`."""
+    frame = with_class.join(plan.sequences.select("id", at_fraction_expr(), "sequence"), on="id")
+    if c["with"] == "gc_content":
+        return frame.with_columns(1 - pl.col("at"))
+    if c["with"] == "cpg":
+        return frame.with_columns((pl.col("sequence").str.count_matches("CG|cg")
+                                   / (pl.col("sequence").str.len_chars() - 1)).alias("at"))
+    if "levels" in c:
+        return frame.with_columns(pl.col("class").replace_strict(c["classes"], c["levels"], default=None,
+                                                                 return_dtype=pl.Float64).alias("at"))
+    return frame
+
+
 def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict,
                  models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> dict[str, Path]:
     """report.md (+ figures/*.png) and a self-contained report.html, written atomically.
@@ -353,8 +367,8 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         if c["kind"] == "profile":
             images[f"profile_{c['name']}"] = plots.profile(metrics, c)
         elif c["kind"] == "correlate":
-            frame = with_class.join(plan.sequences.select("id", at_fraction_expr()), on="id")
-            images[f"scatter_{c['name']}"] = plots.scatter(frame, metrics, c)
+            images[f"scatter_{c['name']}"] = plots.scatter(_covariate_frame(with_class, plan, c), metrics, c,
+                                                           correlate.LABELS[c["with"]])
     forest = plots.forest(metrics, win_rates)
     if forest is not None:
         images["forest"] = forest

@@ -1,0 +1,86 @@
+"""`periodicity(P, period=10.5)`: how strongly the mean score over a position sweep
+follows a sinusoid of the given period (helical phasing: one turn of B-DNA is ~10.5 bp).
+
+The condition means y_l at levels x_l are fitted by least squares to
+a + b cos(2 pi x / T) + c sin(2 pi x / T); the amplitude sqrt(b^2 + c^2) is the headline
+(in score units), the phase (the level of the first peak, in [0, T)) a part. p: the
+levels are permuted among the means (2,000 permutations, seeded) and the amplitude
+recomputed; CI: instances resampled jointly across levels (levels share backgrounds).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import rng, stats
+from .base import GROUP, NAME_LIST, NAME_REF, RAW, ContrastKind, Operand
+
+PERMUTATIONS = 2000
+
+
+def fit(x: np.ndarray, y: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitude and phase of y ~ a + b cos + c sin, for each row of y: y (..., levels)."""
+    angle = 2 * math.pi * x / period
+    design = np.stack([np.ones_like(angle), np.cos(angle), np.sin(angle)], axis=1)
+    coef = np.linalg.lstsq(design, np.atleast_2d(y).T, rcond=None)[0]  # (3, rows)
+    b, c = coef[1], coef[2]
+    amplitude = np.hypot(b, c)
+    phase = (np.arctan2(c, b) * period / (2 * math.pi)) % period  # where b cos + c sin peaks
+    return amplitude, phase
+
+
+def plan_args(r: dict, checks) -> dict:
+    group = r["group"]
+    levels = []
+    for cls in group:
+        c = cls.condition or {}
+        level = c.get("level")
+        if "levels" in c or isinstance(level, str) or level is None:
+            checks.fail(f"`{group[0].group}` is not a single sweep over numbers", "sweep one element over positions",
+                        at="group")
+        levels.append(level)
+    period = r["period"]
+    value = getattr(period, "value", None) if period is not None else 10.5
+    if not isinstance(value, float) or not value > 0:
+        checks.fail("the period is a positive number of levels' units (bp)", "e.g. period=10.5", at="period")
+    if len(levels) < 4:
+        checks.fail(f"`{group[0].group}` has {len(levels)} levels", "fitting a sinusoid needs 4 levels or more",
+                    at="group")
+    return {"group": group[0].group, "classes": [c.name for c in group], "levels": levels, "period": value}
+
+
+def compute(calc, c: dict, model: str) -> list[dict]:
+    x = np.asarray(c["levels"], dtype=float)
+    scores = [calc.scores_by_index(name) for name in c["classes"]]
+    n = min(len(s) for s in scores)
+    matrix = np.stack([s[:n] for s in scores], axis=1)  # (instances, levels)
+    means = matrix.mean(axis=0)
+    amplitude, phase = (float(v[0]) for v in fit(x, means, c["period"]))
+    seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.meta["seed"],
+                              "permutation", c["name"], model))
+    order = np.argsort(rng.uniform(np.uint64(seed), np.arange(PERMUTATIONS, dtype=np.uint64), len(x)), axis=1)
+    null, _ = fit(x, means[order], c["period"])
+    p = float((1 + (null >= amplitude - 1e-12).sum()) / (1 + PERMUTATIONS))
+    idx = calc.boot(c["name"], n)
+    reps, _ = fit(x, matrix[idx].mean(axis=1), c["period"])
+    calc.replicates[c["name"]] = reps
+    ci = stats.percentile_interval(reps)
+    head = {"value": amplitude, "ci_low": ci.low, "ci_high": ci.high, "p": p, "n": len(x), "boot_low": ci.low,
+            "boot_high": ci.high, "method": f"amplitude of the level means' least-squares sinusoid (period "
+            f"{c['period']:g}); permutation p ({PERMUTATIONS} level permutations); bootstrap 95% (instances)"}
+    part = {"contrast": f"{c['name']}.phase", "value": phase, "ci_low": math.nan, "ci_high": math.nan, "n": len(x),
+            "method": f"level of the fitted sinusoid's first peak, in [0, {c['period']:g})"}
+    return [head, part]
+
+
+KIND = ContrastKind(
+    name="periodicity", label="periodicity over a sweep", usage="periodicity(SWEPT_CLASS, period=10.5)",
+    operands=(Operand("group", GROUP), Operand("period", RAW, keyword=True, required=False)),
+    plan_args=plan_args,
+    describe=lambda c: f"amplitude of a {c['period']:g}-periodic sinusoid fitted to the mean score over {c['group']}",
+    schema={"properties": {"group": NAME_REF, "classes": NAME_LIST, "levels": {"type": "array", "items": {"type": "number"}},
+                           "period": {"type": "number", "exclusiveMinimum": 0}},
+            "required": ["group", "classes", "levels", "period"]},
+    compute=compute,
+)
