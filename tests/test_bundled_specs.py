@@ -47,3 +47,22 @@ def test_every_command_on_a_bundled_spec(project, monkeypatch, spec):
     html = (project / "build" / spec / "report.html").read_text()
     for contrast in plan["contrasts"]:
         assert f"<h2>{contrast['name']} " in html
+
+
+@pytest.mark.parametrize("spec", [p.stem for p in CANONICAL])
+def test_the_grammar_baselines_score_or_skip_every_bundled_spec(project, monkeypatch, spec):
+    """The default run's treatment of the spec-aware baselines: scored where the spec
+    declares motifs it places, skipped with a reason where not (spacing.mit places literals)."""
+    from mitspec.models.registry import resolve
+    from mitspec.scores.cache import NoCache
+    from mitspec.scores.run import read_skipped, run_plan
+
+    assert run(project, monkeypatch, "compile", f"specs/{spec}.mit").exit_code == 0
+    plan = project / "build" / spec
+    out = project / "grammar_runs" / spec
+    out.mkdir(parents=True)
+    run_plan(plan, [resolve(m) for m in ("oracle", "oracle_near", "motif_scan", "pa_pwm")], out, NoCache())
+    skipped = read_skipped(out)
+    sigma70 = "minus35" in (project / "specs" / f"{spec}.mit").read_text()
+    assert ("pa_pwm" in skipped) != sigma70
+    assert ("oracle" in skipped) == (spec == "spacing")

@@ -53,5 +53,4 @@ KIND = ContrastKind(
     describe=lambda c: f"({c['first']} - {c['base']}) - ({c['second']} - {c['second_base']})",
     schema={"properties": {a: NAME_REF for a in ARMS}, "required": list(ARMS)},
     compute=compute,
-    effect=True,
 )

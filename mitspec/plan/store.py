@@ -188,7 +188,8 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
         "seed": program.seed,
         "length": program.length,
         "spec": {"path": spec_path, "sha256": hashlib.sha256(source.encode()).hexdigest(), "source": source,
-                 **({"inputs": list(program.inputs)} if program.inputs else {})},
+                 **({"inputs": list(program.inputs)} if program.inputs else {}),
+                 "motifs": motif_matrices(program.motifs)},
         "classes": [
             {"name": c.name, "title": c.title, "n": c.n, "parent": c.parent, "independent": c.independent,
              "background": c.background.describe(), "background_root": c.background_root,
@@ -213,6 +214,41 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
                       "columns": {k: str(v) for k, v in COLUMNS.items()}},
     }
     return meta
+
+
+def motif_matrix(motif: ir.MotifIR) -> list[list[float]] | None:
+    """A motif as per-position base probabilities [[pA, pC, pG, pT], ...] (a choice is its
+    weighted mixture), or None for one whose bases depend on the instance (a table
+    column, an element's bases)."""
+    if isinstance(motif, ir.LiteralMotif):
+        return [[float(b == base) for base in "ACGT"] for b in motif.text]
+    if isinstance(motif, ir.IupacMotif):
+        from ..sequence import IUPAC
+
+        return [[(base in IUPAC[code]) / len(IUPAC[code]) for base in "ACGT"] for code in motif.pattern]
+    if isinstance(motif, ir.PwmMotif):
+        return [list(column) for column in motif.probs]
+    if isinstance(motif, ir.RevCompMotif):
+        inner = motif_matrix(motif.inner)
+        return None if inner is None else [column[::-1] for column in inner[::-1]]
+    if isinstance(motif, ir.ChoiceMotif):
+        parts = [motif_matrix(o) for o in motif.options]
+        if any(p is None for p in parts):
+            return None
+        return [[round(sum(w * p[j][b] for w, p in zip(motif.weights, parts)), 12) for b in range(4)]
+                for j in range(motif.length)]
+    return None
+
+
+def motif_matrices(motifs: dict) -> dict:
+    """The spec's declared motifs as matrices (recorded under `spec`, outside plan_hash:
+    they describe the spec, and grammar-aware baselines read them)."""
+    out = {}
+    for name in sorted(motifs):
+        matrix = motif_matrix(motifs[name])
+        if matrix is not None:
+            out[name] = matrix
+    return out
 
 
 def write_plan(program: ir.Program, built: dict[str, ClassSequences], source: str, spec_path: str,

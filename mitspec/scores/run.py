@@ -5,9 +5,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
-from ..models.base import Scorer
+from ..models.base import Scorer, Scores
 from ..models.errors import ModelError
 from ..io import atomic_write
 from ..plan.store import PLAN_FILE, PlanError, load_plan
@@ -22,8 +23,27 @@ SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score
 
 
 def score_frame(plan_hash: str, ids: pl.DataFrame, scorer: Scorer, sequences: list[str], cache,
-                progress: Callable[[int], None] | None = None) -> pl.DataFrame:
-    result = score_cached(scorer, sequences, cache, progress)
+                progress: Callable[[int], None] | None = None, meta: dict | None = None) -> pl.DataFrame:
+    """Scores of every row of `ids`; a scorer whose expectations depend on the class
+    (`per_class`) is bound to each class in turn (its cache key is then what it expects
+    of that class, so a sequence shared by two classes is scored for each)."""
+    if getattr(scorer, "per_class", False) and meta is not None:
+        classes = ids["class"].unique(maintain_order=True).to_list()
+        parts = []
+        for name in classes:
+            mask = (ids["class"] == name).to_numpy()
+            bound = scorer.for_class(meta, name)
+            rows = [s for s, keep in zip(sequences, mask) if keep]
+            parts.append(score_cached(bound, rows, cache, progress))
+        score = np.empty(len(sequences))
+        per_nt = np.empty(len(sequences))
+        tokens = np.empty(len(sequences), dtype=np.int64)
+        for name, part in zip(classes, parts):
+            mask = (ids["class"] == name).to_numpy()
+            score[mask], per_nt[mask], tokens[mask] = part.score, part.per_nt, part.tokens
+        result = Scores(score, per_nt, tokens)
+    else:
+        result = score_cached(scorer, sequences, cache, progress)
     return ids.with_columns(
         pl.lit(scorer.name).alias("model"),
         pl.Series("score", result.score),
@@ -80,7 +100,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
         scorer = bound_to_plan(scorer, plan.meta)
         todo = pending(scorer, sequences, cache)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None
-        frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress))
+        frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress, plan.meta))
     out = Path(out_dir) / SCORES_FILE
     fresh = pl.concat(frames)
     if out.exists():

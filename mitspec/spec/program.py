@@ -345,6 +345,7 @@ class Program:
     layouts: dict = field(default_factory=dict, hash=False)  # name -> slot -> (start, end or None)
     inputs: tuple = ()  # files and databases the spec read: {"kind", "path" or "id", "sha256", ...}
     roles: dict = field(default_factory=dict, hash=False)  # role -> (start, end or None) from `role` statements
+    motifs: dict = field(default_factory=dict, hash=False)  # declared motif name -> MotifIR (what grammar scorers read)
 
     @property
     def total(self) -> int:

@@ -109,6 +109,7 @@ class Baseline:
     min_length = 1
     accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
     requires: tuple[str, ...] = ()  # roles (elements) the scorer reads; a plan without them is not its to score
+    per_class = False  # True: what it expects depends on the class, and `for_class` binds it to one
 
     def config(self) -> dict:
         return {}
@@ -123,6 +124,9 @@ class Baseline:
         return {"name": self.name, "kind": self.kind, "params": self.params, "source": about, "about": about}
 
     def for_plan(self, meta: dict) -> Baseline:
+        return self
+
+    def for_class(self, meta: dict, name: str) -> Baseline:
         return self
 
     def unmet(self, meta: dict) -> str | None:

@@ -41,7 +41,8 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     if diag.errors:
         raise SpecErrors(diag.errors, spec.source, spec.path)
     return ir.Program(scope.title, scope.seed, scope.length, tuple(classes), tuple(contrasts), dict(scope.tables),
-                      dict(scope.layouts), tuple(scope.inputs), roles)
+                      dict(scope.layouts), tuple(scope.inputs), roles,
+                      {name: m for name, m in scope.motifs.items() if m is not None})
 
 
 ROLES = {"minus35": "the sigma70 -35 box", "minus10": "the sigma70 -10 box", "up": "the UP element",

@@ -1,0 +1,167 @@
+"""Baselines that know the spec's own grammar, for any regulatory system: what `pa_pwm`
+is for sigma70, built from the motifs the spec declares (`plan.json` records them as
+per-position probabilities under `spec.motifs`).
+
+- `oracle`: per class, the log-odds of each declared motif where the class places it
+  (an element named after a motif, or placed from one), plus, for an element placed as
+  `revcomp(E)` of another element E, how well the two pair. A broken or missing element
+  scores low; a shuffled one too; position matters.
+- `oracle_near`: the same, each element's best match within 5 bp of its place.
+- `motif_scan`: position-blind: the best match of every declared motif anywhere, on either
+  strand, summed (composition of motifs, no grammar).
+
+Log-odds are log2((0.99 p + 0.01/4) / 0.25) per base (the PWM pseudocount), so a
+consensus base scores about +2 and an impossible one about -6.6.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import numpy as np
+
+from .common import Baseline, baseline, window_scores
+
+UNIFORM_SHARE = 0.01
+_COMPLEMENT = np.array([3, 2, 1, 0, 4])
+
+
+def log_odds(matrix) -> np.ndarray:
+    """(w, 5) log2 odds over A C G T N (N scores 0) of a (w, 4) probability matrix."""
+    probs = (1 - UNIFORM_SHARE) * np.asarray(matrix, dtype=float) + UNIFORM_SHARE / 4
+    out = np.zeros((len(probs), 5))
+    out[:, :4] = np.log2(probs / 0.25)
+    return out
+
+
+def _reverse_complement(matrix: np.ndarray) -> np.ndarray:
+    """Log-odds (w, 5) of the motif read on the minus strand."""
+    return matrix[::-1][:, [3, 2, 1, 0, 4]]
+
+
+PAIRED = float(np.log2(((1 - UNIFORM_SHARE) + UNIFORM_SHARE / 4) / 0.25))
+UNPAIRED = float(np.log2((UNIFORM_SHARE / 4) / 0.25))
+
+
+def element_model(feature: dict, motifs: dict, partners: dict) -> dict | None:
+    """What the oracle expects of one element: a motif (by the element's name, or the motif
+    it was placed from, or `revcomp(MOTIF)`), or pairing with another element
+    (`revcomp(ELEMENT)`); None when the spec declares nothing it could be compared to."""
+    name, source = feature["name"], feature["source"]
+    rc = re.fullmatch(r"revcomp\((\w+)\)", source.replace(" ", ""))
+    for key, flip in ((name, False), (source, False), (rc.group(1) if rc else None, True)):
+        if key in motifs:
+            return {"kind": "motif", "motif": key, "revcomp": flip}
+    if rc and rc.group(1) in partners:
+        return {"kind": "pair", "partner": rc.group(1)}
+    return None
+
+
+class Grammar(Baseline):
+    """Grammar oracle: log-odds of the spec's own declared motifs where each class places them."""
+
+    name = "oracle"
+    per_class = True  # what it expects depends on the class: `for_class` binds it
+    params = None
+    tolerance = 0
+
+    def __init__(self, motifs: dict | None = None, elements: tuple = ()):
+        self.motifs = motifs or {}
+        self.elements = elements  # ({start, end, strand, kind, motif | partner}, ...)
+
+    def config(self) -> dict:
+        digest = hashlib.sha256(json.dumps(self.motifs, sort_keys=True).encode()).hexdigest()
+        return {"tolerance": self.tolerance, "motifs_sha256": digest, "elements": list(self.elements)}
+
+    def for_plan(self, meta: dict) -> Grammar:
+        return type(self)(meta["spec"].get("motifs") or {})
+
+    def for_class(self, meta: dict, name: str) -> Grammar:
+        cls = next(c for c in meta["classes"] if c["name"] == name)
+        fixed = {f["name"]: f for f in cls["features"] if "random" not in f}
+        elements = []
+        for f in cls["features"]:
+            model = element_model(f, self.motifs, fixed)
+            if model is None or (model["kind"] == "pair" and "random" in f):
+                continue
+            low, high = (f["random"][0], f["random"][1]) if "random" in f else (f["start"], f["end"])
+            elements.append({"name": f["name"], "start": low, "end": high, "width": f["end"] - f["start"]
+                             if "random" not in f else f["random"][2], "strand": f["strand"], **model,
+                             **({"partner_start": fixed[model["partner"]]["start"]} if model["kind"] == "pair" else {})})
+        return type(self)(self.motifs, tuple(elements))
+
+    def unmet(self, meta: dict) -> str | None:
+        motifs = meta["spec"].get("motifs")
+        if motifs is None:
+            return "the plan records no motif matrices (compiled by an older mitspec); recompile it"
+        if not any(element_model(f, motifs, {g["name"]: g for g in c["features"]})
+                   for c in meta["classes"] for f in c["features"]):
+            return "no class places an element named after, or placed from, a motif the spec declares"
+        return None
+
+    def score_codes(self, codes: np.ndarray) -> np.ndarray:
+        n, length = codes.shape
+        total = np.zeros(n)
+        for e in self.elements:
+            w = e["width"]
+            if e["kind"] == "pair":
+                partner = codes[:, e["partner_start"]:e["partner_start"] + w]
+                expected = _COMPLEMENT[partner[:, ::-1]]
+                here = codes[:, e["start"]:e["start"] + w]
+                total += np.where(here == expected, PAIRED, UNPAIRED).sum(axis=1)
+                continue
+            matrix = log_odds(self.motifs[e["motif"]])
+            if e["revcomp"] != (e["strand"] == "-"):
+                matrix = _reverse_complement(matrix)
+            low = max(0, e["start"] - self.tolerance)
+            high = min(length, max(e["end"], e["start"] + len(matrix)) + self.tolerance)
+            if high - low >= len(matrix):
+                total += window_scores(codes[:, low:high], matrix).max(axis=1)
+        return np.round(total, 9)  # the same bases give the same score, whatever the summation order
+
+
+class GrammarNear(Grammar):
+    """Grammar oracle with tolerance: each declared motif's best match within 5 bp of where the class places it."""
+
+    name = "oracle_near"
+    tolerance = 5
+
+
+class MotifScan(Baseline):
+    """Motif scan: the best match of each motif the spec declares, anywhere, either strand (position-blind)."""
+
+    name = "motif_scan"
+    params = None
+
+    def __init__(self, motifs: dict | None = None):
+        self.motifs = motifs or {}
+
+    def config(self) -> dict:
+        return {"motifs_sha256": hashlib.sha256(json.dumps(self.motifs, sort_keys=True).encode()).hexdigest()}
+
+    def for_plan(self, meta: dict) -> MotifScan:
+        return type(self)(meta["spec"].get("motifs") or {})
+
+    def unmet(self, meta: dict) -> str | None:
+        if meta["spec"].get("motifs") is None:
+            return "the plan records no motif matrices (compiled by an older mitspec); recompile it"
+        if not meta["spec"]["motifs"]:
+            return "the spec declares no motif with fixed probabilities (literal, iupac, choice, pwm)"
+        return None
+
+    def score_codes(self, codes: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(codes))
+        for matrix in self.motifs.values():
+            odds = log_odds(matrix)
+            if len(odds) > codes.shape[1]:
+                continue
+            best = np.maximum(window_scores(codes, odds).max(axis=1),
+                              window_scores(codes, _reverse_complement(odds)).max(axis=1))
+            total += best
+        return np.round(total, 9)
+
+
+baseline("oracle", "log-odds of the spec's own motifs where each class places them (the grammar oracle)")(Grammar)
+baseline("oracle_near", "the grammar oracle, each motif's best match within 5 bp of its place")(GrammarNear)
+baseline("motif_scan", "best match of each declared motif anywhere, either strand (position-blind)")(MotifScan)

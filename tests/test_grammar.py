@@ -1,0 +1,64 @@
+"""The grammar-aware baselines on specs whose answer is known by construction."""
+import numpy as np
+import pytest
+
+from mitspec.models.baselines.grammar import PAIRED, UNPAIRED, Grammar, MotifScan, log_odds
+from mitspec.plan.build import build
+from mitspec.plan.store import load_plan
+from mitspec.scores.cache import NoCache
+from mitspec.scores.run import run_plan
+
+SPEC = '''benchmark "g" seed 4 length 60
+background bg = iid(at=0.5)
+motif box = "TTGACA"
+motif arm = iupac("SSSSSS")
+class I n=30 on bg { place box at 10  place arm at 30 as arm5  place revcomp(arm5) at 40 as arm3 }
+class B n=30 from I { mutate box.start + 2 -> "C" }
+class U n=30 from I { shuffle arm3 distinct }
+class M n=30 from I { move box to 50 }
+class R n=30 on bg { place box at random(5..55) }
+'''
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    import polars as pl
+
+    from mitspec.models.registry import resolve
+
+    root = tmp_path_factory.mktemp("g")
+    (root / "g.mit").write_text(SPEC)
+    build(root / "g.mit", root / "p")
+    run_plan(root / "p", [resolve(n) for n in ("oracle", "oracle_near", "motif_scan")], root / "p", NoCache())
+    scores = pl.read_parquet(root / "p" / "scores.parquet")
+    return load_plan(root / "p"), {(m, c): part["score"].to_numpy() for (m, c), part in scores.group_by("model", "class")}
+
+
+def test_the_oracle_reads_each_motif_where_the_class_places_it(scored):
+    plan, s = scored
+    box = log_odds([[float(b == x) for x in "ACGT"] for b in "TTGACA"])[np.arange(6), [3, 3, 2, 0, 1, 0]].sum()
+    pairing = 6 * PAIRED  # arm3 is the reverse complement of arm5 in every instance
+    intact = s[("oracle", "I")]
+    arm = plan.meta["spec"]["motifs"]["arm"]
+    assert arm[0] == [0.0, 0.5, 0.5, 0.0]  # S: C or G, half each
+    arm_score = 6 * float(np.log2((0.99 * 0.5 + 0.0025) / 0.25))  # every S base, whichever it drew
+    assert intact == pytest.approx(box + arm_score + pairing)
+    # one mismatched box base costs log2(.9925/.25) - log2(.0025/.25) = 1.99 + 6.64 bits
+    assert s[("oracle", "B")] == pytest.approx(intact - (float(np.log2(0.9925 / 0.25)) - float(np.log2(0.0025 / 0.25))))
+    assert (s[("oracle", "U")] < intact).all()  # the shuffled arm no longer pairs
+    # the oracle follows the box to where class M moved it; the position-blind scan cannot tell
+    assert s[("oracle", "M")] == pytest.approx(intact)
+    assert s[("motif_scan", "M")] == pytest.approx(s[("motif_scan", "I")])
+    assert s[("oracle", "R")] == pytest.approx(box)  # found wherever it was drawn
+
+
+def test_unpaired_bases_cost_what_the_pseudocount_says():
+    # log2((0.99 + 0.0025) / 0.25) = log2(3.97) and log2(0.0025 / 0.25) = log2(0.01), by hand
+    assert PAIRED == pytest.approx(1.9891, abs=1e-4) and UNPAIRED == pytest.approx(-6.6439, abs=1e-4)
+
+
+def test_grammar_scorers_say_what_they_cannot_read():
+    meta = {"spec": {"motifs": {}}, "classes": [{"name": "C", "features": [{"name": "x", "source": '"ACGT"'}]}]}
+    assert "no class places" in Grammar().unmet(meta)
+    assert "declares no motif" in MotifScan().unmet(meta)
+    assert "older mitspec" in Grammar().unmet({"spec": {}, "classes": []})
