@@ -197,3 +197,47 @@ def test_report_after_the_plan_was_recompiled_says_the_scores_are_stale(tmp_path
     build(spec, out)
     stale = _cli("report", out)
     assert stale.exit_code == 2 and "stale" in stale.output and f"mitspec run {out}" in stale.output
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    import struct
+
+    return struct.unpack(">II", data[16:24])  # IHDR width, height
+
+
+def test_figures_stay_readable_at_a_hundred_classes_and_fifteen_models():
+    """Before: one 3918 px row of forest panels at 9 contrasts, one box per class at 95
+    classes. Now panels wrap at four per row and many classes become means per group."""
+    import numpy as np
+    import polars as pl
+
+    from mitspec.report import plots
+
+    rng = np.random.default_rng(0)
+    models = [f"model_{k:02d}" for k in range(15)]
+    classes = [{"name": f"S[{k}]", "group": "S"} for k in range(90)] + [{"name": n} for n in "ABCDE"]
+    scores = pl.DataFrame([{"model": m, "class": c["name"], "score": float(rng.normal())}
+                           for m in models for c in classes for _ in range(5)])
+    width, height = _png_size(plots.distributions(scores, classes))
+    assert width < 3200 and height < 9000
+    contrasts = [f"W{k}" for k in range(9)]
+    metrics = pl.DataFrame([{"contrast": c, "kind": "win_rate", "model": m, "value": 0.6, "ci_low": 0.5,
+                             "ci_high": 0.7, "q": 0.01} for c in contrasts for m in models])
+    groups = [("gLMs", models[:5]), ("baselines", models[5:])]
+    width, height = _png_size(plots.forest(metrics, contrasts, groups))
+    assert width < 1800  # four panels per row, three rows
+
+
+def test_a_two_sweep_profile_gets_a_heatmap_and_a_one_sweep_profile_does_not():
+    import polars as pl
+
+    from mitspec.report import plots
+
+    classes = [{"name": f"T[{a}, {b}]", "group": "T", "condition": {"sweeps": ["x", "y"], "levels": [a, b]}}
+               for a in (1, 2) for b in ("u", "v", "w")]
+    contrast = {"name": "P", "group": "T", "classes": [c["name"] for c in classes]}
+    metrics = pl.DataFrame([{"model": "m", "contrast": f"P[{c['name'][2:-1]}]", "level": c["name"][2:-1],
+                             "value": float(k)} for k, c in enumerate(classes)])
+    assert plots.heatmap(metrics, contrast, classes)[:4] == b"\x89PNG"
+    single = [{"name": "S[1]", "group": "S", "condition": {"sweep": "x", "level": 1}}]
+    assert plots.heatmap(metrics, {"name": "P", "group": "S", "classes": ["S[1]"]}, single) is None

@@ -89,10 +89,12 @@ def _clean(value):
 
 
 def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
-                     models: list[str] | None = None, audit: tuple[list, list] | None = None) -> dict:
+                     models: list[str] | None = None, audit: tuple[list, list] | None = None,
+                     kinds: dict[str, str] | None = None) -> dict:
     """metrics.json; `models`: every model scored (default: those with results; a plan
     without contrasts has none, so pass them); `audit`: the composition audit's
-    (composition rows, model rows)."""
+    (composition rows, model rows); `kinds`: what each model is (baseline, causal, masked),
+    so tables can keep gLMs and baselines apart."""
     doc = {
         "scores_sha256": scores_sha256,
         "format": METRICS_FORMAT,
@@ -106,6 +108,8 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         "models": sorted(models if models is not None else table["model"].unique().to_list()),
         "results": [{k: _clean(v) for k, v in row.items()} for row in table.iter_rows(named=True)],
     }
+    if kinds:
+        doc["model_kinds"] = {m: kinds[m] for m in doc["models"] if m in kinds}
     if audit is not None:
         from .audit import METHOD
 

@@ -17,14 +17,14 @@ from .render import terminal_summary, write_report
 
 
 def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig,
-             scores_sha256: str | None = None) -> tuple[pl.DataFrame, dict]:
+             scores_sha256: str | None = None, kinds: dict[str, str] | None = None) -> tuple[pl.DataFrame, dict]:
     scores = scores.select("id", "model", "score")
     table = compute(plan.meta, plan.sequences, scores, config)
     audited = None
     if config.audit:
         audited = audit(plan.meta, plan.sequences, join_scores(plan.sequences, scores), table, config)
     return table, metrics_document(plan.meta, table, config, scores_sha256, scores["model"].unique().to_list(),
-                                   audited)
+                                   audited, kinds)
 
 
 def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
@@ -55,7 +55,8 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
                            f"(plan {plan.plan_hash[:12]}): they are stale if the plan was recompiled since; "
                            f"rescore it with `mitspec run {plan.path.parent}`, or report them against their own plan")
     scores = mine
-    table, doc = evaluate(plan, scores, config, digest)
+    models = read_models(scores_path.parent)
+    table, doc = evaluate(plan, scores, config, digest, {m: info.get("kind", "") for m, info in models.items()})
     write_metrics(doc, table, out_dir)
-    write_report(out_dir, plan, scores, table, doc, read_models(scores_path.parent), read_skipped(scores_path.parent))
+    write_report(out_dir, plan, scores, table, doc, models, read_skipped(scores_path.parent))
     return terminal_summary(table, plan.meta, doc)

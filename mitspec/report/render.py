@@ -55,8 +55,17 @@ def _label(r) -> str:
     return r["model"]
 
 
-def contrast_rows(metrics: pl.DataFrame, name: str) -> list[list[str]]:
-    rows = metrics.filter(of_contrast(name)).sort("model", maintain_order=True)
+def _by_model(rows: pl.DataFrame, doc: dict | None) -> pl.DataFrame:
+    """Rows in model order: gLMs, then baselines (stable within a model)."""
+    if doc is None:
+        return rows.sort("model", maintain_order=True)
+    order = ordered_models(doc, set(rows["model"].unique().to_list()))
+    return rows.with_columns(pl.col("model").replace_strict(order, list(range(len(order))), return_dtype=pl.Int64)
+                             .alias("_order")).sort("_order", maintain_order=True).drop("_order")
+
+
+def contrast_rows(metrics: pl.DataFrame, name: str, doc: dict | None = None) -> list[list[str]]:
+    rows = _by_model(metrics.filter(of_contrast(name)), doc)
     return [[_label(r), _shown(r), _ci(r), _p(r["p"]), _p(r["q"]), str(r["n"]),
              "-" if r["ties"] is None else str(r["ties"]), r["note"] or ""]
             for r in rows.iter_rows(named=True)]
@@ -78,22 +87,42 @@ def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
     if not names:
         return (f"{meta['benchmark']}: the plan declares no contrasts, so there is nothing to test; "
                 f"scored by {', '.join(doc['models']) or 'no model'} (see the score distributions)")
-    models = sorted(metrics["model"].unique().to_list())
     lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
+    present = set(metrics["model"].unique().to_list())
     rows = []
-    for model in models:
-        row = [model]
-        for name in names:
-            r = lookup[(name, model)]
-            star = "*" if r["q"] is not None and r["q"] < 0.05 else ""
-            row.append(_shown(r) + star)
-        rows.append(row)
+    for label, models in model_groups(doc, present):
+        if label:
+            rows.append([f"[{label}]", *([""] * len(names))])
+        for model in models:
+            row = [model]
+            for name in names:
+                r = lookup[(name, model)]
+                star = "*" if r["q"] is not None and r["q"] < 0.05 else ""
+                row.append(_shown(r) + star)
+            rows.append(row)
     table = format_table(rows, ["model", *names], right=set(range(1, len(names) + 1)))
     text = f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}"
     audit = doc.get("audit")
     if audit and audit["composition"]:
-        text += "\n\n" + audit_summary(audit)
+        text += "\n\n" + audit_summary(audit, doc)
     return text
+
+
+def model_groups(doc: dict, present: set[str] | None = None) -> list[tuple[str, list[str]]]:
+    """The run's models as (label, names): gLMs apart from baselines when the run recorded
+    what each model is (doc["model_kinds"]); one unlabelled group otherwise."""
+    models = [m for m in doc["models"] if present is None or m in present]
+    models += sorted((present or set()) - set(models))
+    kinds = doc.get("model_kinds") or {}
+    if not kinds:
+        return [("", models)]
+    baselines = [m for m in models if kinds.get(m) == "baseline"]
+    glms = [m for m in models if m not in baselines]
+    return [(label, names) for label, names in (("gLMs", glms), ("baselines", baselines)) if names]
+
+
+def ordered_models(doc: dict, present: set[str] | None = None) -> list[str]:
+    return [m for _, names in model_groups(doc, present) for m in names]
 
 
 SHORT_VERDICT = {"beyond composition": "beyond", "explained by composition": "explained", "inconclusive": "?"}
@@ -116,16 +145,16 @@ AUDIT_HEADER = ["contrast", "arms", "AT diff [95% CI]", "CpG diff [95% CI]", "di
                 "shown by composition scorers"]
 
 
-def audit_summary(audit: dict) -> str:
+def audit_summary(audit: dict, doc: dict | None = None) -> str:
     """The composition audit for the terminal: how the arms differ, then per model the
     composition-adjusted value and its verdict."""
     contrasts = [r["contrast"] for r in audit["composition"]]
     by = {(r["contrast"], r["model"]): r for r in audit["models"]}
-    models = sorted({r["model"] for r in audit["models"]})
+    models = ordered_models(doc, {r["model"] for r in audit["models"]}) if doc else sorted({r["model"] for r in audit["models"]})
     rows = [[m, *(f"{_num(by[(c, m)]['adjusted'])} {SHORT_VERDICT[by[(c, m)]['verdict']]}" for c in contrasts)]
             for m in models]
-    return ("composition audit: how the arms differ, and each effect after removing what AT and CpG content "
-            "predict (README: Composition audit)\n"
+    return ("composition audit: how the arms differ, and each effect after removing what AT, CpG and 5-mer "
+            "content predict (README: Composition audit)\n"
             + format_table(audit_composition_rows(audit), AUDIT_HEADER) + "\n"
             + "adjusted value and verdict (beyond / explained by composition / ? inconclusive)\n"
             + format_table(rows, ["model", *contrasts], right=set(range(1, len(contrasts) + 1))))
@@ -209,13 +238,13 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
         out += ["Not run on this plan:", "", *(f"- {md(name)}: {md(reason)}" for name, reason in sorted(skipped.items())), ""]
     for c in meta["contrasts"]:
         out += [f"## {md(c['name'])}: {KINDS[c['kind']].label}", "", md(describe_contrast(c)), ""]
-        rows = contrast_rows(metrics, c["name"])
+        rows = contrast_rows(metrics, c["name"], doc)
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|" + "---|" * len(HEADER))
         out += ["| " + " | ".join(md(x) for x in r) + " |" for r in rows]
         methods = metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list()
         out += ["", f"Method: {md('; '.join(m for m in methods if m))}.", ""]
-        for key in (f"profile_{c['name']}", f"scatter_{c['name']}"):
+        for key in (f"profile_{c['name']}", f"heatmap_{c['name']}", f"scatter_{c['name']}"):
             if key in figures:
                 out += [f"![{md(c['name'])}]({figures[key]})", ""]
     if doc.get("audit") and doc["audit"]["composition"]:
@@ -292,15 +321,18 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
     names = [c["name"] for c in meta["contrasts"]]
     lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
     summary = ["<table><tr><th>model</th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]
-    for model in doc["models"]:
-        cells = []
-        for name in names:
-            r = lookup[(name, model)]
-            sig = r["q"] is not None and r["q"] < 0.05
-            ci = f"<br><span class=note>{e(_ci(r))}</span>" if r["ci_low"] is not None else ""
-            cls = " class=sig" if sig else ""
-            cells.append(f"<td{cls}>{e(_shown(r))}{ci}</td>")
-        summary.append(f"<tr><td>{e(model)}</td>{''.join(cells)}</tr>")
+    for label, group in model_groups(doc, set(metrics["model"].unique().to_list())):
+        if label:
+            summary.append(f"<tr><td class=l colspan={len(names) + 1}><b>{e(label)}</b></td></tr>")
+        for model in group:
+            cells = []
+            for name in names:
+                r = lookup[(name, model)]
+                sig = r["q"] is not None and r["q"] < 0.05
+                ci = f"<br><span class=note>{e(_ci(r))}</span>" if r["ci_low"] is not None else ""
+                cls = " class=sig" if sig else ""
+                cells.append(f"<td{cls}>{e(_shown(r))}{ci}</td>")
+            summary.append(f"<tr><td>{e(model)}</td>{''.join(cells)}</tr>")
     summary.append("</table>")
     model_table = ("<table><tr><th>model</th><th>kind</th><th>parameters</th><th>what it is</th></tr>"
                    + "".join(f"<tr><td>{e(n)}</td><td>{e(k)}</td><td class=v>{e(p)}</td><td>{e(a)}</td></tr>"
@@ -311,7 +343,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
     sections = []
     for c in meta["contrasts"]:
         rows = []
-        for r in metrics.filter(of_contrast(c["name"])).sort("model", maintain_order=True).iter_rows(named=True):
+        for r in _by_model(metrics.filter(of_contrast(c["name"])), doc).iter_rows(named=True):
             sig = r["q"] is not None and r["q"] < 0.05
             rows.append(f"<tr class='{'sig' if sig else ''}'><td>{e(_label(r))}</td><td class=v>{e(_shown(r))}</td>"
                         f"<td>{e(_ci(r))}</td><td>{_p(r['p'])}</td><td>{_p(r['q'])}</td><td>{r['n']}</td>"
@@ -320,7 +352,8 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
         sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KINDS[c['kind']].label)}</small></h2>"
                         f"<p>{e(describe_contrast(c))}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
                         f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>"
-                        f"{img('profile_' + c['name'], c['name'])}{img('scatter_' + c['name'], c['name'])}")
+                        f"{img('profile_' + c['name'], c['name'])}{img('heatmap_' + c['name'], c['name'])}"
+                        f"{img('scatter_' + c['name'], c['name'])}")
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>{e(meta['benchmark'])}: mitspec report</title>
 <style>{_CSS}</style></head><body>
@@ -362,14 +395,17 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
     out_dir = Path(out_dir)
     win_rates = [c["name"] for c in plan.meta["contrasts"] if c["kind"] == "win_rate"]
     with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
-    images = {"distributions": plots.distributions(with_class, plan.meta["classes"])}
+    images = {"distributions": plots.distributions(with_class, plan.meta["classes"], ordered_models(doc))}
     for c in plan.meta["contrasts"]:
         if c["kind"] == "profile":
-            images[f"profile_{c['name']}"] = plots.profile(metrics, c)
+            images[f"profile_{c['name']}"] = plots.profile(metrics, c, ordered_models(doc))
+            grid = plots.heatmap(metrics, c, plan.meta["classes"])
+            if grid is not None:
+                images[f"heatmap_{c['name']}"] = grid
         elif c["kind"] == "correlate":
             images[f"scatter_{c['name']}"] = plots.scatter(_covariate_frame(with_class, plan, c), metrics, c,
                                                            correlate.LABELS[c["with"]])
-    forest = plots.forest(metrics, win_rates)
+    forest = plots.forest(metrics, win_rates, model_groups(doc, set(metrics["model"].unique().to_list())))
     if forest is not None:
         images["forest"] = forest
     figures = {}
