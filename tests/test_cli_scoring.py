@@ -41,7 +41,7 @@ def test_compile_then_run_scores_every_plan_with_every_model(project):
     assert scores.columns[:6] == ["id", "class", "model", "score", "per_nt", "tokens"]
     counts = dict(scores.group_by("model").len().iter_rows())
     baselines = {"pa_pwm", "pa_pwm_nocomp", "pa_pwm_nopos", "rpa_pwm", "thermo", "scan", "markov", "at_content",
-                 "random", "kmer6"}
+                 "random", "kmer6", "oracle", "oracle_near", "motif_scan"}
     assert set(counts) == {"toy_causal", "toy_masked"} | baselines and set(counts.values()) == {650}
     masked = scores.filter(pl.col("model") == "toy_masked")
     assert masked["tokens"].unique().to_list() == [100]  # every base masked once (PLL)

@@ -163,7 +163,7 @@ def audit_summary(audit: dict, doc: dict | None = None) -> str:
 def model_rows(doc: dict, models: dict[str, dict]) -> list[list[str]]:
     """[name, kind, parameters, what it is] for each model in the run (blank where unrecorded)."""
     rows = []
-    for name in doc["models"]:
+    for name in ordered_models(doc):
         info = models.get(name, {})
         params = info.get("params")
         rows.append([name, info.get("kind", ""), f"{params:,}" if params is not None else "-", info.get("about", "")])
