@@ -97,6 +97,7 @@ def test_slopes_are_within_class():
     ((0.45, 0.6, 0.3), (0.45, 0.6, 0.3), "inconclusive"),
     ((0.6, 0.7, 0.2), (0.55, 0.65, 0.2), "inconclusive"),  # intervals clear of 0.5 but q >= 0.05
     ((0.1, 0.2, 0.01), (0.1, 0.2, 0.01), "inconclusive"),  # below the null: not the declared effect
+    ((0.45, 0.6, 0.3), (0.55, 0.65, 0.01), "inconclusive"),  # no raw effect: nothing to call beyond composition
 ])
 def test_verdict_rules(raw, adjusted, expected):
     assert verdict(present(*raw, 0.5), present(*adjusted, 0.5)) == expected

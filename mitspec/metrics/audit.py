@@ -18,9 +18,9 @@ compensation magnitude) this module reports
   float noise). A contrast states its direction (X > Y; d and CM of X over Y), so an
   effect is present when its interval lies wholly on that side of the null and, where
   it has a test, its q < 0.05 (the raw q of the run's family; adjusted p values get one
-  Benjamini-Hochberg family of their own). Verdict: "beyond composition" when the
-  adjusted effect is present, "explained by composition" when the raw effect is but the
-  adjusted one is not, else "inconclusive" (no effect to explain).
+  Benjamini-Hochberg family of their own). Verdict: "beyond composition" when the raw
+  and the adjusted effects are present, "explained by composition" when the raw effect
+  is and the adjusted one is not, else "inconclusive" (no effect to explain).
 
 A scorer that is AT content itself has b_AT = 1 and adjusted scores that are all equal,
 so its effect is always explained; b is treated as known (it comes from every
@@ -45,8 +45,8 @@ VERDICTS = ("beyond composition", "explained by composition", "inconclusive")
 METHOD = ("score minus b_AT x AT - b_CpG x CpG - b_kmer x (5-mer log-likelihood under the E. coli K-12 chain), b "
           "fitted within classes over the contrast's arms; the contrast "
           "recomputed on the adjusted scores; an effect is present when its 95% interval lies wholly on the declared "
-          "side of the null and its q < 0.05 (adjusted p values: one BH family); beyond composition: the adjusted "
-          "effect is present; explained by composition: only the raw one is; else inconclusive")
+          "side of the null and its q < 0.05 (adjusted p values: one BH family); beyond composition: the raw and the "
+          "adjusted effects are present; explained by composition: only the raw one is; else inconclusive")
 CG = 1 * 4 + 2  # index of the CG dinucleotide among the 16 (A C G T order)
 
 
@@ -111,9 +111,11 @@ def present(low, high, q, null: float) -> bool:
 
 
 def verdict(raw_present: bool, adjusted_present: bool) -> str:
-    if adjusted_present:
-        return "beyond composition"
-    return "explained by composition" if raw_present else "inconclusive"
+    """Only an effect that is there can be beyond or explained by composition (an
+    adjusted effect alone would be one the raw test did not find: no verdict)."""
+    if not raw_present:
+        return "inconclusive"
+    return "beyond composition" if adjusted_present else "explained by composition"
 
 
 def _quantised(residual: np.ndarray, scores: np.ndarray) -> np.ndarray:
