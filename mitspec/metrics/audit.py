@@ -205,6 +205,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
             "contrast": c["name"], "kind": c["kind"], "treatment": c[kind.audit[0]], "reference": c[kind.audit[1]],
             "paired": paired, "n": int(len(first)) if paired else int(len(first) + len(second)),
             "at_diff": d_at[0], "at_low": d_at[1], "at_high": d_at[2],
+            "gc_diff": -d_at[0], "gc_low": -d_at[2], "gc_high": -d_at[1],  # G/C is what A/T is not (no N in plans)
             "cpg_diff": d_cpg[0], "cpg_low": d_cpg[1], "cpg_high": d_cpg[2],
             "dinucleotide_distance": dist[0], "dinucleotide_low": dist[1], "dinucleotide_high": dist[2],
             "composition_scorers": [m for m in COMPOSITION_SCORERS if (c["name"], m) in headline],

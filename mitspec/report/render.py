@@ -141,7 +141,7 @@ def audit_composition_rows(audit: dict) -> list[list[str]]:
             for r in audit["composition"]]
 
 
-AUDIT_HEADER = ["contrast", "arms", "AT diff [95% CI]", "CpG diff [95% CI]", "dinucleotide L1 [95% CI]",
+AUDIT_HEADER = ["contrast", "arms", "AT diff [95% CI] (GC: its negative)", "CpG diff [95% CI]", "dinucleotide L1 [95% CI]",
                 "shown by composition scorers"]
 
 
