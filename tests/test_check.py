@@ -220,8 +220,10 @@ def test_a_mistake_shared_by_every_sweep_level_is_reported_once_without_a_level(
 
 def test_a_mistake_of_some_levels_says_which_level():
     errors = _errors(_with('class S n=10 on bg { place m10 at 5  sweep m10 over [0, 95, 97] }\n'))
-    assert [e.message.split(": ")[0] for e in errors] == ["at m10 = 95", "at m10 = 97"]
+    # one mistake (the levels run past the end), its coordinates shown as at the first level
+    assert [e.message.split(": ")[0] for e in errors] == ["at m10 = 95, 97"]
     assert "`m10` (6 bp) at 95..101 runs past the end" in errors[0].message
+    assert errors[0].message.endswith("(as at 95; the others alike)")
 
 
 def test_one_message_from_several_but_not_all_levels_lists_them():

@@ -222,3 +222,14 @@ def test_a_condition_is_a_class_everywhere():
 def test_end_is_the_sequence_length():
     program, built = build('class E n=5 on bg { place up at end - 9  place "AC" at end - 20 as two }\n')
     assert [(f.name, f.start, f.end) for f in program.classes[0].features] == [("two", 80, 82), ("up", 91, 100)]
+
+
+def test_a_mistake_every_level_makes_with_its_own_coordinates_is_reported_once():
+    """Before: one diagnostic per level (28 for an UP swept across the -35 box)."""
+    with pytest.raises(SpecErrors) as info:
+        build(f'class P n=2 on bg {{ {BOXES}  place up at 0  sweep up over 0..60 }}\n')
+    overlaps = [e for e in info.value.errors if "overlaps `minus35`" in e.message]
+    assert len(overlaps) == 1
+    # up (9 bp) overlaps the -35 (30..36) from start 22 to 35: 14 levels, shown as at the first
+    assert overlaps[0].message.startswith("at up = 22, 23, 24, 25, ..., 34, 35 (14 levels): `up` (22..31)")
+    assert "(as at 22; the others alike)" in overlaps[0].message

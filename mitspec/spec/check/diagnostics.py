@@ -1,6 +1,7 @@
 """Collecting diagnostics: every problem once, in source order, with its hint."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -64,8 +65,21 @@ class Diagnostics:
 
     def flush_levels(self, target: str, found: dict, labels: list[str]) -> None:
         """One diagnostic per distinct error of a sweep: unprefixed when every level
-        has it, else prefixed with the levels that do."""
+        has it, else prefixed with the levels that do. Errors that differ only in their
+        numbers (coordinates that move with the level) count as one, shown as at the
+        first level that has it."""
+        groups: dict[tuple, list] = {}
         for (message, span, hint), where in found.items():
+            template = re.sub(r"(?<![A-Za-z_\d])\d+", "#", message)  # numbers, not digits in names (minus35)
+            groups.setdefault((template, span, hint), []).append((message, where))
+        for (_, span, hint), items in groups.items():
+            where = [label for _, levels in items for label in levels]
+            message = items[0][0]
             if len(where) < len(labels):
-                message = f"at {target} = {', '.join(where)}: {message}"
+                shown = where if len(where) <= 8 else [*where[:4], "...", *where[-2:]]
+                count = f" ({len(where)} levels)" if len(where) > 8 else ""
+                example = f" (as at {where[0]}; the others alike)" if len(items) > 1 else ""
+                message = f"at {target} = {', '.join(shown)}{count}: {message}{example}"
+            elif len(items) > 1:
+                message = f"{message} (as at {where[0]}; every level alike)"
             self.error(message, span, hint)
