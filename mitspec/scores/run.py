@@ -98,7 +98,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     frames = []
     for scorer in scorers:
         scorer = bound_to_plan(scorer, plan.meta)
-        todo = pending(scorer, sequences, cache)
+        todo = _pending(scorer, ids, sequences, cache, plan.meta)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None
         frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress, plan.meta))
     out = Path(out_dir) / SCORES_FILE
@@ -120,6 +120,19 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
         pointer = {"plan": str(plan.path.parent.resolve()), "plan_hash": plan.plan_hash}
         atomic_write(out.parent / RUN_FILE, lambda p: p.write_text(json.dumps(pointer, indent=1) + "\n", encoding="utf-8"))
     return out
+
+
+def _pending(scorer: Scorer, ids: pl.DataFrame, sequences: list[str], cache, meta: dict) -> int:
+    """Rows still to score (for the progress bar): per class for a per-class scorer, whose
+    cache keys are what it expects of each class."""
+    if not getattr(scorer, "per_class", False):
+        return pending(scorer, sequences, cache)
+    classes = ids["class"].to_list()
+    total = 0
+    for name in dict.fromkeys(classes):
+        rows = [s for s, c in zip(sequences, classes) if c == name]
+        total += pending(scorer.for_class(meta, name), rows, cache)
+    return total
 
 
 def read_skipped(run_dir: Path) -> dict[str, str]:
