@@ -22,28 +22,33 @@ SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score
                  "per_nt": pl.Float64, "tokens": pl.Int64, "plan": pl.String, "scorer": pl.String}
 
 
-def score_frame(plan_hash: str, ids: pl.DataFrame, scorer: Scorer, sequences: list[str], cache,
-                progress: Callable[[int], None] | None = None, meta: dict | None = None) -> pl.DataFrame:
-    """Scores of every row of `ids`; a scorer whose expectations depend on the class
-    (`per_class`) is bound to each class in turn (its cache key is then what it expects
-    of that class, so a sequence shared by two classes is scored for each)."""
-    if getattr(scorer, "per_class", False) and meta is not None:
-        classes = ids["class"].unique(maintain_order=True).to_list()
-        parts = []
-        for name in classes:
-            mask = (ids["class"] == name).to_numpy()
-            bound = scorer.for_class(meta, name)
-            rows = [s for s, keep in zip(sequences, mask) if keep]
-            parts.append(score_cached(bound, rows, cache, progress))
-        score = np.empty(len(sequences))
-        per_nt = np.empty(len(sequences))
-        tokens = np.empty(len(sequences), dtype=np.int64)
-        for name, part in zip(classes, parts):
-            mask = (ids["class"] == name).to_numpy()
-            score[mask], per_nt[mask], tokens[mask] = part.score, part.per_nt, part.tokens
-        result = Scores(score, per_nt, tokens)
+def bound_parts(scorer: Scorer, ids: pl.DataFrame, sequences: list[str],
+                meta: dict) -> list[tuple[np.ndarray | None, Scorer, list[str]]]:
+    """(rows mask, scorer, their sequences) to score: the whole plan at once, or, for a
+    scorer whose expectations depend on the class (`per_class`), each class with the
+    scorer bound to it (its cache key is then what it expects of that class, so a
+    sequence shared by two classes is scored for each)."""
+    if not getattr(scorer, "per_class", False):
+        return [(None, scorer, sequences)]
+    classes = ids["class"].to_numpy()
+    parts = []
+    for name in ids["class"].unique(maintain_order=True).to_list():
+        mask = classes == name
+        parts.append((mask, scorer.for_class(meta, name), [s for s, keep in zip(sequences, mask) if keep]))
+    return parts
+
+
+def score_frame(plan_hash: str, ids: pl.DataFrame, scorer: Scorer, parts: list, cache,
+                progress: Callable[[int], None] | None = None) -> pl.DataFrame:
+    """Scores of every row of `ids`, from `bound_parts(scorer, ...)`."""
+    if len(parts) == 1 and parts[0][0] is None:
+        result = score_cached(parts[0][1], parts[0][2], cache, progress)
     else:
-        result = score_cached(scorer, sequences, cache, progress)
+        n = len(ids)
+        result = Scores(np.empty(n), np.empty(n), np.empty(n, dtype=np.int64))
+        for mask, bound, rows in parts:
+            part = score_cached(bound, rows, cache, progress)
+            result.score[mask], result.per_nt[mask], result.tokens[mask] = part.score, part.per_nt, part.tokens
     return ids.with_columns(
         pl.lit(scorer.name).alias("model"),
         pl.Series("score", result.score),
@@ -98,9 +103,10 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     frames = []
     for scorer in scorers:
         scorer = bound_to_plan(scorer, plan.meta)
-        todo = _pending(scorer, ids, sequences, cache, plan.meta)
+        parts = bound_parts(scorer, ids, sequences, plan.meta)
+        todo = sum(pending(bound, rows, cache) for _, bound, rows in parts)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None
-        frames.append(score_frame(plan.plan_hash, ids, scorer, sequences, cache, progress, plan.meta))
+        frames.append(score_frame(plan.plan_hash, ids, scorer, parts, cache, progress))
     out = Path(out_dir) / SCORES_FILE
     fresh = pl.concat(frames)
     if out.exists():
@@ -120,19 +126,6 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
         pointer = {"plan": str(plan.path.parent.resolve()), "plan_hash": plan.plan_hash}
         atomic_write(out.parent / RUN_FILE, lambda p: p.write_text(json.dumps(pointer, indent=1) + "\n", encoding="utf-8"))
     return out
-
-
-def _pending(scorer: Scorer, ids: pl.DataFrame, sequences: list[str], cache, meta: dict) -> int:
-    """Rows still to score (for the progress bar): per class for a per-class scorer, whose
-    cache keys are what it expects of each class."""
-    if not getattr(scorer, "per_class", False):
-        return pending(scorer, sequences, cache)
-    classes = ids["class"].to_list()
-    total = 0
-    for name in dict.fromkeys(classes):
-        rows = [s for s, c in zip(sequences, classes) if c == name]
-        total += pending(scorer.for_class(meta, name), rows, cache)
-    return total
 
 
 def read_skipped(run_dir: Path) -> dict[str, str]:
