@@ -81,11 +81,15 @@ def jaspar_counts(matrix_id: str, release: str | None = None) -> tuple[dict, np.
     return found, counts_of(motif, matrix_id)
 
 
+def smoothed(freqs) -> np.ndarray:
+    """Frequencies (w, 4) with the documented pseudocount: 0.99 f + 0.01 / 4."""
+    return (1 - UNIFORM_SHARE) * np.asarray(freqs, dtype=np.float64) + UNIFORM_SHARE / 4
+
+
 def probabilities(counts: np.ndarray) -> tuple[tuple[float, float, float, float], ...]:
     """Column probabilities with the documented pseudocount (rounded to 12 digits so the
     plan does not depend on float noise in a parser)."""
-    freqs = counts / counts.sum(axis=1, keepdims=True)
-    probs = (1 - UNIFORM_SHARE) * freqs + UNIFORM_SHARE / 4
+    probs = smoothed(counts / counts.sum(axis=1, keepdims=True))
     return tuple(tuple(round(float(p), 12) for p in column) for column in probs)
 
 

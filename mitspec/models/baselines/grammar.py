@@ -21,17 +21,16 @@ import re
 
 import numpy as np
 
+from ...pwm import UNIFORM_SHARE, smoothed
+from ...pwm import log_odds as pwm_log_odds
+from ...sequence import reverse_complement
 from .common import Baseline, baseline, window_scores
-
-UNIFORM_SHARE = 0.01
-_COMPLEMENT = np.array([3, 2, 1, 0, 4])
 
 
 def log_odds(matrix) -> np.ndarray:
     """(w, 5) log2 odds over A C G T N (N scores 0) of a (w, 4) probability matrix."""
-    probs = (1 - UNIFORM_SHARE) * np.asarray(matrix, dtype=float) + UNIFORM_SHARE / 4
-    out = np.zeros((len(probs), 5))
-    out[:, :4] = np.log2(probs / 0.25)
+    out = np.zeros((len(matrix), 5))
+    out[:, :4] = pwm_log_odds(smoothed(matrix))
     return out
 
 
@@ -106,8 +105,7 @@ class Grammar(Baseline):
         for e in self.elements:
             w = e["width"]
             if e["kind"] == "pair":
-                partner = codes[:, e["partner_start"]:e["partner_start"] + w]
-                expected = _COMPLEMENT[partner[:, ::-1]]
+                expected = reverse_complement(codes[:, e["partner_start"]:e["partner_start"] + w])
                 here = codes[:, e["start"]:e["start"] + w]
                 total += np.where(here == expected, PAIRED, UNPAIRED).sum(axis=1)
                 continue
