@@ -195,3 +195,12 @@ def at_fraction_expr(column: str = "sequence"):
 
     text = pl.col(column)
     return (text.str.count_matches("[ATat]") / text.str.len_chars()).alias("at")
+
+
+def cpg_fraction_expr(column: str = "sequence"):
+    """CpG frequency (CG dinucleotides per adjacent pair; case-insensitive) as a polars
+    expression over a string column, named `cpg`."""
+    import polars as pl
+
+    text = pl.col(column)
+    return (text.str.count_matches("(?i)cg") / (text.str.len_chars() - 1)).alias("cpg")

@@ -37,7 +37,7 @@ import polars as pl
 from .. import stats
 from ..contrasts import KINDS
 from ..genomes import markov_log_likelihood
-from ..sequence import _ENCODE
+from ..sequence import _ENCODE, cpg_fraction_expr
 from .engine import Calculator, MetricsConfig
 
 COMPOSITION_SCORERS = ("at_content", "markov", "kmer6")
@@ -47,7 +47,6 @@ METHOD = ("score minus b_AT x AT - b_CpG x CpG - b_kmer x (5-mer log-likelihood 
           "recomputed on the adjusted scores; an effect is present when its 95% interval lies wholly on the declared "
           "side of the null and its q < 0.05 (adjusted p values: one BH family); beyond composition: the raw and the "
           "adjusted effects are present; explained by composition: only the raw one is; else inconclusive")
-CG = 1 * 4 + 2  # index of the CG dinucleotide among the 16 (A C G T order)
 
 
 KMER_GENOME, KMER_ORDER = "ecoli_mg1655", 5  # the `markov` baseline's chain
@@ -77,12 +76,13 @@ def composition(sequences: pl.DataFrame) -> Composition:
     freqs = counts[:, :16] / np.maximum(counts[:, :16].sum(axis=1, keepdims=True), 1)
     at = ((codes == 0) | (codes == 3)).mean(axis=1)
     kmer = markov_log_likelihood(np.where(codes == 255, 4, codes), KMER_GENOME, KMER_ORDER)
-    return Composition(sequences["id"].to_list(), at, freqs[:, CG], freqs, kmer)
+    cpg = sequences.select(cpg_fraction_expr())["cpg"].to_numpy()  # the engine's definition, as in correlate
+    return Composition(sequences["id"].to_list(), at, cpg, freqs, kmer)
 
 
 def _frame_with(frame: pl.DataFrame, comp: Composition) -> pl.DataFrame:
-    extra = pl.DataFrame({"id": comp.ids, "cpg": comp.cpg, "kmer": comp.kmer, "row": np.arange(len(comp.ids))})
-    return frame.drop("cpg", strict=False).join(extra, on="id")
+    extra = pl.DataFrame({"id": comp.ids, "kmer": comp.kmer, "row": np.arange(len(comp.ids))})
+    return frame.join(extra, on="id")
 
 
 def within_class_slopes(part: pl.DataFrame) -> np.ndarray:

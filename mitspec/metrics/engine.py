@@ -15,7 +15,7 @@ import polars as pl
 from .. import rng, stats
 from ..contrasts import KINDS
 from ..errors import MitspecError
-from ..sequence import at_fraction_expr
+from ..sequence import at_fraction_expr, cpg_fraction_expr
 
 STATS_MODES = ("sound", "paper")
 RESULT_COLUMNS = {
@@ -67,9 +67,22 @@ def join_scores(sequences: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
                 problems.append(f"model {model}: {len(ids)} id(s) {what}: {shown}")
     if problems:
         raise MetricsError("scores do not match the plan:\n  " + "\n  ".join(problems))
-    cpg = (pl.col("sequence").str.count_matches("CG|cg") / (pl.col("sequence").str.len_chars() - 1)).alias("cpg")
-    return sequences.select("id", "class", "index", "background", at_fraction_expr(), cpg).join(
+    return sequences.select("id", "class", "index", "background", at_fraction_expr(), cpg_fraction_expr()).join(
         scores.select("id", "model", "score"), on="id")
+
+
+def with_covariate(frame: pl.DataFrame, covariate: str, classes: list[str], levels: list | None = None) -> pl.DataFrame:
+    """`frame` (with `at` and `cpg` columns) with column `at` holding the covariate: the
+    sequences' AT, GC or CpG, or each class's sweep level (`levels`, in `classes` order;
+    other classes get null)."""
+    if covariate == "gc_content":
+        return frame.with_columns((1 - pl.col("at")).alias("at"))
+    if covariate == "cpg":
+        return frame.with_columns(pl.col("cpg").alias("at"))
+    if levels is not None:
+        return frame.with_columns(pl.col("class").replace_strict(classes, levels, default=None,
+                                                                 return_dtype=pl.Float64).alias("at"))
+    return frame
 
 
 def _class_scores(frame: pl.DataFrame, cls: str) -> pl.DataFrame:
@@ -134,13 +147,7 @@ class Calculator:
     def curve(self, classes: list[str], covariate: str = "at_content", levels: list | None = None) -> Curve:
         """Score against a covariate (Curve's `at` fields hold it): the sequences' AT, GC or
         CpG, or each class's sweep `levels` (given in class order)."""
-        part = self.frame.filter(pl.col("class").is_in(classes))
-        if covariate == "gc_content":
-            part = part.with_columns((1 - pl.col("at")).alias("at"))
-        elif covariate == "cpg":
-            part = part.with_columns(pl.col("cpg").alias("at"))
-        elif levels is not None:
-            part = part.with_columns(pl.col("class").replace_strict(classes, levels, return_dtype=pl.Float64).alias("at"))
+        part = with_covariate(self.frame.filter(pl.col("class").is_in(classes)), covariate, classes, levels)
         means = part.group_by("class", maintain_order=True).agg(pl.col("at").mean(), pl.col("score").mean())
         levels = [part.filter(pl.col("class") == k) for k in classes]
         return Curve(part["at"].to_numpy(), part["score"].to_numpy(), part["at"].rank("average").to_numpy(),

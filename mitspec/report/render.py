@@ -11,7 +11,8 @@ from ..contrasts import KINDS, correlate
 from ..io import atomic_write
 from ..plan.store import Plan
 from ..plan.summary import class_summary
-from ..sequence import at_fraction_expr
+from ..metrics.engine import with_covariate
+from ..sequence import at_fraction_expr, cpg_fraction_expr
 from ..text import format_table
 from . import plots
 
@@ -376,16 +377,8 @@ Values in red: q &lt; 0.05.</p>
 
 def _covariate_frame(with_class: pl.DataFrame, plan: Plan, c: dict) -> pl.DataFrame:
     """Scores with the correlate contrast's covariate as column `at`."""
-    frame = with_class.join(plan.sequences.select("id", at_fraction_expr(), "sequence"), on="id")
-    if c["with"] == "gc_content":
-        return frame.with_columns(1 - pl.col("at"))
-    if c["with"] == "cpg":
-        return frame.with_columns((pl.col("sequence").str.count_matches("CG|cg")
-                                   / (pl.col("sequence").str.len_chars() - 1)).alias("at"))
-    if "levels" in c:
-        return frame.with_columns(pl.col("class").replace_strict(c["classes"], c["levels"], default=None,
-                                                                 return_dtype=pl.Float64).alias("at"))
-    return frame
+    frame = with_class.join(plan.sequences.select("id", at_fraction_expr(), cpg_fraction_expr()), on="id")
+    return with_covariate(frame, c["with"], c["classes"], c.get("levels"))
 
 
 def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict,
