@@ -3,8 +3,8 @@
 The checker resolves names, evaluates positions, and simulates each class's layout
 statically (all motifs have fixed lengths, so every instance of a class has the same
 element coordinates). It keeps going after an error so one run reports them all.
-Its parts, in the order they run: scope (header, names) -> backgrounds, motifs,
-tables, layouts (positions) -> classes (ops, sweeps) -> contrasts.
+Its parts, in the order they run: scope (header, names) -> imports -> backgrounds,
+motifs, tables, layouts (positions) -> roles -> classes (ops, sweeps) -> contrasts.
 """
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from .. import program as ir
 from ..errors import SpecErrors
 from .classes import Classes, Limits
 from .contrasts import Contrasts
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, Invalid
 from .imports import Imports, resolve_definitions
 from .ops import Ops
 from .positions import Positions
 from .scope import Scope
+from .state import ClassState
 from .sweeps import RESERVED as SWEEP_TARGETS
 
 RESERVED = {"all": "it means the whole sequence in regions", "end": "it means the sequence's end in positions",
@@ -51,9 +52,6 @@ ROLES = {"minus35": "the sigma70 -35 box", "minus10": "the sigma70 -10 box", "up
 
 def check_roles(scope: Scope, positions: Positions) -> dict[str, tuple[int, int | None]]:
     """`role NAME = LAYOUT.SLOT` statements -> role -> (start, end or None)."""
-    from .diagnostics import Invalid
-    from .state import ClassState
-
     roles: dict[str, tuple[int, int | None]] = {}
     for node in scope.of(ast.Role):
         name = node.name.text
