@@ -83,3 +83,15 @@ def test_t_distribution_tail_by_hand():
     # df = 2 has a closed form: P(T > t) = 1/2 - t / (2 sqrt(t^2 + 2)); t = 1 -> 0.5 - 1/(2 sqrt 3)
     assert stats.t_sf(1.0, 2) == pytest.approx(0.5 - 1 / (2 * math.sqrt(3)), abs=1e-12)
     assert stats.t_sf(-1.0, 2) == pytest.approx(0.5 + 1 / (2 * math.sqrt(3)), abs=1e-12)
+
+
+def test_sign_test_past_the_exact_limit_matches_the_exact_binomial_sum():
+    """Beyond EXACT_SIGN_TEST pairs the tail comes from the incomplete beta; the reference
+    here is the exact sum of binomial terms, computed with integers in the test."""
+    import math
+
+    n = stats.EXACT_SIGN_TEST + 501
+    for wins in (n // 2 - 60, n // 2, n // 2 + 17, n // 2 + 90):
+        exact = sum(math.comb(n, k) for k in range(wins, n + 1)) / 2 ** n
+        assert stats.sign_test_greater(wins, n - wins) == pytest.approx(exact, rel=1e-10)
+    assert stats.sign_test_greater(0, n) == 1.0
