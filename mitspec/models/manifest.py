@@ -58,6 +58,12 @@ class Manifest:
             h.update(sha256_file(self.directory / self.tokenizer.file).encode())
         return h.hexdigest()
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files, relative to the model directory, that scoring reads: what a copy of
+        the model on another machine needs."""
+        return tuple(dict.fromkeys(f for f in (MANIFEST, self.onnx, self.tokenizer.file) if f))
+
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "directory"}
         out["tokenizer"] = dict(self.tokenizer.__dict__)

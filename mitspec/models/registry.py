@@ -10,7 +10,7 @@ from ..text import did_you_mean
 from .base import Scorer
 from .baselines import BASELINES as _BUILTINS
 from .errors import ModelError
-from .manifest import MANIFEST, about, read_manifest
+from .manifest import MANIFEST, Manifest, about, read_manifest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,25 +59,34 @@ def available() -> list[ModelEntry]:
     return entries
 
 
-def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
-    """A scorer from a registered name, an exported model's name, a model directory, or
-    a .onnx file (with manifest.json beside it)."""
-    from .onnx_lm import OnnxLM
-
+def locate(name_or_path: str) -> Manifest | None:
+    """The manifest of an exported model named or pointed at (a registered name, a model
+    directory, or a .onnx file with manifest.json beside it), or None for a built-in
+    scorer. Nothing is loaded: the caller decides where the model runs."""
     path = Path(name_or_path)
     if path.suffix == ".onnx":
         path = path.parent
     if path.is_dir():
-        return OnnxLM(read_manifest(path), device=device, **options)
+        return read_manifest(path)
     models = exported()
     if name_or_path in _BUILTINS:
         if name_or_path in models:
             raise ModelError(f"{name_or_path!r} names both a built-in baseline and the exported model in "
                              f"{models[name_or_path]}; rename that directory (scores are kept by model name)")
-        return _BUILTINS[name_or_path][0]()  # built-in scorers take no ONNX options
+        return None
     if name_or_path in models:
-        return OnnxLM(read_manifest(models[name_or_path]), device=device, **options)
+        return read_manifest(models[name_or_path])
     if any(c in name_or_path for c in "/\\") or path.suffix:
         raise ModelError(f"{name_or_path} does not exist; give a model directory, a .onnx file, or a name from `mitspec models`")
     raise ModelError(f"unknown model {name_or_path!r}; "
                      + did_you_mean(name_or_path, [*models, *_BUILTINS], "models").replace("known models", "available"))
+
+
+def resolve(name_or_path: str, device: str = "auto", **options) -> Scorer:
+    """A scorer, loaded here, for what `locate` accepts."""
+    from .onnx_lm import OnnxLM
+
+    manifest = locate(name_or_path)
+    if manifest is None:
+        return _BUILTINS[name_or_path][0]()  # built-in scorers take no ONNX options
+    return OnnxLM(manifest, device=device, **options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -26,39 +26,66 @@ def chunk_size(scorer: Scorer, length: int) -> int:
     return 1 << 16
 
 
+class Chunker:
+    """How many sequences the next chunk holds: FIRST_CHUNK, then about `target_seconds` of
+    work at the rate measured so far, never more than `bound`. Every executor cuts its work
+    with one, so a chunk is the same amount of work whoever scores it."""
+
+    def __init__(self, bound: int, target_seconds: float = TARGET_CHUNK_SECONDS):
+        self.bound, self.target_seconds = bound, target_seconds
+        self.step = min(bound, FIRST_CHUNK)
+
+    def take(self, remaining: int) -> int:
+        return max(1, min(self.step, remaining))
+
+    def observe(self, n: int, seconds: float) -> None:
+        """A chunk of `n` sequences took `seconds` of scoring (on the worker that ran it)."""
+        self.step = max(1, min(self.bound, int(n * self.target_seconds / max(seconds, 1e-6))))
+
+
+Chunk = tuple[int, int, Scores]  # (lo, hi, scores of sequences[lo:hi])
+
+
+def local_chunks(scorer: Scorer, sequences: list[str], chunker: Chunker) -> Iterator[Chunk]:
+    """Score `sequences` in this process, chunk after chunk, in order."""
+    lo = 0
+    while lo < len(sequences):
+        hi = lo + chunker.take(len(sequences) - lo)
+        started = time.perf_counter()
+        result = scorer.score(sequences[lo:hi])
+        chunker.observe(hi - lo, time.perf_counter() - started)
+        yield lo, hi, result
+        lo = hi
+
+
 def score_cached(scorer: Scorer, sequences: list[str], cache, progress: Callable[[int], None] | None = None,
                  target_seconds: float = TARGET_CHUNK_SECONDS) -> Scores:
     """Scores for `sequences` (upper-cased first); identical sequences are scored once.
 
-    Work is committed to the cache chunk by chunk; a chunk is sized to take about
-    `target_seconds` (measured on the chunk before), never more than `chunk_size`.
-    Scores do not depend on the chunking. progress(k) is called after each chunk with
-    the number of sequences just scored."""
+    Work is committed to the cache chunk by chunk, as each chunk arrives; a chunk is sized
+    by a Chunker, never more than `chunk_size`. A scorer with `score_chunks(sequences,
+    chunker)` (a pool of remote workers) yields chunks in any order; any other is scored
+    here by `local_chunks`. Scores do not depend on the chunking. progress(k) is called
+    after each chunk with the number of sequences just scored."""
     sequences = [s.upper() for s in sequences]
     unique = list(dict.fromkeys(sequences))
     identity = scorer.identity
     keys = [cache_key(identity, s) for s in unique]
     known = cache.get_many(keys)
     todo = [i for i, k in enumerate(keys) if k not in known]
-    bound = chunk_size(scorer, max((len(unique[i]) for i in todo), default=1))
-    step, lo = min(bound, FIRST_CHUNK), 0
-    while lo < len(todo):
-        part = todo[lo:lo + step]
-        lo += len(part)
-        started = time.perf_counter()
-        result = scorer.score([unique[i] for i in part])
-        # the next chunk takes about target_seconds: a killed run loses only that much work
-        elapsed = max(time.perf_counter() - started, 1e-6)
-        step = max(1, min(bound, int(len(part) * target_seconds / elapsed)))
+    chunker = Chunker(chunk_size(scorer, max((len(unique[i]) for i in todo), default=1)), target_seconds)
+    work = [unique[i] for i in todo]
+    chunks = scorer.score_chunks(work, chunker) if hasattr(scorer, "score_chunks") else local_chunks(scorer, work, chunker)
+    for lo, hi, result in chunks:
         rows = []
-        for j, i in enumerate(part):
+        for j, i in enumerate(todo[lo:hi]):
             per_nt = float(result.per_nt[j])
             value = (float(result.score[j]), None if math.isnan(per_nt) else per_nt, int(result.tokens[j]))
             known[keys[i]] = value
             rows.append((keys[i], *value))
         cache.put_many(rows)
         if progress:
-            progress(len(part))
+            progress(hi - lo)
     index = {s: i for i, s in enumerate(unique)}
     values = [known[keys[index[s]]] for s in sequences]
     return Scores(
