@@ -159,31 +159,43 @@ def _open_cache(no_cache: bool):
     return NoCache() if no_cache else ScoreCache()
 
 
-def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = None) -> list:
-    from .models.registry import available, resolve
+def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = None, cluster=None) -> list:
+    """Scorers for `names` (default: every exported model and every baseline). With a Ray
+    `cluster`, exported gLMs are scored by its workers and never loaded here; baselines,
+    which take milliseconds, always run here."""
+    from .models.registry import available, locate, resolve
 
     if not names:  # every exported model and every baseline
         names = tuple(e.name for e in available() if e.kind != "invalid")
     names = tuple(dict.fromkeys(names))  # `-m X -m X` asks for X once
     scorers = []
     for name in names:
-        scorer = resolve(name, device=device, batch_tokens=batch_tokens)
-        provider = getattr(scorer, "provider", None)
-        where = f" on {'CUDA' if provider == 'cuda' else 'CPU'} (onnxruntime)" if provider else ""
+        manifest = locate(name) if cluster is not None else None
+        if manifest is not None:
+            scorer = cluster.scorer(manifest, batch_tokens)
+            where = " on the Ray cluster"
+        else:
+            scorer = resolve(name, device=device, batch_tokens=batch_tokens)
+            provider = getattr(scorer, "provider", None)
+            where = f" on {'CUDA' if provider == 'cuda' else 'CPU'} (onnxruntime)" if provider else ""
         click.echo(f"model {scorer.name}: {scorer.kind}{where}", err=True)
         scorers.append(scorer)
     return scorers
 
 
 def _progress_for(name: str, total: int):
-    bar = click.progressbar(length=total, label=f"scoring {name}", show_eta=True, show_pos=True, file=sys.stderr)
+    """One bar per model over every worker: rows scored, rows/s since the start, ETA."""
+    import time
+
+    bar = click.progressbar(length=total, label=f"scoring {name}", show_eta=True, show_pos=True, file=sys.stderr,
+                            item_show_func=lambda rate: rate)
     bar.__enter__()
-    done = 0
+    done, started = 0, time.perf_counter()
 
     def advance(k: int) -> None:
         nonlocal done
         done += k
-        bar.update(k)
+        bar.update(k, f"{done / max(time.perf_counter() - started, 1e-9):,.0f} rows/s")
         if done >= total:
             bar.__exit__(None, None, None)
 
@@ -221,6 +233,22 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None, options: dict) -> 
     return runs
 
 
+_executor_options = [
+    click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                 help="Where gLMs are scored: this process, or the workers of a Ray cluster (extra `ray`)."),
+    click.option("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local one on this machine)."),
+    click.option("--workers", type=click.IntRange(min=1), help="Ray workers per model (default: one per GPU, else CPUs / threads)."),
+    click.option("--worker-threads", type=click.IntRange(min=1),
+                 help="Intra-op threads per CPU Ray worker (default 1; see README: Scaling out)."),
+]
+
+
+def _executor(command):
+    for option in reversed(_executor_options):
+        command = option(command)
+    return command
+
+
 @main.command("run")
 @click.argument("targets", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-m", "--model", "models", multiple=True, help="Model name or directory (repeatable). Default: every available model.")
@@ -229,26 +257,38 @@ def _run_targets(targets: tuple[Path, ...], out: Path | None, options: dict) -> 
 @_device
 @_no_cache
 @_batch_tokens
+@_executor
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True,
               help="sound: sign test + Wilson; paper: the published t-test + bootstrap.")
 @_no_audit
 @_limits_options
-def run_cmd(targets, models, out, device, no_cache, batch_tokens, stats_mode, no_audit, **budget):
+def run_cmd(targets, models, out, device, no_cache, batch_tokens, executor, address, workers, worker_threads,
+            stats_mode, no_audit, **budget):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
+    from contextlib import nullcontext
+
     from .scores.run import run_plan
 
+    if executor == "local" and (address or workers or worker_threads):
+        _fail("--address, --workers and --worker-threads belong to --executor ray")
     runs = _run_targets(targets, out, _limits(**budget))
-    scorers = _scorers(models, device, batch_tokens)
-    named = frozenset(s.name for s in scorers) if models else frozenset()
-    cache = _open_cache(no_cache)
-    try:
-        for plan, out_dir in runs:
-            written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for, named=named,
-                               say=lambda text: click.echo(text, err=True))
-            summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit)
-            click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
-    finally:
-        cache.close()
+    cluster = None
+    if executor == "ray":
+        from .scores.raycluster import RayCluster, RayOptions
+
+        cluster = RayCluster(RayOptions(address, workers, worker_threads), device)
+    with cluster or nullcontext():
+        scorers = _scorers(models, device, batch_tokens, cluster)
+        named = frozenset(s.name for s in scorers) if models else frozenset()
+        cache = _open_cache(no_cache)
+        try:
+            for plan, out_dir in runs:
+                written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for, named=named,
+                                   say=lambda text: click.echo(text, err=True))
+                summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit)
+                click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
+        finally:
+            cache.close()
 
 
 def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False,
