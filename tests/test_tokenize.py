@@ -24,9 +24,48 @@ def test_kmer_tokenizer_follows_the_nucleotide_transformer_scheme(tmp_path):
     enc = tok.encode("ACGTACGTA")
     assert [vocab[i] for i in enc.ids] == ["[CLS]", "ACGTAC", "G", "T", "A"]
     assert enc.bases.tolist() == [0, 6, 1, 1, 1] and enc.scored.tolist() == [False, True, True, True, True]
-    # a 6-mer missing from the vocabulary (here one with N) falls back to single bases
-    enc = tok.encode("ACNTACTTTTTT")
-    assert [vocab[i] for i in enc.ids] == ["[CLS]", "A", "C", "N", "T", "A", "C", "TTTTTT"]
+    # a 6-mer missing from the vocabulary falls back to single bases
+    enc = tok.encode("ACGTAAACGTAC")
+    assert [vocab[i] for i in enc.ids] == ["[CLS]", "A", "C", "G", "T", "A", "A", "ACGTAC"]
+
+
+def test_kmer_frame_restarts_after_n_as_in_the_nucleotide_transformer(tmp_path):
+    """The example in the docstring of the Nucleotide Transformer's own k-mer tokenizer
+    (instadeepai/nucleotide-transformer, tokenizers.py), k = 5:
+    ATCGAATNGGCGATGCAC -> ATCGA A T N GGCGA TGCAC. Keeping the frame across the N would
+    give ATCGA, A T N G G, CGATG, C A C instead."""
+    vocab = ["[MASK]", *BASES, "N", "ATCGA", "GGCGA", "TGCAC", "CGATG"]
+    tok = Tokenizer(manifest(tmp_path, {"type": "kmer", "k": 5}, vocab))
+    enc = tok.encode("ATCGAATNGGCGATGCAC")
+    assert [vocab[i] for i in enc.ids] == ["ATCGA", "A", "T", "N", "GGCGA", "TGCAC"]
+    assert enc.bases.tolist() == [5, 1, 1, 1, 5, 5]
+
+
+def test_kmer_vocabulary_without_single_bases_refuses_lengths_it_cannot_read(tmp_path):
+    from itertools import product
+
+    sixmers = ["".join(p) for p in product("ACGT", repeat=6)]
+    vocab = ["<pad>", "<mask>", "<oov>", *sixmers]
+    tok = Tokenizer(manifest(tmp_path, {"type": "kmer", "k": 6}, vocab, mask_token="<mask>"))
+    assert [vocab[i] for i in tok.encode("ACGTACTTTTTT").ids] == ["ACGTAC", "TTTTTT"]
+    with pytest.raises(ModelError, match=r"reads 6-mers and has no single-base tokens.*this one is 100 bp "
+                                         r"\(the nearest that work: 96 or 102 bp\)"):
+        tok.encode("A" * 100)
+    with pytest.raises(ModelError, match="this one is 12 bp and holds a k-mer the vocabulary lacks"):
+        tok.encode("ACGTNCTTTTTT")
+
+
+def test_kmer_identity_names_the_scheme(tmp_path):
+    """A model whose k-mers were read another way before must not hit old cache entries."""
+    from mitspec.models import manifest as manifest_module
+
+    vocab = ["[MASK]", *BASES, "N", "ACGTAC"]
+    before = manifest(tmp_path, {"type": "kmer", "k": 6}, vocab).tokenizer_fingerprint
+    manifest_module.KMER_SCHEME += 1
+    try:
+        assert manifest(tmp_path, {"type": "kmer", "k": 6}, vocab).tokenizer_fingerprint != before
+    finally:
+        manifest_module.KMER_SCHEME -= 1
 
 
 def test_char_tokenizer_and_missing_n(tmp_path):

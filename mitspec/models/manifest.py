@@ -16,6 +16,7 @@ MANIFEST = "manifest.json"
 FORMAT = "mitspec-model/1"
 KINDS = ("causal", "masked", "blindspot")
 TOKENIZER_TYPES = ("char", "kmer", "hf")
+KMER_SCHEME = 2  # 2: the k-mer frame restarts after N, as the Nucleotide Transformer's tokenizer does
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ class Manifest:
     @property
     def tokenizer_fingerprint(self) -> str:
         """Hash of everything that decides token ids: the spec, the vocab, the tokenizer file."""
-        h = hashlib.sha256(canonical_json({"tokenizer": self.tokenizer.__dict__, "vocab": list(self.vocab)}).encode())
+        described = {"tokenizer": self.tokenizer.__dict__, "vocab": list(self.vocab)}
+        if self.tokenizer.type == "kmer":
+            described["scheme"] = KMER_SCHEME  # how tokenize.py reads k-mers: a new reading is a new identity
+        h = hashlib.sha256(canonical_json(described).encode())
         if self.tokenizer.file:
             h.update(sha256_file(self.directory / self.tokenizer.file).encode())
         return h.hexdigest()

@@ -1,9 +1,12 @@
 """Tokenizers: DNA text -> token ids, with which tokens are scored and how many bases each covers.
 
 - char: one token per base.
-- kmer: non-overlapping k-mers from the left; the tail (length mod k) becomes single-base
-  tokens; a k-mer not in the vocabulary (e.g. one with N) is split into single bases.
-  This is the Nucleotide Transformer's scheme.
+- kmer: the Nucleotide Transformer's scheme. If the vocabulary has an N token, the sequence
+  is cut at every N (a token of its own: the k-mer frame restarts after it); each stretch is
+  read as non-overlapping k-mers from its left, and its tail (length mod k) as single
+  bases. A k-mer missing from the vocabulary is split into single bases. A vocabulary
+  with no single-base tokens (GENERator-style) can only read stretches whose length is a
+  multiple of k: anything else is refused, naming the lengths that work.
 - hf: any Hugging Face `tokenizer.json`, read with `tokenizers` (BPE, WordPiece, ...);
   its post-processor adds the special tokens.
 
@@ -50,6 +53,7 @@ class Tokenizer:
                 raise ModelError(f"{manifest.directory / 'manifest.json'}: special token {special!r} is not in the vocab")
         if self.spec.type == "kmer" and not self.spec.k:
             raise ModelError(f"{manifest.directory / 'manifest.json'}: a kmer tokenizer needs `k`")
+        self._kmer_only = self.spec.type == "kmer" and not any(b in self.vocab for b in "ACGT")
 
     def token_id(self, token: str) -> int | None:
         if self._hf is not None:
@@ -91,26 +95,48 @@ class Tokenizer:
             ids = [self._single(b) for b in sequence]
             bases = [1] * len(ids)
         else:
-            k = self.spec.k
-            ids, bases = [], []
-            full = len(sequence) - len(sequence) % k
-            for i in range(0, full, k):
-                kmer = sequence[i:i + k]
-                tid = self.vocab.get(kmer)
-                if tid is None:
-                    ids += [self._single(b) for b in kmer]
-                    bases += [1] * k
-                else:
-                    ids.append(tid)
-                    bases.append(k)
-            ids += [self._single(b) for b in sequence[full:]]
-            bases += [1] * (len(sequence) - full)
+            ids, bases = self._kmers(sequence)
         scored = [True] * len(ids)
         if self.spec.bos is not None:
             ids, scored, bases = [self.vocab[self.spec.bos]] + ids, [False] + scored, [0] + bases
         if self.spec.eos is not None:
             ids, scored, bases = ids + [self.vocab[self.spec.eos]], scored + [False], bases + [0]
         return Encoding(np.asarray(ids, dtype=np.int64), np.asarray(scored, dtype=bool), np.asarray(bases, dtype=np.int64))
+
+    def _kmers(self, sequence: str) -> tuple[list[int], list[int]]:
+        """(ids, bases per token) in the k-mer scheme (module docstring)."""
+        k = self.spec.k
+        ids, bases = [], []
+        # NT cuts at N (a token of its own); a vocabulary without an N token reads N inside k-mers
+        for n, stretch in enumerate(sequence.split("N") if "N" in self.vocab else [sequence]):
+            if n:
+                ids.append(self._single("N"))
+                bases.append(1)
+            full = len(stretch) - len(stretch) % k
+            for i in range(0, full, k):
+                tid = self.vocab.get(stretch[i:i + k])
+                if tid is None:
+                    ids += [self._tail_base(b, sequence) for b in stretch[i:i + k]]
+                    bases += [1] * k
+                else:
+                    ids.append(tid)
+                    bases.append(k)
+            ids += [self._tail_base(b, sequence) for b in stretch[full:]]
+            bases += [1] * (len(stretch) - full)
+        return ids, bases
+
+    def _tail_base(self, base: str, sequence: str) -> int:
+        """A base read on its own (a tail, or a k-mer the vocabulary lacks)."""
+        if base in self.vocab or not self._kmer_only:
+            return self._single(base)
+        k = self.spec.k
+        n = len(sequence)
+        shorter, longer = n - n % k, n - n % k + k
+        raise ModelError(f"model {self.manifest.name} reads {k}-mers and has no single-base tokens, so it scores only "
+                         f"sequences whose length is a multiple of {k}, without N or other letters outside its k-mers; "
+                         f"this one is {n} bp" + (f" (the nearest that work: {shorter} or {longer} bp)" if n % k else
+                                                  " and holds a k-mer the vocabulary lacks")
+                         + "; set the spec's length so, or pick another model")
 
 
 def load_tokenizer(manifest: Manifest) -> Tokenizer:
