@@ -239,7 +239,7 @@ _executor_options = [
     click.option("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local one on this machine)."),
     click.option("--workers", type=click.IntRange(min=1), help="Ray workers per model (default: one per GPU, else CPUs / threads)."),
     click.option("--worker-threads", type=click.IntRange(min=1),
-                 help="Intra-op threads per CPU Ray worker (default 1; see README: Scaling out)."),
+                 help="Intra-op threads per CPU Ray worker (default 4, at most the CPUs; README: Scaling out)."),
 ]
 
 
@@ -387,12 +387,15 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
 @click.option("--kind", type=click.Choice(["causal", "masked"]), help="Override the detected LM kind.")
 @click.option("--trust-remote-code", is_flag=True, help="Allow custom architectures' code (e.g. DNABERT-2).")
 @click.option("--tolerance", type=float, default=1e-4, show_default=True, help="Max |ONNX - PyTorch| logit difference.")
-def export_cmd(source, out, name, kind, trust_remote_code, tolerance):
+@click.option("--import", "imports", multiple=True, metavar="MODULE",
+              help="Import MODULE first, so it registers its model classes with transformers (e.g. gpn.model).")
+def export_cmd(source, out, name, kind, trust_remote_code, tolerance, imports):
     """Export a Hugging Face checkpoint (directory or hub id) to ONNX with a manifest."""
     from .models.export import describe, export
 
     out = out or Path("exported_models") / (name or Path(source.rstrip("/")).name)
-    report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance)
+    report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance,
+                    imports=tuple(imports))
     click.echo(describe(report))
 
 

@@ -94,7 +94,7 @@ def test_torch_onnx_fallback(checkpoints, tmp_path):
 
 
 def test_unfaithful_export_is_refused_and_nothing_is_written(checkpoints, tmp_path):
-    with pytest.raises(ModelError, match="ONNX logits differ from PyTorch"):
+    with pytest.raises(ModelError, match="optimum: its logits differ from PyTorch by .*; torch.onnx: its logits differ"):
         export(str(checkpoints / "bert"), tmp_path / "strict", tolerance=-1.0)
     assert not (tmp_path / "strict").exists()
     assert [p.name for p in tmp_path.iterdir()] == []
@@ -129,3 +129,85 @@ def test_nucleotide_transformer_style_esm_with_kmer_tokenizer(tmp_path):
     for seq in ("ACGTACGTA", "ACGTACGTACGTAC", "TTT"):
         assert lm.tokenizer.encode(seq).ids.tolist() == tok(seq)["input_ids"]
     assert report.max_abs_diff <= 1e-4
+
+
+class _FFTConvLM(torch.nn.Module):
+    """input_ids -> logits through an FFT long convolution (HyenaDNA's operator in miniature):
+    TorchScript's exporter has no aten::fft_rfft, the dynamo exporter has."""
+
+    def __init__(self, vocab: int = 10, width: int = 8, max_len: int = 64):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, width)
+        self.filter = torch.nn.Parameter(torch.randn(width, max_len) * 0.2)
+        self.head = torch.nn.Linear(width, vocab)
+
+    def forward(self, input_ids):
+        x = self.embed(input_ids).transpose(1, 2)
+        n = 2 * x.shape[-1]
+        y = torch.fft.irfft(torch.fft.rfft(x, n=n) * torch.fft.rfft(self.filter[:, :x.shape[-1]], n=n), n=n)
+        return self.head(y[..., :x.shape[-1]].transpose(1, 2))
+
+
+def _fields(name, kind="causal"):
+    return {"name": name, "kind": kind, "tokenizer": {"type": "char"}, "vocab": list(VOCAB), "max_length": 64,
+            "mask_token": "[MASK]" if kind == "masked" else None, "provenance": {"source": name}}
+
+
+def test_dynamo_exporter_takes_what_torchscript_cannot(tmp_path):
+    from mitspec.models.export import export_module
+
+    torch.manual_seed(0)
+    model = _FFTConvLM().eval()
+    report = export_module(model, tmp_path / "fft", _fields("fft"), [5, 6, 7, 8], len(VOCAB))
+    assert report.exporter == "torch.onnx dynamo" and report.max_abs_diff <= 1e-4
+    lm = OnnxLM(report.manifest)
+    for seq in ("ACGTTGCAAC", "GATTACAGATTACAGATTACA"):  # two lengths, neither the traced one
+        ids = torch.tensor([[VOCAB[b] for b in seq]])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(ids)[0].double(), -1)
+        expected = float(sum(logp[t - 1, ids[0, t]] for t in range(1, ids.shape[1])))
+        assert lm.score([seq]).score[0] == pytest.approx(expected, abs=1e-4)
+
+
+class _LengthInPython(torch.nn.Module):
+    """Reads the length into Python (as DNABERT-2's unpadding does with .item()): tracing
+    freezes it, torch.export refuses the numpy round trip."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(len(VOCAB), 4)
+        self.head = torch.nn.Linear(4, len(VOCAB))
+
+    def forward(self, input_ids):
+        n = int(input_ids.shape[1])
+        scale = torch.from_numpy(np.full((1, n, 1), 1.0 / n, dtype=np.float32))
+        return self.head(self.embed(input_ids) * scale)
+
+
+def test_every_exporter_failing_is_one_error_naming_each_reason(tmp_path):
+    from mitspec.models.export import export_module
+
+    with pytest.raises(ModelError) as caught:
+        export_module(_LengthInPython(), tmp_path / "bad", _fields("bad"), [5, 6, 7, 8], len(VOCAB))
+    message = str(caught.value)
+    assert message.startswith("cannot export bad (torch module) to a faithful ONNX graph, so nothing was written; ")
+    assert "torch.onnx: " in message and "torch.onnx dynamo: " in message and "\n" not in message
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_checkpoint_with_code_of_its_own_says_to_trust_it(checkpoints, tmp_path):
+    import json
+    import shutil
+
+    custom = shutil.copytree(checkpoints / "bert", tmp_path / "custom")
+    config = json.loads((custom / "config.json").read_text())
+    config["auto_map"] = {"AutoModelForMaskedLM": "modeling_x.XForMaskedLM"}
+    config["intermediate_size"] = 128  # the weights no longer fit the built-in class: a size mismatch
+    (custom / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="cannot load .* as a masked LM with transformers .*pass --trust-remote-code"):
+        export(str(custom), tmp_path / "out")
+
+
+def test_import_of_a_missing_plugin_is_a_clear_error(checkpoints, tmp_path):
+    with pytest.raises(ModelError, match="--import no_such_plugin_module: cannot import it"):
+        export(str(checkpoints / "bert"), tmp_path / "out", imports=("no_such_plugin_module",))

@@ -1,10 +1,12 @@
 """Hugging Face checkpoint -> ONNX model directory (model.onnx + tokenizer + manifest.json).
 
-Needs the `export` extra (torch, transformers, optimum, optimum-onnx). optimum's exporter
-handles the architectures it knows (BERT-like: GROVER, DNABERT-2 with its own code;
-ESM: Nucleotide Transformer; GPT-2/Llama-like causal LMs); anything else falls back to
-`torch.onnx.export` of the LM's `input_ids -> logits` forward. The ONNX logits are then
-checked against PyTorch on random DNA and the export fails above `tolerance`.
+Needs the `export` extra (torch, transformers, optimum, optimum-onnx, onnxscript). Three
+exporters are tried in turn, each graph checked against PyTorch at two sequence lengths
+(random DNA tokens, k-mers included) before it is accepted: optimum's (the architectures
+it knows: BERT-like, ESM, GPT-2/Llama-like), `torch.onnx.export` of the LM's
+`input_ids -> logits` forward (TorchScript tracing), and the dynamo exporter
+(`torch.export` + onnxscript: FFTs, data-dependent shapes). When none gives a faithful
+graph, the error names each exporter's reason.
 """
 from __future__ import annotations
 
@@ -50,13 +52,27 @@ def detect_kind(config) -> str:
                      "pass --kind causal or --kind masked")
 
 
-def _load_torch_model(source: str, kind: str, trust_remote_code: bool):
+def _load_torch_model(source: str, kind: str, config, trust_remote_code: bool):
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
 
     auto = AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM
-    model = auto.from_pretrained(source, trust_remote_code=trust_remote_code)
+    try:
+        model = auto.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except Exception as exc:  # noqa: BLE001 - transformers and custom code raise anything
+        hint = ""
+        if getattr(config, "auto_map", None) and not trust_remote_code:
+            hint = ("; its config names code of its own (auto_map), which transformers' built-in "
+                    f"{config.model_type} class does not match: if you trust it, pass --trust-remote-code")
+        raise ModelError(f"cannot load {source} as a {kind} LM with transformers ({_reason(exc)}){hint}") from None
     model.eval()
     return model
+
+
+def _reason(exc: BaseException) -> str:
+    """One line saying why an exporter or loader failed."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def _logits(out):
@@ -86,6 +102,7 @@ class _LogitsOnly:
 
 
 def _torch_export(model, path: Path, vocab_size: int) -> None:
+    """TorchScript tracing at 16 tokens, batch and length marked dynamic."""
     import torch
 
     example = torch.randint(0, vocab_size, (2, 16))
@@ -95,12 +112,32 @@ def _torch_export(model, path: Path, vocab_size: int) -> None:
                       opset_version=OPSET, dynamo=False)
 
 
-def _tokenizer_files(source: str, out: Path, kind: str) -> dict:
+def _dynamo_export(model, path: Path, vocab_size: int) -> None:
+    """torch.export with symbolic batch and length, translated by onnxscript."""
+    import contextlib
+    import io
+
+    import torch
+
+    example = torch.randint(0, vocab_size, (2, 16))
+    wrapper = _LogitsOnly(model).eval()
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    with contextlib.redirect_stdout(io.StringIO()):  # its progress lines are not ours to print
+        program = torch.onnx.export(wrapper, (example,), input_names=["input_ids"], output_names=["logits"],
+                                    dynamic_shapes={"input_ids": {0: batch, 1: length}}, opset_version=OPSET,
+                                    dynamo=True)
+        program.save(str(path), external_data=False)
+
+
+TORCH_EXPORTERS = (("torch.onnx", _torch_export), ("torch.onnx dynamo", _dynamo_export))
+
+
+def _tokenizer_files(source: str, out: Path, kind: str, trust_remote_code: bool = False) -> dict:
     """Save the tokenizer next to the model; returns manifest fields (tokenizer, vocab, mask_token)."""
     from transformers import AutoTokenizer
 
     try:
-        tok = AutoTokenizer.from_pretrained(source)
+        tok = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
     except Exception as exc:  # noqa: BLE001 - transformers raises many types here
         raise ModelError(f"cannot load the tokenizer of {source} ({exc}); the checkpoint needs one") from None
     vocab = [t for t, _ in sorted(tok.get_vocab().items(), key=lambda kv: kv[1])]
@@ -109,9 +146,11 @@ def _tokenizer_files(source: str, out: Path, kind: str) -> dict:
         tok.backend_tokenizer.save(str(out / "tokenizer.json"))
         return {"tokenizer": {"type": "hf", "file": "tokenizer.json"}, "vocab": vocab, "mask_token": mask}
     # A slow tokenizer: mirror it with mitspec's own. The special tokens are read off what
-    # it really emits around a probe sequence (ESM adds <cls> ... <eos>, others differ).
-    probe = tok("ACGTACGT")["input_ids"]
-    special = set(tok.all_special_ids)
+    # it really emits around a probe sequence (ESM adds <cls> ... <eos>, others differ); the
+    # probe's 60 bp are whole k-mers for every k up to 6, so a k-mer tokenizer without
+    # single bases does not end it with its unknown token, which is no end token either.
+    probe = tok("ACGT" * 15)["input_ids"]
+    special = set(tok.all_special_ids) - {tok.unk_token_id}
     bos = tok.convert_ids_to_tokens(probe[0]) if probe and probe[0] in special else None
     eos = tok.convert_ids_to_tokens(probe[-1]) if len(probe) > 1 and probe[-1] in special else None
     kmers = [t for t in vocab if len(t) > 1 and set(t) <= set("ACGTN")]
@@ -125,33 +164,106 @@ def _tokenizer_files(source: str, out: Path, kind: str) -> dict:
 
 
 def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, length: int = 64) -> float:
-    """Max |logits_onnx - logits_torch| on random sequences of the given token ids."""
+    """Max |logits_onnx - logits_torch| on random sequences of the given token ids, at
+    `length` tokens and at a second, odd length (a graph that froze its length fails)."""
     import torch
 
     from .runtime import create_session
 
-    rng = np.random.default_rng(0)
-    ids = rng.choice(np.array(token_ids, dtype=np.int64), size=(2, length))
-    with torch.no_grad():
-        expected = _logits(model(input_ids=torch.from_numpy(ids))).numpy()
     session, _ = create_session(onnx_path, "cpu")
     names = [i.name for i in session.get_inputs()]
-    feed = {"input_ids": ids}
-    if "attention_mask" in names:
-        feed["attention_mask"] = np.ones_like(ids)
-    if "token_type_ids" in names:
-        feed["token_type_ids"] = np.zeros_like(ids)
-    if "position_ids" in names:
-        feed["position_ids"] = np.broadcast_to(np.arange(length, dtype=np.int64), ids.shape).copy()
-    got = session.run(["logits"], feed)[0]
-    return float(np.abs(got[..., :vocab_size] - expected[..., :vocab_size]).max())
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for n in dict.fromkeys((length, max(2, length // 2 - 1))):
+        ids = rng.choice(np.array(token_ids, dtype=np.int64), size=(2, n))
+        with torch.no_grad():
+            expected = _logits(model(input_ids=torch.from_numpy(ids))).numpy()
+        feed = {"input_ids": ids}
+        if "attention_mask" in names:
+            feed["attention_mask"] = np.ones_like(ids)
+        if "token_type_ids" in names:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        if "position_ids" in names:
+            feed["position_ids"] = np.broadcast_to(np.arange(n, dtype=np.int64), ids.shape).copy()
+        got = session.run(["logits"], feed)[0]
+        if got.shape[:2] != ids.shape:
+            return float("inf")
+        worst = max(worst, float(np.abs(got[..., :vocab_size] - expected[..., :vocab_size]).max()))
+    return worst
+
+
+def dna_token_ids(vocab: list[str]) -> list[int]:
+    """Ids of the tokens made of A, C, G and T only (single bases and k-mers): what the
+    logit check feeds, so multi-base tokens are checked too."""
+    return [i for i, t in enumerate(vocab) if t and set(t) <= set("ACGT")] or list(range(len(vocab)))
+
+
+def _faithful_graph(source: str, model, config, staging: Path, kind: str, token_ids: list[int], length: int,
+                    tolerance: float, trust_remote_code: bool, use_optimum: bool) -> tuple[str, float]:
+    """Try each exporter until one writes staging/model.onnx whose logits match PyTorch
+    within `tolerance`: (exporter, max |diff|). Else one ModelError naming every reason."""
+    reasons = {}
+    graph = staging / "model.onnx"
+    candidates = []
+    if use_optimum:
+        candidates.append(("optimum", lambda: _optimum_export(source, staging, kind, trust_remote_code)))
+    candidates += [(name, lambda fn=fn: fn(model, graph, config.vocab_size)) for name, fn in TORCH_EXPORTERS]
+    for name, run in candidates:
+        graph.unlink(missing_ok=True)
+        try:
+            exporter = run() or name
+        except ImportError as exc:
+            reasons[name] = f"not installed ({_reason(exc)})"
+            continue
+        except Exception as exc:  # noqa: BLE001 - each exporter fails in its own way
+            reasons[name] = _reason(exc)
+            continue
+        try:
+            diff = verify(model, graph, token_ids, config.vocab_size, length=length)
+        except ModelError as exc:
+            reasons[name] = f"onnxruntime cannot run its graph ({_reason(exc)})"
+            continue
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's own errors on a bad graph
+            reasons[name] = f"onnxruntime fails on its graph ({_reason(exc)})"
+            continue
+        if diff <= tolerance:
+            return exporter, diff
+        reasons[name] = (f"its logits differ from PyTorch by {diff:.3g} (> {tolerance:g})" if np.isfinite(diff)
+                         else "its graph does not keep the sequence length dynamic")
+    raise ModelError(f"cannot export {source} ({config.model_type}) to a faithful ONNX graph, so nothing was written; "
+                     + "; ".join(f"{name}: {why}" for name, why in reasons.items()))
+
+
+def _optimum_export(source: str, staging: Path, kind: str, trust_remote_code: bool) -> str:
+    from optimum.exporters.onnx import main_export
+    import optimum.version
+
+    main_export(source, staging / "optimum", task="fill-mask" if kind == "masked" else "text-generation",
+                opset=OPSET, do_validation=False, trust_remote_code=trust_remote_code)
+    shutil.move(staging / "optimum" / "model.onnx", staging / "model.onnx")
+    shutil.rmtree(staging / "optimum", ignore_errors=True)
+    return f"optimum {optimum.version.__version__}"
+
+
+def _import_plugins(modules: tuple[str, ...]) -> None:
+    """`--import MODULE`: modules that register model classes with transformers (GPN's `gpn.model`)."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - a plugin fails however it fails
+            raise ModelError(f"--import {module}: cannot import it ({_reason(exc)}); install the package that "
+                             "defines the model's classes") from None
 
 
 def export(source: str, out_dir: Path, name: str | None = None, kind: str | None = None,
-           trust_remote_code: bool = False, tolerance: float = TOLERANCE, use_optimum: bool = True) -> ExportReport:
+           trust_remote_code: bool = False, tolerance: float = TOLERANCE, use_optimum: bool = True,
+           imports: tuple[str, ...] = ()) -> ExportReport:
     _require_extra()
     from transformers import AutoConfig
 
+    _import_plugins(imports)
     out_dir = Path(out_dir)
     local = Path(source)
     if local.exists() and not (local / "config.json").exists():
@@ -160,40 +272,21 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     try:
         config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
     except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"cannot read a Hugging Face config from {source} ({exc}); give a checkpoint "
-                         "directory or a hub id") from None
+        hint = "" if trust_remote_code else "; if it needs code of its own and you trust it, pass --trust-remote-code"
+        raise ModelError(f"cannot read a Hugging Face config from {source} ({_reason(exc)}); give a checkpoint "
+                         f"directory or a hub id{hint}") from None
     kind = kind or detect_kind(config)
-    model = _load_torch_model(source, kind, trust_remote_code)
+    model = _load_torch_model(source, kind, config, trust_remote_code)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))  # same filesystem: rename
     try:
-        exporter = "torch.onnx"
-        if use_optimum:
-            try:
-                from optimum.exporters.onnx import main_export
-
-                main_export(source, staging / "optimum", task="fill-mask" if kind == "masked" else "text-generation",
-                            opset=OPSET, do_validation=False, trust_remote_code=trust_remote_code)
-                shutil.move(staging / "optimum" / "model.onnx", staging / "model.onnx")
-                import optimum.version
-
-                exporter = f"optimum {optimum.version.__version__}"
-            except ImportError:
-                pass
-            except Exception:  # noqa: BLE001 - unsupported architecture: fall back below
-                pass
-        if not (staging / "model.onnx").exists():
-            _torch_export(model, staging / "model.onnx", config.vocab_size)
-        fields = _tokenizer_files(source, staging, kind)
+        fields = _tokenizer_files(source, staging, kind, trust_remote_code)
         # heads padded past the tokenizer (vocab_size rounded up) get placeholder tokens, so
         # the manifest has one vocabulary entry per logit
         fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), config.vocab_size)]
-        dna = [fields["vocab"].index(b) for b in "ACGT" if b in fields["vocab"]] or list(range(len(fields["vocab"])))
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 64
-        diff = verify(model, staging / "model.onnx", dna, config.vocab_size, length=min(64, positions))
-        if not diff <= tolerance:
-            raise ModelError(f"ONNX logits differ from PyTorch by {diff:.3g} (> {tolerance:g}); the export of "
-                             f"{source} is not faithful, so it was not written")
+        exporter, diff = _faithful_graph(source, model, config, staging, kind, dna_token_ids(fields["vocab"]),
+                                         min(64, positions), tolerance, trust_remote_code, use_optimum)
         import torch
         import transformers
 
@@ -209,7 +302,6 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
                            "torch": torch.__version__},
         })
         write_manifest(staging, fields)
-        shutil.rmtree(staging / "optimum", ignore_errors=True)
         _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -231,27 +323,30 @@ def _publish(staging: Path, out_dir: Path) -> None:
 
 def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], vocab_size: int,
                   tolerance: float = TOLERANCE) -> ExportReport:
-    """A torch module (input_ids -> logits) -> model.onnx + manifest.json in out_dir, with the
-    same logit check as `export`; `fields` are the manifest's fields except onnx and sha256."""
+    """A torch module (input_ids -> logits) -> model.onnx + manifest.json in out_dir, through
+    the torch exporters in turn with the same logit check as `export`; `fields` are the
+    manifest's fields except onnx and sha256."""
     _require_extra()
+    from types import SimpleNamespace
+
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:
         model.eval()
-        _torch_export(model, staging / "model.onnx", vocab_size)
         length = min(64, fields.get("max_length") or 64)  # stay within the model's positions
-        diff = verify(model, staging / "model.onnx", token_ids, vocab_size, length=length)
-        if not diff <= tolerance:
-            raise ModelError(f"ONNX logits differ from PyTorch by {diff:.3g} (> {tolerance:g}); not written")
-        provenance = {**fields.get("provenance", {}), "exporter": "torch.onnx", "opset": OPSET, "max_abs_diff": diff}
+        source = fields.get("provenance", {}).get("source", fields.get("name", "the model"))
+        config = SimpleNamespace(vocab_size=vocab_size, model_type=fields.get("provenance", {}).get("model_type", "torch module"))
+        exporter, diff = _faithful_graph(source, model, config, staging, fields["kind"], token_ids, length, tolerance,
+                                         False, use_optimum=False)
+        provenance = {**fields.get("provenance", {}), "exporter": exporter, "opset": OPSET, "max_abs_diff": diff}
         write_manifest(staging, {**fields, "onnx": "model.onnx", "provenance": provenance})
         _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     from .manifest import read_manifest
 
-    return ExportReport(read_manifest(out_dir), "torch.onnx", diff)
+    return ExportReport(read_manifest(out_dir), exporter, diff)
 
 
 def describe(report: ExportReport) -> str:
