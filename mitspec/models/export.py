@@ -116,13 +116,16 @@ def _dynamo_export(model, path: Path, vocab_size: int) -> None:
     """torch.export with symbolic batch and length, translated by onnxscript."""
     import contextlib
     import io
+    import warnings
 
     import torch
 
     example = torch.randint(0, vocab_size, (2, 16))
     wrapper = _LogitsOnly(model).eval()
     batch, length = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    with contextlib.redirect_stdout(io.StringIO()):  # its progress lines are not ours to print
+    # its progress lines and torch's deprecation notices are not ours to print
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         program = torch.onnx.export(wrapper, (example,), input_names=["input_ids"], output_names=["logits"],
                                     dynamic_shapes={"input_ids": {0: batch, 1: length}}, opset_version=OPSET,
                                     dynamo=True)
@@ -269,6 +272,9 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     if local.exists() and not (local / "config.json").exists():
         raise ModelError(f"{source} has no config.json, so it is not a Hugging Face checkpoint; give a checkpoint "
                          "directory (config.json + weights + tokenizer) or a hub id")
+    native = _native_checkpoint(source)
+    if native is not None:
+        return _export_native(source, native, out_dir, name, tolerance)
     try:
         config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
     except Exception as exc:  # noqa: BLE001
@@ -308,6 +314,39 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     from .manifest import read_manifest
 
     return ExportReport(read_manifest(out_dir), exporter, diff)
+
+
+def _native_checkpoint(source: str) -> Path | None:
+    """The local directory of `source` when its model_type has a native implementation
+    (mitspec.models.native.FAMILIES); a hub id is fetched first (with network)."""
+    from .native import FAMILIES, family_of
+
+    local = Path(source)
+    if local.is_dir():
+        return local if family_of(local) else None
+    try:
+        import json
+
+        from huggingface_hub import hf_hub_download, snapshot_download
+
+        config = json.loads(Path(hf_hub_download(source, "config.json")).read_text(encoding="utf-8"))
+        if config.get("model_type") not in FAMILIES:
+            return None
+        return Path(snapshot_download(source, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt"]))
+    except Exception:  # noqa: BLE001 - offline, or not on the hub: transformers' path reports it
+        return None
+
+
+def _export_native(source: str, directory: Path, out_dir: Path, name: str | None, tolerance: float) -> ExportReport:
+    """A checkpoint of a family mitspec implements itself (mitspec.models.native)."""
+    import torch
+
+    from .native import load_native
+
+    native = load_native(directory)
+    fields = {**native.fields, "name": name or out_dir.name}
+    fields["provenance"] = {**fields["provenance"], "source": str(source), "torch": torch.__version__}
+    return export_module(native.module, out_dir, fields, native.token_ids, len(fields["vocab"]), tolerance)
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
