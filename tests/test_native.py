@@ -27,18 +27,33 @@ def reference(family):
     return [(ref[f"ids_{n}"], ref[f"logits_{n}"]) for n in lengths]
 
 
-def test_hyenadna_checkpoint_is_recognised_by_its_model_type():
-    assert family_of(DATA / "hyenadna") == "hyenadna"
+FAMILIES = {"hyenadna": "torch.onnx dynamo",  # family -> the exporter that must take it
+            "dnabert2": "torch.onnx"}
+
+
+def test_checkpoints_are_recognised_by_their_config():
+    assert family_of(DATA / "hyenadna") == "hyenadna"  # model_type
+    assert family_of(DATA / "dnabert2") == "dnabert2"  # no model_type: ALiBi size and bert_layers classes
     assert family_of(ROOT / "exported_models" / "ecoli_gpt2_small") is None  # no config.json
 
 
-def test_native_hyenadna_gives_upstream_logits():
-    model = load_native(DATA / "hyenadna").module
-    for ids, expected in reference("hyenadna"):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_native_implementation_gives_upstream_logits(family):
+    model = load_native(DATA / family).module
+    for ids, expected in reference(family):
         with torch.no_grad():
             got = model(torch.from_numpy(ids)).numpy()
         assert got.shape == expected.shape
         assert np.abs(got - expected).max() <= TOLERANCE
+
+
+def test_dnabert2_alibi_slopes_for_a_head_count_that_is_not_a_power_of_two():
+    """ALiBi (Press et al., 2022): for 8 heads 2^-1 ... 2^-8; for 3 heads the 2 slopes of 2
+    heads (2^-4, 2^-8) and then the first odd-indexed slope of 4 heads (2^-2)."""
+    from mitspec.models.native.dnabert2 import alibi_slopes
+
+    assert alibi_slopes(8) == [2.0 ** -i for i in range(1, 9)]
+    assert alibi_slopes(3) == [2.0 ** -4, 2.0 ** -8, 2.0 ** -2]
 
 
 def test_a_checkpoint_missing_a_parameter_names_it(tmp_path):
@@ -51,19 +66,28 @@ def test_a_checkpoint_missing_a_parameter_names_it(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def exported_hyenadna(tmp_path_factory):
+def exported(tmp_path_factory):
+    """{family: ExportReport} of `mitspec export` on each reference checkpoint."""
     from mitspec.models.export import export
 
-    return export(str(DATA / "hyenadna"), tmp_path_factory.mktemp("hyena") / "hyenadna_tiny")
+    root = tmp_path_factory.mktemp("native")
+    return {family: export(str(DATA / family), root / f"{family}_tiny") for family in FAMILIES}
+
+
+@pytest.fixture
+def exported_hyenadna(exported):
+    return exported["hyenadna"]
 
 
 @pytest.mark.slow
-def test_hyenadna_exports_with_a_dynamic_length_and_upstream_logits(exported_hyenadna):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_export_keeps_the_length_dynamic_and_the_upstream_logits(exported, family):
     import onnxruntime as ort
 
-    assert exported_hyenadna.exporter == "torch.onnx dynamo"  # TorchScript has no FFT
-    session = ort.InferenceSession(str(exported_hyenadna.manifest.onnx_path), providers=["CPUExecutionProvider"])
-    for ids, expected in reference("hyenadna"):
+    report = exported[family]
+    assert report.exporter == FAMILIES[family]  # HyenaDNA's FFTs need the dynamo exporter
+    session = ort.InferenceSession(str(report.manifest.onnx_path), providers=["CPUExecutionProvider"])
+    for ids, expected in reference(family):
         got = session.run(["logits"], {"input_ids": ids})[0]
         assert np.abs(got - expected).max() <= TOLERANCE
 
@@ -81,7 +105,8 @@ def test_hyenadna_log_likelihood_is_read_off_upstream_logits(exported_hyenadna):
 
 
 @pytest.mark.slow
-def test_run_scores_the_canonical_plan_with_exported_hyenadna(exported_hyenadna, tmp_path, monkeypatch):
+def test_run_scores_the_canonical_plan_with_each_exported_family(exported, tmp_path, monkeypatch):
+    import polars as pl
     from click.testing import CliRunner
 
     from mitspec.cli import main
@@ -89,10 +114,9 @@ def test_run_scores_the_canonical_plan_with_exported_hyenadna(exported_hyenadna,
     from .conftest import SPECS
 
     monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
+    models = [arg for report in exported.values() for arg in ("-m", str(report.manifest.directory))]
     result = CliRunner().invoke(main, ["run", str(SPECS / "mit_sigma70.mit"), "-o", str(tmp_path / "run"),
-                                       "-m", str(exported_hyenadna.manifest.directory), "--no-audit"])
+                                       *models, "--no-audit"])
     assert result.exit_code == 0, result.output
-    import polars as pl
-
     scores = pl.read_parquet(tmp_path / "run" / "scores.parquet")
-    assert scores.height == 650 and scores["score"].is_finite().all()
+    assert scores.height == 650 * len(exported) and scores["score"].is_finite().all()

@@ -102,14 +102,21 @@ class _LogitsOnly:
 
 
 def _torch_export(model, path: Path, vocab_size: int) -> None:
-    """TorchScript tracing at 16 tokens, batch and length marked dynamic."""
+    """TorchScript tracing at 16 tokens, batch and length marked dynamic. Its tracer
+    warnings are not shown: whether the trace holds at other lengths is what `verify`
+    checks, at two of them."""
+    import warnings
+
     import torch
 
     example = torch.randint(0, vocab_size, (2, 16))
     wrapper = _LogitsOnly(model).eval()  # a fresh Module is in training mode; export must trace eval
-    torch.onnx.export(wrapper, (example,), str(path), input_names=["input_ids"], output_names=["logits"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}},
-                      opset_version=OPSET, dynamo=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(wrapper, (example,), str(path), input_names=["input_ids"], output_names=["logits"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                                        "logits": {0: "batch", 1: "sequence"}},
+                          opset_version=OPSET, dynamo=False)
 
 
 def _dynamo_export(model, path: Path, vocab_size: int) -> None:
@@ -318,8 +325,8 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
 
 def _native_checkpoint(source: str) -> Path | None:
     """The local directory of `source` when its model_type has a native implementation
-    (mitspec.models.native.FAMILIES); a hub id is fetched first (with network)."""
-    from .native import FAMILIES, family_of
+    (mitspec.models.native.detect); a hub id is fetched first (with network)."""
+    from .native import detect, family_of
 
     local = Path(source)
     if local.is_dir():
@@ -330,7 +337,7 @@ def _native_checkpoint(source: str) -> Path | None:
         from huggingface_hub import hf_hub_download, snapshot_download
 
         config = json.loads(Path(hf_hub_download(source, "config.json")).read_text(encoding="utf-8"))
-        if config.get("model_type") not in FAMILIES:
+        if detect(config) is None:
             return None
         return Path(snapshot_download(source, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt"]))
     except Exception:  # noqa: BLE001 - offline, or not on the hub: transformers' path reports it
@@ -346,7 +353,8 @@ def _export_native(source: str, directory: Path, out_dir: Path, name: str | None
     native = load_native(directory)
     fields = {**native.fields, "name": name or out_dir.name}
     fields["provenance"] = {**fields["provenance"], "source": str(source), "torch": torch.__version__}
-    return export_module(native.module, out_dir, fields, native.token_ids, len(fields["vocab"]), tolerance)
+    return export_module(native.module, out_dir, fields, native.token_ids, len(fields["vocab"]), tolerance,
+                         files=native.files)
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
@@ -361,10 +369,11 @@ def _publish(staging: Path, out_dir: Path) -> None:
 
 
 def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], vocab_size: int,
-                  tolerance: float = TOLERANCE) -> ExportReport:
+                  tolerance: float = TOLERANCE, files: dict | None = None) -> ExportReport:
     """A torch module (input_ids -> logits) -> model.onnx + manifest.json in out_dir, through
     the torch exporters in turn with the same logit check as `export`; `fields` are the
-    manifest's fields except onnx and sha256."""
+    manifest's fields except onnx and sha256; `files` ({name: path}) are copied beside
+    them (a tokenizer.json the manifest names)."""
     _require_extra()
     from types import SimpleNamespace
 
@@ -372,6 +381,8 @@ def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], voca
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:
+        for name, path in (files or {}).items():
+            shutil.copyfile(path, staging / name)
         model.eval()
         length = min(64, fields.get("max_length") or 64)  # stay within the model's positions
         source = fields.get("provenance", {}).get("source", fields.get("name", "the model"))

@@ -5,7 +5,8 @@ Each family module reads a checkpoint in its upstream format (config.json plus
 model.safetensors or pytorch_model.bin, with the upstream parameter names) and returns a
 `NativeModel`: a torch module `input_ids (B, T) int64 -> logits (B, T, V)` written here,
 and the manifest fields mitspec needs (kind, tokenizer, vocabulary, limits). `mitspec
-export` looks a checkpoint's `model_type` up in `FAMILIES` before trying transformers.
+export` asks `detect` for a checkpoint's family before trying transformers, so these
+checkpoints need neither their own code nor --trust-remote-code.
 """
 from __future__ import annotations
 
@@ -15,9 +16,20 @@ from pathlib import Path
 
 from ..errors import ModelError
 
-FAMILIES = {  # config.json model_type -> module in this package with `load(directory, config)`
+FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "hyenadna": "hyenadna",
+    "dnabert2": "dnabert2",
 }
+
+
+def detect(config: dict) -> str | None:
+    """The family of a checkpoint's config.json: by model_type, or, for DNABERT-2, whose
+    config has none, by its MosaicBERT signature (ALiBi size and bert_layers classes)."""
+    if config.get("model_type") == "hyenadna":
+        return "hyenadna"
+    if "alibi_starting_size" in config and "bert_layers" in str(config.get("auto_map", "")):
+        return "dnabert2"
+    return None
 
 
 @dataclass
@@ -25,18 +37,19 @@ class NativeModel:
     module: object  # torch.nn.Module: input_ids -> logits
     fields: dict  # manifest fields: kind, tokenizer, vocab, mask_token, max_length, params, provenance
     token_ids: list[int] = field(default_factory=list)  # DNA tokens for the logit check
+    files: dict = field(default_factory=dict)  # {name in the model directory: file to copy there}
 
 
 def family_of(directory: Path) -> str | None:
-    """The native family for a checkpoint directory's config.json model_type, or None."""
+    """The native family of a checkpoint directory (its config.json), or None."""
     config = Path(directory) / "config.json"
     if not config.is_file():
         return None
     try:
-        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError, AttributeError):
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return model_type if model_type in FAMILIES else None
+    return detect(data) if isinstance(data, dict) else None
 
 
 def load_native(directory: Path) -> NativeModel:
@@ -44,7 +57,7 @@ def load_native(directory: Path) -> NativeModel:
 
     directory = Path(directory)
     config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    module = importlib.import_module(f"{__name__}.{FAMILIES[config['model_type']]}")
+    module = importlib.import_module(f"{__name__}.{FAMILIES[detect(config)]}")
     return module.load(directory, config)
 
 

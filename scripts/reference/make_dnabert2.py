@@ -1,0 +1,100 @@
+"""Reference data for the native DNABERT-2 (tests/test_native.py), made once with the
+upstream implementation: a tiny random checkpoint in the upstream format (config.json
+with its auto_map, pytorch_model.bin with upstream parameter names, the published BPE
+tokenizer.json) and the MLM logits the upstream code gives at two lengths.
+
+Upstream: the code published with zhihan1996/DNABERT-2-117M on the Hugging Face hub
+(`bert_layers.py`, `bert_padding.py`, `configuration_bert.py`, `flash_attn_triton.py`,
+`tokenizer.json`). The hub cannot be reached here; the files were read from the GitHub
+repository ashal-ali/CS224N_DNABERT2, which carries the hub repository's history, at
+commit d064dec (2024-03-18, the hub's last upstream commit). Without Triton, upstream runs
+its PyTorch attention path, which is what this script runs. Needs einops. Run:
+
+    for f in bert_layers.py bert_padding.py configuration_bert.py flash_attn_triton.py tokenizer.json; do
+        git -C MIRROR show d064dec:$f > /tmp/dnabert2/$f; done
+    python scripts/reference/make_dnabert2.py --upstream /tmp/dnabert2 --source ashal-ali/CS224N_DNABERT2@d064dec
+
+The upstream code is imported from --upstream at run time; none of it is in this project.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "upstream" / "dnabert2"
+FILES = ("bert_layers.py", "bert_padding.py", "configuration_bert.py", "flash_attn_triton.py")
+# 3 heads: not a power of two, so the ALiBi slopes take their interleaved branch
+CONFIG = dict(vocab_size=4096, hidden_size=24, num_hidden_layers=2, num_attention_heads=3, intermediate_size=32,
+              max_position_embeddings=128, alibi_starting_size=512, hidden_act="gelu", layer_norm_eps=1e-12,
+              initializer_range=0.02, is_decoder=False, classifier_dropout=None,
+              hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, type_vocab_size=2, pad_token_id=3,
+              auto_map={"AutoConfig": "configuration_bert.BertConfig", "AutoModel": "bert_layers.BertModel",
+                        "AutoModelForMaskedLM": "bert_layers.BertForMaskedLM"})
+LENGTHS = (23, 64)  # tokens, [CLS] and [SEP] included
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--upstream", required=True, type=Path, help="directory with the upstream files")
+    parser.add_argument("--source", required=True, help="owner/repo@commit the files came from")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+    from tokenizers import Tokenizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        package = Path(tmp) / "dnabert2_upstream"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        sha = {}
+        for name in (*FILES, "tokenizer.json"):
+            shutil.copy(args.upstream / name, package / name)
+            sha[name] = hashlib.sha256((args.upstream / name).read_bytes()).hexdigest()
+        sys.path.insert(0, tmp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Unable to import Triton": the PyTorch path is the one we want
+            layers = importlib.import_module("dnabert2_upstream.bert_layers")
+            configuration = importlib.import_module("dnabert2_upstream.configuration_bert")
+            torch.manual_seed(20261126)
+            model = layers.BertForMaskedLM(configuration.BertConfig(**CONFIG)).eval()
+        with torch.no_grad():  # move every parameter off its initial value, so each one matters
+            for param in model.parameters():
+                param.add_(0.1 * torch.randn_like(param))
+        args.out.mkdir(parents=True, exist_ok=True)
+        model.config.auto_map = CONFIG["auto_map"]
+        model.save_pretrained(args.out, safe_serialization=False)  # decoder tied to the embeddings, as upstream
+        config = json.loads((args.out / "config.json").read_text())
+        config.pop("model_type", None)  # the published config has none
+        (args.out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        shutil.copy(args.upstream / "tokenizer.json", args.out / "tokenizer.json")
+        vocab = Tokenizer.from_file(str(args.upstream / "tokenizer.json")).get_vocab()
+        dna = sorted(i for t, i in vocab.items() if set(t) <= set("ACGT"))
+        rng = np.random.default_rng(7)
+        reference = {}
+        for length in LENGTHS:
+            ids = rng.choice(dna, size=(1, length))  # one row: 4,096 logits per token already weigh 1 MB
+            ids[:, 0], ids[:, -1] = vocab["[CLS]"], vocab["[SEP]"]
+            with torch.no_grad():
+                logits = model(input_ids=torch.from_numpy(ids)).logits.numpy()
+            reference[f"ids_{length}"], reference[f"logits_{length}"] = ids, logits
+        np.savez_compressed(args.out / "reference.npz", **reference)
+    (args.out / "REFERENCE.json").write_text(json.dumps({
+        "upstream": args.source, "files_sha256": sha, "config": CONFIG, "lengths": LENGTHS, "seed": 20261126,
+        "torch": torch.__version__, "transformers": transformers.__version__,
+        "made_by": "scripts/reference/make_dnabert2.py"}, indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
