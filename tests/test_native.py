@@ -28,12 +28,13 @@ def reference(family):
 
 
 FAMILIES = {"hyenadna": "torch.onnx dynamo",  # family -> the exporter that must take it
-            "dnabert2": "torch.onnx"}
+            "dnabert2": "torch.onnx", "gpn": "torch.onnx"}
 
 
 def test_checkpoints_are_recognised_by_their_config():
     assert family_of(DATA / "hyenadna") == "hyenadna"  # model_type
     assert family_of(DATA / "dnabert2") == "dnabert2"  # no model_type: ALiBi size and bert_layers classes
+    assert family_of(DATA / "gpn") == "gpn"
     assert family_of(ROOT / "exported_models" / "ecoli_gpt2_small") is None  # no config.json
 
 
@@ -120,3 +121,20 @@ def test_run_scores_the_canonical_plan_with_each_exported_family(exported, tmp_p
     assert result.exit_code == 0, result.output
     scores = pl.read_parquet(tmp_path / "run" / "scores.parquet")
     assert scores.height == 650 * len(exported) and scores["score"].is_finite().all()
+
+
+def test_gpn_dilation_schedule_is_upstreams():
+    """GPN's default schedule (cycle 8, base 2, doubling every layer): 1, 2, 4, ..., 128, then
+    again from 1 (the published gpn-brassicales has 25 layers)."""
+    from mitspec.models.native.gpn import dilations
+
+    assert dilations({"num_hidden_layers": 10}) == [1, 2, 4, 8, 16, 32, 64, 128, 1, 2]
+
+
+def test_gpn_with_an_encoder_not_implemented_says_so(tmp_path):
+    checkpoint = shutil.copytree(DATA / "gpn", tmp_path / "roformer")
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["encoder"] = "roformer"
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="GPN with the 'roformer' encoder is not implemented natively"):
+        load_native(checkpoint)

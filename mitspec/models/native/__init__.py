@@ -19,6 +19,7 @@ from ..errors import ModelError
 FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "hyenadna": "hyenadna",
     "dnabert2": "dnabert2",
+    "gpn": "gpn",
 }
 
 
@@ -29,6 +30,8 @@ def detect(config: dict) -> str | None:
         return "hyenadna"
     if "alibi_starting_size" in config and "bert_layers" in str(config.get("auto_map", "")):
         return "dnabert2"
+    if config.get("model_type") == "GPN":
+        return "gpn"
     return None
 
 
