@@ -36,7 +36,7 @@ from ..models.errors import ModelError
 from ..models.manifest import Manifest
 from .engine import Chunk, Chunker
 
-CPU_WORKER_THREADS = 1  # per CPU worker: see README "Scaling out" for the measurement behind it
+CPU_WORKER_THREADS = 4  # per CPU worker (at most the cluster's CPUs): README "Scaling out" has the measurement
 IN_FLIGHT = 2  # chunks queued per worker, so a worker never waits for the driver
 RESTARTS = 3  # times Ray restarts a dead worker (and retries its chunks) before the run fails
 
@@ -212,7 +212,8 @@ class _Pool:
             if count > gpus:
                 raise ModelError(f"--workers {count} asks for more GPU workers than the cluster's {gpus} GPUs")
         else:
-            threads = options.threads or CPU_WORKER_THREADS
+            # threads: as asked; else CPU_WORKER_THREADS, or fewer so the asked-for workers fit
+            threads = options.threads or max(1, min(CPU_WORKER_THREADS, cpus // (options.workers or 1)))
             count, device = options.workers or max(1, cpus // threads), "cpu"
             resources_per = {"num_cpus": threads}
             if count * threads > cpus:
