@@ -126,3 +126,13 @@ def test_scores_do_not_depend_on_the_chunking(model_dir):
     whole = engine.score_cached(lm, seqs(12), NoCache(), target_seconds=1e9).score
     tiny_chunks = engine.score_cached(lm, seqs(12), NoCache(), target_seconds=1e-9).score
     assert np.array_equal(whole, tiny_chunks)
+
+
+def test_baseline_chunks_are_bounded_in_positions_not_only_sequences(tmp_path):
+    """The 10^6-sequence run: chunks of 65,536 sequences made the thermo baseline hold 8 GB
+    of per-position arrays. A baseline's chunk now holds at most BASELINE_POSITIONS bases."""
+    fast = _Slow(0.0)
+    fast.kind = "baseline"
+    engine.score_cached(fast, seqs(1500, length=100), NoCache())
+    assert sum(fast.chunks) == 1500
+    assert max(fast.chunks) * 100 <= engine.BASELINE_POSITIONS

@@ -14,16 +14,20 @@ from .cache import cache_key
 WORK_PER_CHUNK = 1 << 18  # token-forwards per committed chunk at most
 TARGET_CHUNK_SECONDS = 2.0  # a chunk's work, so a killed run loses about this much
 FIRST_CHUNK = 16  # sequences in the first chunk, which measures the rate
+BASELINE_POSITIONS = 1 << 16  # positions per baseline chunk at most
 
 
 def chunk_size(scorer: Scorer, length: int) -> int:
-    """Sequences per chunk: a masked model runs one forward row per token (cost ~ L^2)."""
+    """Sequences per chunk at most: a masked model runs one forward row per token (cost ~
+    L^2); a baseline's vectorised arrays are per position, so its chunk is bounded in
+    positions too (thermo holds ~1 KB per position: 65,536 sequences of 100 bp took 8 GB,
+    and ran 3x slower than chunks of 655)."""
     length = max(length, 1)
     if scorer.kind == "masked":
         return max(1, WORK_PER_CHUNK // (length * length))
     if scorer.kind in ("causal", "blindspot"):
         return max(1, WORK_PER_CHUNK // length)
-    return 1 << 16
+    return max(1, BASELINE_POSITIONS // length)
 
 
 class Chunker:
