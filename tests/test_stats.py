@@ -95,3 +95,13 @@ def test_sign_test_past_the_exact_limit_matches_the_exact_binomial_sum():
         exact = sum(math.comb(n, k) for k in range(wins, n + 1)) / 2 ** n
         assert stats.sign_test_greater(wins, n - wins) == pytest.approx(exact, rel=1e-10)
     assert stats.sign_test_greater(0, n) == 1.0
+
+
+def test_bootstrap_means_equal_the_full_index_matrix_whatever_the_block(monkeypatch):
+    """bootstrap_means draws its indices a block of rows at a time; the numbers must be
+    the ones the whole (resamples, n) matrix gives, or every CI in a large plan would move."""
+    values = np.random.default_rng(1).normal(size=37)
+    expected = values[stats.bootstrap_indices(99, 37, 250)].mean(axis=1)
+    for block in (37, 100, 37 * 250, 1 << 22):  # one row, rows straddling, all at once
+        monkeypatch.setattr(stats, "BOOTSTRAP_BLOCK", block)
+        assert np.array_equal(stats.bootstrap_means(99, values, 250), expected)

@@ -17,7 +17,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
         a, b = calc.scores_by_index(first), calc.scores_by_index(second)
         n = min(len(a), len(b))
         diff = a[:n] - b[:n]  # levels share backgrounds: pair by index
-        reps = diff[calc.boot(f"{c['name']}/{part}", n)].mean(axis=1)
+        reps = calc.boot_mean(f"{c['name']}/{part}", diff)
         effects.append((part, first, second, diff, reps, stats.percentile_interval(reps)))
     (_, _, _, dc, rc, _), (_, _, _, dp, rp, cp) = effects
     records = [{"contrast": f"{c['name']}.{part}", "value": float(d.mean()), "ci_low": ci.low, "ci_high": ci.high,

@@ -23,12 +23,12 @@ def compute(calc, c: dict, model: str) -> dict:
         keep = sorted(common)
         e, b, n, z = (f.filter(f["background"].is_in(keep)).sort("background")["score"].to_numpy() for f in by_background)
         diff = (e - b) - (n - z)
-        reps = diff[calc.boot(c["name"], len(diff))].mean(axis=1)
+        reps = calc.boot_mean(c["name"], diff)
         p, method = stats.ttest_two_sided(diff), "paired (shared backgrounds); bootstrap 95%; paired t-test"
         value, count = float(diff.mean()), len(diff)
     else:
         groups = [calc.scores(n) for n in names]
-        means = [g[calc.boot(f"{c['name']}/{k}", len(g))].mean(axis=1) for k, g in enumerate(groups)]
+        means = [calc.boot_mean(f"{c['name']}/{k}", g) for k, g in enumerate(groups)]
         reps = (means[0] - means[1]) - (means[2] - means[3])
         value = float((groups[0].mean() - groups[1].mean()) - (groups[2].mean() - groups[3].mean()))
         p = float(min(1.0, 2 * min((reps <= 0).mean(), (reps >= 0).mean())))

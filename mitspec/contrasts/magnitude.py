@@ -14,7 +14,7 @@ def compute(calc, c: dict, model: str) -> dict:
     means = [g.mean() for g in groups]
     denominator = means[2] - means[0]
     value = (means[1] - means[0]) / denominator if denominator != 0 else math.nan
-    reps = [g[calc.boot(f"{c['name']}/{k}", len(g))].mean(axis=1) for k, g in enumerate(groups)]
+    reps = [calc.boot_mean(f"{c['name']}/{k}", g) for k, g in enumerate(groups)]
     with np.errstate(divide="ignore", invalid="ignore"):
         replicates = (reps[1] - reps[0]) / (reps[2] - reps[0])
     calc.replicates[c["name"]] = replicates

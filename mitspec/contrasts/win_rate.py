@@ -30,7 +30,7 @@ def compute(calc, c: dict, model: str) -> dict:
                 "method": "-", "note": "no pairs"}
     wins, ties = int((a > b).sum()), int((a == b).sum())
     outcomes = (a > b).astype(np.float64)
-    replicates = outcomes[calc.boot(c["name"], n)].mean(axis=1)
+    replicates = calc.boot_mean(c["name"], outcomes)
     calc.replicates[c["name"]] = replicates
     boot = stats.percentile_interval(replicates)
     if calc.config.stats == "paper":

@@ -51,6 +51,7 @@ METHOD = ("score minus b_AT x AT - b_CpG x CpG - b_kmer x (5-mer log-likelihood 
 
 KMER_GENOME, KMER_ORDER = "ecoli_mg1655", 5  # the `markov` baseline's chain
 COVARIATES = ("at", "cpg", "kmer")
+COMPOSITION_POSITIONS = 1 << 20  # bases per slice when composition() reads a plan
 
 
 class Composition(NamedTuple):
@@ -66,9 +67,24 @@ class Composition(NamedTuple):
 
 
 def composition(sequences: pl.DataFrame) -> Composition:
-    """Composition of every sequence of a plan (all one length; N counts in no pair)."""
+    """Composition of every sequence of a plan (all one length; N counts in no pair),
+    computed COMPOSITION_POSITIONS bases at a time, so a 10^6-sequence plan never holds
+    per-position arrays for more than one slice (whole, its int64 pair and k-mer indices
+    took several GB)."""
     seqs = sequences["sequence"].to_list()
     n, length = len(seqs), len(seqs[0]) if seqs else 0
+    step = max(1, COMPOSITION_POSITIONS // max(length, 1))
+    parts = [_composition_of(seqs[lo:lo + step], length) for lo in range(0, n, step)]
+    at = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
+    freqs = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 16))
+    kmer = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
+    cpg = sequences.select(cpg_fraction_expr())["cpg"].to_numpy()  # the engine's definition, as in correlate
+    return Composition(sequences["id"].to_list(), at, cpg, freqs, kmer)
+
+
+def _composition_of(seqs: list[str], length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(AT fraction, dinucleotide frequencies (n, 16), k-mer log-likelihood) of a slice."""
+    n = len(seqs)
     codes = _ENCODE[np.frombuffer("".join(seqs).upper().encode("ascii"), dtype=np.uint8)].reshape(n, length)
     valid = (codes[:, :-1] < 4) & (codes[:, 1:] < 4)
     pair = np.where(valid, codes[:, :-1].astype(np.int64) * 4 + codes[:, 1:], 16)
@@ -76,8 +92,7 @@ def composition(sequences: pl.DataFrame) -> Composition:
     freqs = counts[:, :16] / np.maximum(counts[:, :16].sum(axis=1, keepdims=True), 1)
     at = ((codes == 0) | (codes == 3)).mean(axis=1)
     kmer = markov_log_likelihood(np.where(codes == 255, 4, codes), KMER_GENOME, KMER_ORDER)
-    cpg = sequences.select(cpg_fraction_expr())["cpg"].to_numpy()  # the engine's definition, as in correlate
-    return Composition(sequences["id"].to_list(), at, cpg, freqs, kmer)
+    return at, freqs, kmer
 
 
 def _frame_with(frame: pl.DataFrame, comp: Composition) -> pl.DataFrame:
@@ -128,16 +143,35 @@ def _quantised(residual: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return np.round(residual / unit) * unit
 
 
+class _Boot:
+    """The audit's bootstrap draws for one contrast, seeded by (seed, "audit", contrast, label)."""
+
+    def __init__(self, seed: int, contrast: str, resamples: int):
+        self.seed, self.contrast, self.resamples = seed, contrast, resamples
+
+    def _seed(self, label: str) -> int:
+        from .. import rng
+
+        return int(rng.stream_key(self.seed, "audit", self.contrast, label))
+
+    def indices(self, label: str, n: int) -> np.ndarray:
+        return stats.bootstrap_indices(self._seed(label), n, self.resamples)
+
+    def mean(self, label: str, values: np.ndarray) -> np.ndarray:
+        """values[self.indices(label, n)].mean(axis=1), a block at a time."""
+        return stats.bootstrap_means(self._seed(label), values, self.resamples)
+
+
 def _arm_difference(values: np.ndarray, first: np.ndarray, second: np.ndarray, paired: bool,
                     boot) -> tuple[float, float, float]:
     """Mean difference first - second of a per-sequence value (rows index `values`), with
     a bootstrap 95% interval (pairs, or each arm, resampled)."""
     if paired:
         diff = values[first] - values[second]
-        reps = diff[boot("pairs", len(diff))].mean(axis=1)
+        reps = boot.mean("pairs", diff)
         return float(diff.mean()), *stats.percentile_interval(reps)
     a, b = values[first], values[second]
-    reps = a[boot("first", len(a))].mean(axis=1) - b[boot("second", len(b))].mean(axis=1)
+    reps = boot.mean("first", a) - boot.mean("second", b)
     return float(a.mean() - b.mean()), *stats.percentile_interval(reps)
 
 
@@ -147,10 +181,10 @@ def _dinucleotide_distance(freqs: np.ndarray, first: np.ndarray, second: np.ndar
     between the arms' mean frequencies; bootstrap 95% interval."""
     if paired:
         dist = np.abs(freqs[first] - freqs[second]).sum(axis=1)
-        reps = dist[boot("pairs", len(dist))].mean(axis=1)
+        reps = boot.mean("pairs", dist)
         return float(dist.mean()), *stats.percentile_interval(reps)
     a, b = freqs[first], freqs[second]
-    ia, ib = boot("first", len(a)), boot("second", len(b))
+    ia, ib = boot.indices("first", len(a)), boot.indices("second", len(b))
     reps = np.abs(a[ia].mean(axis=1) - b[ib].mean(axis=1)).sum(axis=1)
     return float(np.abs(a.mean(axis=0) - b.mean(axis=0)).sum()), *stats.percentile_interval(reps)
 
@@ -190,10 +224,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
         kind = KINDS[c["kind"]]
         first, second, paired = _arms(meta, rows_of, c)
 
-        def boot(label: str, n: int, name=c["name"]) -> np.ndarray:
-            from .. import rng
-
-            return stats.bootstrap_indices(int(rng.stream_key(seed, "audit", name, label)), n, config.resamples)
+        boot = _Boot(seed, c["name"], config.resamples)
 
         d_at = _arm_difference(comp.at, first, second, paired, boot)
         d_cpg = _arm_difference(comp.cpg, first, second, paired, boot)

@@ -144,6 +144,12 @@ class Calculator:
         seed = _seed(self.config, self.meta["seed"], label, self.model)
         return stats.bootstrap_indices(seed, n, self.config.resamples)
 
+    def boot_mean(self, label: str, values: np.ndarray) -> np.ndarray:
+        """(resamples,) bootstrap means of `values`: values[self.boot(label, n)].mean(axis=1)
+        without holding the (resamples, n) matrices (stats.bootstrap_means)."""
+        seed = _seed(self.config, self.meta["seed"], label, self.model)
+        return stats.bootstrap_means(seed, values, self.config.resamples)
+
     def curve(self, classes: list[str], covariate: str = "at_content", levels: list | None = None) -> Curve:
         """Score against a covariate (Curve's `at` fields hold it): the sequences' AT, GC or
         CpG, or each class's sweep `levels` (given in class order)."""
