@@ -18,8 +18,6 @@ The upstream code is imported from --upstream at run time; none of it is in this
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import importlib
 import json
 import shutil
@@ -30,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "upstream" / "dnabert2"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SEED, arguments, perturb, write_reference  # noqa: E402
+
 FILES = ("bert_layers.py", "bert_padding.py", "configuration_bert.py", "flash_attn_triton.py")
 # 3 heads: not a power of two, so the ALiBi slopes take their interleaved branch
 CONFIG = dict(vocab_size=4096, hidden_size=24, num_hidden_layers=2, num_attention_heads=3, intermediate_size=32,
@@ -43,34 +43,24 @@ LENGTHS = (23, 64)  # tokens, [CLS] and [SEP] included
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upstream", required=True, type=Path, help="directory with the upstream files")
-    parser.add_argument("--source", required=True, help="owner/repo@commit the files came from")
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-
+    args = arguments(__doc__, "dnabert2")
     import torch
-    import transformers
     from tokenizers import Tokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
         package = Path(tmp) / "dnabert2_upstream"
         package.mkdir()
         (package / "__init__.py").write_text("")
-        sha = {}
-        for name in (*FILES, "tokenizer.json"):
+        for name in FILES:
             shutil.copy(args.upstream / name, package / name)
-            sha[name] = hashlib.sha256((args.upstream / name).read_bytes()).hexdigest()
         sys.path.insert(0, tmp)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Unable to import Triton": the PyTorch path is the one we want
             layers = importlib.import_module("dnabert2_upstream.bert_layers")
             configuration = importlib.import_module("dnabert2_upstream.configuration_bert")
-            torch.manual_seed(20261126)
+            torch.manual_seed(SEED)
             model = layers.BertForMaskedLM(configuration.BertConfig(**CONFIG)).eval()
-        with torch.no_grad():  # move every parameter off its initial value, so each one matters
-            for param in model.parameters():
-                param.add_(0.1 * torch.randn_like(param))
+        perturb(model)
         args.out.mkdir(parents=True, exist_ok=True)
         model.config.auto_map = CONFIG["auto_map"]
         model.save_pretrained(args.out, safe_serialization=False)  # decoder tied to the embeddings, as upstream
@@ -81,19 +71,13 @@ def main() -> None:
         vocab = Tokenizer.from_file(str(args.upstream / "tokenizer.json")).get_vocab()
         dna = sorted(i for t, i in vocab.items() if set(t) <= set("ACGT"))
         rng = np.random.default_rng(7)
-        reference = {}
+        ids = {}
         for length in LENGTHS:
-            ids = rng.choice(dna, size=(1, length))  # one row: 4,096 logits per token already weigh 1 MB
-            ids[:, 0], ids[:, -1] = vocab["[CLS]"], vocab["[SEP]"]
-            with torch.no_grad():
-                logits = model(input_ids=torch.from_numpy(ids)).logits.numpy()
-            reference[f"ids_{length}"], reference[f"logits_{length}"] = ids, logits
-        np.savez_compressed(args.out / "reference.npz", **reference)
-    (args.out / "REFERENCE.json").write_text(json.dumps({
-        "upstream": args.source, "files_sha256": sha, "config": CONFIG, "lengths": LENGTHS, "seed": 20261126,
-        "torch": torch.__version__, "transformers": transformers.__version__,
-        "made_by": "scripts/reference/make_dnabert2.py"}, indent=1) + "\n")
-    print(f"wrote {args.out}")
+            row = rng.choice(dna, size=(1, length))  # one row: 4,096 logits per token already weigh 1 MB
+            row[:, 0], row[:, -1] = vocab["[CLS]"], vocab["[SEP]"]
+            ids[length] = row
+        write_reference(args.out, model, ids, args.source,
+                        {n: args.upstream / n for n in (*FILES, "tokenizer.json")}, CONFIG, "make_dnabert2.py")
 
 
 if __name__ == "__main__":

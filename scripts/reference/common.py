@@ -1,0 +1,52 @@
+"""What every scripts/reference/make_<family>.py shares: its command line, perturbing a
+freshly initialised upstream model so every parameter matters, running it on fixed token
+ids at each length, and writing reference.npz and REFERENCE.json."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20261126
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def arguments(doc: str, family: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--upstream", required=True, type=Path, help="directory with the upstream files")
+    parser.add_argument("--source", required=True, help="owner/repo@commit the upstream files came from")
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "upstream" / family)
+    return parser.parse_args()
+
+
+def perturb(model) -> None:
+    """Move every parameter off its initial value (init zeros and ones hide mistakes)."""
+    import torch
+
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(0.1 * torch.randn_like(param))
+
+
+def write_reference(out: Path, model, ids_by_length: dict[int, np.ndarray], source: str, files: dict[str, Path],
+                    config: dict, script: str) -> None:
+    """Run `model` (upstream, eval mode) on each length's ids; write reference.npz (ids_L,
+    logits_L) and REFERENCE.json (upstream source, its files' sha256, versions)."""
+    import torch
+    import transformers
+
+    reference = {}
+    for length, ids in ids_by_length.items():
+        with torch.no_grad():
+            reference[f"ids_{length}"] = ids
+            reference[f"logits_{length}"] = model(input_ids=torch.from_numpy(ids)).logits.numpy()
+    np.savez_compressed(out / "reference.npz", **reference)
+    (out / "REFERENCE.json").write_text(json.dumps({
+        "upstream": source, "files_sha256": {name: hashlib.sha256(path.read_bytes()).hexdigest()
+                                             for name, path in files.items()},
+        "config": config, "lengths": list(ids_by_length), "seed": SEED, "torch": torch.__version__,
+        "transformers": transformers.__version__, "made_by": f"scripts/reference/{script}"}, indent=1) + "\n")
+    print(f"wrote {out}")
