@@ -211,3 +211,28 @@ def test_a_checkpoint_with_code_of_its_own_says_to_trust_it(checkpoints, tmp_pat
 def test_import_of_a_missing_plugin_is_a_clear_error(checkpoints, tmp_path):
     with pytest.raises(ModelError, match="--import no_such_plugin_module: cannot import it"):
         export(str(checkpoints / "bert"), tmp_path / "out", imports=("no_such_plugin_module",))
+
+
+def test_kmer_tokenizer_without_single_bases_or_end_token(tmp_path):
+    """GENERator-style: 6-mers only, no end token. The old 8 bp probe ended in the unknown
+    token and took it for an end token; the 60 bp probe reads whole 6-mers. Lengths that
+    are not whole 6-mers are refused with the nearest that work."""
+    import itertools
+
+    vocab = ["<unk>", "<pad>", "<mask>", "<cls>"] + ["".join(p) for p in itertools.product("ACGT", repeat=6)]
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = transformers.EsmTokenizer(str(tmp_path / "vocab.txt"), eos_token=None)
+    torch.manual_seed(0)
+    model = transformers.EsmForMaskedLM(transformers.EsmConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        max_position_embeddings=64, pad_token_id=1, mask_token_id=2, position_embedding_type="rotary",
+        token_dropout=False))
+    model.save_pretrained(tmp_path / "sixmers")
+    tok.save_pretrained(tmp_path / "sixmers")
+    report = export(str(tmp_path / "sixmers"), tmp_path / "out")
+    spec = report.manifest.tokenizer
+    assert (spec.type, spec.k, spec.bos, spec.eos) == ("kmer", 6, "<cls>", None)
+    lm = OnnxLM(report.manifest)
+    assert lm.tokenizer.encode("ACGTAC" * 10).ids.tolist() == tok("ACGTAC" * 10)["input_ids"]
+    with pytest.raises(ModelError, match=r"this one is 100 bp \(the nearest that work: 96 or 102 bp\)"):
+        lm.score(["A" * 100])
