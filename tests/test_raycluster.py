@@ -65,6 +65,7 @@ def test_ray_scores_equal_local_scores_exactly(local_cluster, models, kind):
         assert remote.identity == local.identity  # same provider: the cache cannot tell them apart
         got = engine.score_cached(remote, sequences, NoCache(), target_seconds=0.01)  # many small chunks
         assert len(remote.pool.actors) == 2
+        np.testing.assert_array_equal(remote.score(sequences[:10]).score, expected.score[:10])  # Scorer.score too
     np.testing.assert_array_equal(got.score, expected.score)
     np.testing.assert_array_equal(got.per_nt, expected.per_nt)
     np.testing.assert_array_equal(got.tokens, expected.tokens)
@@ -147,3 +148,19 @@ def test_without_ray_installed_the_executor_says_how_to_get_it(monkeypatch, mode
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     with pytest.raises(ModelError, match=r"pip install 'mitspec\[ray\]'"):
         raycluster.RayCluster().scorer(read_manifest(models["causal"])).identity
+
+
+def test_an_address_nobody_listens_on_is_an_error_at_once_not_minutes_of_retries():
+    """Ray retries an unreachable head for minutes (seen: still retrying after 150 s), so a
+    HOST:PORT address is tried first. The port is one just bound and released here."""
+    import socket
+
+    from mitspec.scores.raycluster import _check_reachable
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ModelError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        _check_reachable(f"127.0.0.1:{port}", timeout=2)
+    _check_reachable("auto")  # Ray's own forms are left to Ray
+    _check_reachable(None)

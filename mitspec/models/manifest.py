@@ -62,6 +62,12 @@ class Manifest:
             h.update(sha256_file(self.directory / self.tokenizer.file).encode())
         return h.hexdigest()
 
+    def check_onnx(self, digest: str) -> None:
+        """Refuse an ONNX file whose sha256 (`digest`) is not the one this manifest records."""
+        if digest != self.sha256:
+            raise ModelError(f"{self.onnx_path} does not match the sha256 in its manifest (changed or corrupt); "
+                             "re-export the model with `mitspec export`")
+
     @property
     def files(self) -> tuple[str, ...]:
         """The files, relative to the model directory, that scoring reads: what a copy of

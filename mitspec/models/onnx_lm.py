@@ -51,9 +51,8 @@ class OnnxLM:
         if not path.exists():
             raise ModelError(f"{path} is missing (named by {manifest.directory / 'manifest.json'}); "
                              "re-export the model with `mitspec export`")
-        if verify and sha256_file(path) != manifest.sha256:
-            raise ModelError(f"{path} does not match the sha256 in its manifest (changed or corrupt); "
-                             "re-export the model with `mitspec export`")
+        if verify:
+            manifest.check_onnx(sha256_file(path))
         self.tokenizer = Tokenizer(manifest)
         self.session, self.provider = create_session(path, device, threads)
         self.batch_tokens = batch_tokens or (CUDA_BATCH_TOKENS if self.provider == "cuda" else CPU_BATCH_TOKENS)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections import deque
@@ -34,7 +35,8 @@ from .. import __version__
 from ..models.base import Scores
 from ..models.errors import ModelError
 from ..models.manifest import Manifest
-from .engine import Chunk, Chunker
+from .cache import NoCache
+from .engine import Chunk, Chunker, score_cached
 
 CPU_WORKER_THREADS = 4  # per CPU worker (at most the cluster's CPUs): README "Scaling out" has the measurement
 IN_FLIGHT = 2  # chunks queued per worker, so a worker never waits for the driver
@@ -73,6 +75,7 @@ class RayCluster:
         ray = _ray()
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network beyond the cluster
+            _check_reachable(self.options.address or os.environ.get("RAY_ADDRESS"))
             try:
                 ray.init(address=self.options.address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.ERROR, configure_logging=True)
@@ -132,11 +135,8 @@ class RayScorer:
         return self.pool.map(sequences, chunker)
 
     def score(self, sequences: list[str]) -> Scores:
-        n = len(sequences)
-        out = Scores(np.empty(n), np.empty(n), np.empty(n, dtype=np.int64))
-        for lo, hi, part in self.score_chunks(sequences, Chunker(max(1, n))):
-            out.score[lo:hi], out.per_nt[lo:hi], out.tokens[lo:hi] = part.score, part.per_nt, part.tokens
-        return out
+        """The Scorer protocol's call: the engine's chunking, nothing cached."""
+        return score_cached(self, sequences, NoCache())
 
 
 class ModelWorker:
@@ -220,29 +220,20 @@ class _Pool:
                 raise ModelError(f"{count} workers x {threads} threads need {count * threads} CPUs; "
                                  f"the Ray cluster has {cpus}")
         files = {name: (manifest.directory / name).read_bytes() for name in manifest.files}
-        if hashlib.sha256(files[manifest.onnx]).hexdigest() != manifest.sha256:
-            raise ModelError(f"{manifest.onnx_path} does not match the sha256 in its manifest (changed or corrupt); "
-                             "re-export the model with `mitspec export`")
+        manifest.check_onnx(hashlib.sha256(files[manifest.onnx]).hexdigest())
         self.payload = [ray.put(files)]  # held until the pool closes: restarted workers read it again
         remote = ray.remote(max_restarts=RESTARTS, max_task_retries=RESTARTS, **resources_per)(ModelWorker)
         self.actors = [remote.remote(device, threads, batch_tokens) for _ in range(count)]
-        self.device, self.threads = device, threads
+        self.device = device
         try:
             descriptions = ray.get([a.describe.remote(self.payload) for a in self.actors])
         except Exception as exc:  # the worker's own error (a ModelError, a bad file) comes wrapped
+            descriptions, problem = None, f"the Ray workers could not load {manifest.name}: {_cause(exc)}"
+        else:
+            problem = _disagreement(descriptions, manifest.name)
+        if problem:
             self.close(ray)
-            raise ModelError(f"the Ray workers could not load {manifest.name}: {_cause(exc)}") from None
-        identities = {d["identity"] for d in descriptions}
-        if len(identities) > 1:
-            self.close(ray)
-            raise ModelError(f"the Ray workers load {manifest.name} differently (providers "
-                             f"{sorted({d['info'].get('provider') for d in descriptions})}); their scores could not "
-                             "share a cache entry; give --device cpu or cuda")
-        versions = {d["version"] for d in descriptions} - {__version__}
-        if versions:
-            self.close(ray)
-            raise ModelError(f"the Ray workers run mitspec {', '.join(sorted(versions))}, this driver {__version__}; "
-                             "install the same version on every node")
+            raise ModelError(problem)
         self.description = descriptions[0]
 
     def pids(self) -> list[int]:
@@ -278,8 +269,38 @@ class _Pool:
         self.actors = []
 
 
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """A HOST:PORT (or ray://HOST:PORT) address that accepts no connection is an error now:
+    Ray itself retries an unreachable head for minutes, printing warnings."""
+    if not address or ":" not in address:
+        return  # none, "auto", "local": Ray finds or starts the cluster itself
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ModelError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start it with "
+                         "`ray start --head` there, or check the address `ray start` printed") from None
+
+
+def _disagreement(descriptions: list[dict], name: str) -> str | None:
+    """Why workers that loaded the model cannot serve one run, or None: different
+    identities (mixed providers) or another mitspec version than the driver's."""
+    if len({d["identity"] for d in descriptions}) > 1:
+        return (f"the Ray workers load {name} differently (providers "
+                f"{sorted({d['info'].get('provider') for d in descriptions})}); their scores could not share a cache "
+                "entry; give --device cpu or cuda")
+    versions = {d["version"] for d in descriptions} - {__version__}
+    if versions:
+        return (f"the Ray workers run mitspec {', '.join(sorted(versions))}, this driver {__version__}; install the "
+                "same version on every node")
+    return None
+
+
 def _cause(exc: BaseException) -> str:
-    """The first line of what went wrong inside a worker (Ray wraps it in its own types)."""
+    """The last line of what went wrong inside a worker: Ray wraps the worker's exception
+    in its own types, whose text ends with the worker's own message."""
     cause = getattr(exc, "cause", None) or exc
     text = str(cause).strip().splitlines()
     return text[-1] if text else type(cause).__name__
