@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .manifest import Manifest, write_manifest
+from .manifest import Manifest, read_manifest, write_manifest
 
 OPSET = 18
 TOLERANCE = 1e-4
@@ -208,8 +208,9 @@ def dna_token_ids(vocab: list[str]) -> list[int]:
     return [i for i, t in enumerate(vocab) if t and set(t) <= set("ACGT")] or list(range(len(vocab)))
 
 
-def _faithful_graph(source: str, model, config, staging: Path, kind: str, token_ids: list[int], length: int,
-                    tolerance: float, trust_remote_code: bool, use_optimum: bool) -> tuple[str, float]:
+def _faithful_graph(source: str, model_type: str, model, vocab_size: int, staging: Path, kind: str,
+                    token_ids: list[int], length: int, tolerance: float, trust_remote_code: bool,
+                    use_optimum: bool) -> tuple[str, float]:
     """Try each exporter until one writes staging/model.onnx whose logits match PyTorch
     within `tolerance`: (exporter, max |diff|). Else one ModelError naming every reason."""
     reasons = {}
@@ -217,7 +218,7 @@ def _faithful_graph(source: str, model, config, staging: Path, kind: str, token_
     candidates = []
     if use_optimum:
         candidates.append(("optimum", lambda: _optimum_export(source, staging, kind, trust_remote_code)))
-    candidates += [(name, lambda fn=fn: fn(model, graph, config.vocab_size)) for name, fn in TORCH_EXPORTERS]
+    candidates += [(name, lambda fn=fn: fn(model, graph, vocab_size)) for name, fn in TORCH_EXPORTERS]
     for name, run in candidates:
         graph.unlink(missing_ok=True)
         try:
@@ -229,7 +230,7 @@ def _faithful_graph(source: str, model, config, staging: Path, kind: str, token_
             reasons[name] = _reason(exc)
             continue
         try:
-            diff = verify(model, graph, token_ids, config.vocab_size, length=length)
+            diff = verify(model, graph, token_ids, vocab_size, length=length)
         except ModelError as exc:
             reasons[name] = f"onnxruntime cannot run its graph ({_reason(exc)})"
             continue
@@ -240,7 +241,7 @@ def _faithful_graph(source: str, model, config, staging: Path, kind: str, token_
             return exporter, diff
         reasons[name] = (f"its logits differ from PyTorch by {diff:.3g} (> {tolerance:g})" if np.isfinite(diff)
                          else "its graph does not keep the sequence length dynamic")
-    raise ModelError(f"cannot export {source} ({config.model_type}) to a faithful ONNX graph, so nothing was written; "
+    raise ModelError(f"cannot export {source} ({model_type}) to a faithful ONNX graph, so nothing was written; "
                      + "; ".join(f"{name}: {why}" for name, why in reasons.items()))
 
 
@@ -248,10 +249,12 @@ def _optimum_export(source: str, staging: Path, kind: str, trust_remote_code: bo
     from optimum.exporters.onnx import main_export
     import optimum.version
 
-    main_export(source, staging / "optimum", task="fill-mask" if kind == "masked" else "text-generation",
-                opset=OPSET, do_validation=False, trust_remote_code=trust_remote_code)
-    shutil.move(staging / "optimum" / "model.onnx", staging / "model.onnx")
-    shutil.rmtree(staging / "optimum", ignore_errors=True)
+    try:
+        main_export(source, staging / "optimum", task="fill-mask" if kind == "masked" else "text-generation",
+                    opset=OPSET, do_validation=False, trust_remote_code=trust_remote_code)
+        shutil.move(staging / "optimum" / "model.onnx", staging / "model.onnx")
+    finally:  # a failed attempt must not leave its files in the model directory being built
+        shutil.rmtree(staging / "optimum", ignore_errors=True)
     return f"optimum {optimum.version.__version__}"
 
 
@@ -290,23 +293,22 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
                          f"directory or a hub id{hint}") from None
     kind = kind or detect_kind(config)
     model = _load_torch_model(source, kind, config, trust_remote_code)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))  # same filesystem: rename
-    try:
+
+    def fill(staging: Path) -> tuple[dict, str, float]:
+        import torch
+        import transformers
+
         fields = _tokenizer_files(source, staging, kind, trust_remote_code)
         # heads padded past the tokenizer (vocab_size rounded up) get placeholder tokens, so
         # the manifest has one vocabulary entry per logit
         fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), config.vocab_size)]
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 64
-        exporter, diff = _faithful_graph(source, model, config, staging, kind, dna_token_ids(fields["vocab"]),
-                                         min(64, positions), tolerance, trust_remote_code, use_optimum)
-        import torch
-        import transformers
-
+        exporter, diff = _faithful_graph(source, config.model_type, model, config.vocab_size, staging, kind,
+                                         dna_token_ids(fields["vocab"]), min(64, positions), tolerance,
+                                         trust_remote_code, use_optimum)
         fields.update({
             "name": name or out_dir.name,
             "kind": kind,
-            "onnx": "model.onnx",
             "max_length": int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 0)
                               or 1 << 16),
             "params": int(sum(p.numel() for p in model.parameters())),
@@ -314,13 +316,9 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
                            "opset": OPSET, "max_abs_diff": diff, "transformers": transformers.__version__,
                            "torch": torch.__version__},
         })
-        write_manifest(staging, fields)
-        _publish(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    from .manifest import read_manifest
+        return fields, exporter, diff
 
-    return ExportReport(read_manifest(out_dir), exporter, diff)
+    return _write_model(out_dir, fill)
 
 
 def _native_checkpoint(source: str) -> Path | None:
@@ -353,8 +351,8 @@ def _export_native(source: str, directory: Path, out_dir: Path, name: str | None
     native = load_native(directory)
     fields = {**native.fields, "name": name or out_dir.name}
     fields["provenance"] = {**fields["provenance"], "source": str(source), "torch": torch.__version__}
-    return export_module(native.module, out_dir, fields, native.token_ids, len(fields["vocab"]), tolerance,
-                         files=native.files)
+    return export_module(native.module, out_dir, fields, dna_token_ids(fields["vocab"]), len(fields["vocab"]),
+                         tolerance, files=native.files)
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
@@ -375,27 +373,35 @@ def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], voca
     manifest's fields except onnx and sha256; `files` ({name: path}) are copied beside
     them (a tokenizer.json the manifest names)."""
     _require_extra()
-    from types import SimpleNamespace
+    provenance = fields.get("provenance", {})
 
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
-    try:
+    def fill(staging: Path) -> tuple[dict, str, float]:
         for name, path in (files or {}).items():
             shutil.copyfile(path, staging / name)
         model.eval()
         length = min(64, fields.get("max_length") or 64)  # stay within the model's positions
-        source = fields.get("provenance", {}).get("source", fields.get("name", "the model"))
-        config = SimpleNamespace(vocab_size=vocab_size, model_type=fields.get("provenance", {}).get("model_type", "torch module"))
-        exporter, diff = _faithful_graph(source, model, config, staging, fields["kind"], token_ids, length, tolerance,
-                                         False, use_optimum=False)
-        provenance = {**fields.get("provenance", {}), "exporter": exporter, "opset": OPSET, "max_abs_diff": diff}
-        write_manifest(staging, {**fields, "onnx": "model.onnx", "provenance": provenance})
+        exporter, diff = _faithful_graph(provenance.get("source", fields.get("name", "the model")),
+                                         provenance.get("model_type", "torch module"), model, vocab_size, staging,
+                                         fields["kind"], token_ids, length, tolerance, False, use_optimum=False)
+        return ({**fields, "provenance": {**provenance, "exporter": exporter, "opset": OPSET, "max_abs_diff": diff}},
+                exporter, diff)
+
+    return _write_model(out_dir, fill)
+
+
+def _write_model(out_dir: Path, fill) -> ExportReport:
+    """fill(staging) -> (manifest fields but onnx and sha256, exporter, max |diff|), run in a
+    staging directory beside out_dir (same filesystem); then the manifest is written and
+    the directory moved into place whole, or nothing is written at all."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
+    try:
+        fields, exporter, diff = fill(staging)
+        write_manifest(staging, {**fields, "onnx": "model.onnx"})
         _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    from .manifest import read_manifest
-
     return ExportReport(read_manifest(out_dir), exporter, diff)
 
 
