@@ -39,8 +39,17 @@ def detect(config: dict) -> str | None:
 class NativeModel:
     module: object  # torch.nn.Module: input_ids -> logits
     fields: dict  # manifest fields: kind, tokenizer, vocab, mask_token, max_length, params, provenance
-    token_ids: list[int] = field(default_factory=list)  # DNA tokens for the logit check
     files: dict = field(default_factory=dict)  # {name in the model directory: file to copy there}
+
+
+def native_model(module, directory: Path, model_type: str, kind: str, tokenizer: dict, vocab: list[str],
+                 max_length: int, mask_token: str | None = None, files: dict | None = None) -> NativeModel:
+    """A loaded family module and its manifest fields (parameters counted, provenance named)."""
+    module.eval()
+    fields = {"kind": kind, "tokenizer": tokenizer, "vocab": vocab, "mask_token": mask_token,
+              "max_length": int(max_length), "params": int(sum(p.numel() for p in module.parameters())),
+              "provenance": {"source": str(directory), "model_type": model_type, "implementation": "mitspec native"}}
+    return NativeModel(module, fields, files or {})
 
 
 def family_of(directory: Path) -> str | None:

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import NativeModel, read_weights, require, take
+from ..errors import ModelError
+from . import NativeModel, native_model, read_weights, require, take
 
 
 def alibi_slopes(heads: int) -> list[float]:
@@ -114,19 +115,13 @@ def load(directory: Path, config: dict) -> NativeModel:
         state["decoder_bias"] = weights["cls.predictions.bias"]
     state["token_type"] = take(weights, "bert.embeddings.token_type_embeddings.weight", directory)[0]
     model.load_state_dict(state, strict=True)
-    model.eval()
     tokenizer = Path(directory) / "tokenizer.json"
     if not tokenizer.is_file():
-        from ..errors import ModelError
-
         raise ModelError(f"{directory} has no tokenizer.json; DNABERT-2 checkpoints ship their BPE tokenizer as one")
     vocab = tokenizer_vocab(tokenizer, require(config, "vocab_size", directory))
-    fields = {"kind": "masked", "tokenizer": {"type": "hf", "file": "tokenizer.json"}, "vocab": vocab,
-              "mask_token": "[MASK]", "max_length": int(config.get("max_position_embeddings") or 512),
-              "params": int(sum(p.numel() for p in model.parameters())),
-              "provenance": {"source": str(directory), "model_type": "dnabert2", "implementation": "mitspec native"}}
-    dna = [i for i, token in enumerate(vocab) if token and set(token) <= set("ACGT")]
-    return NativeModel(model, fields, dna, {"tokenizer.json": tokenizer})
+    return native_model(model, directory, "dnabert2", "masked", {"type": "hf", "file": "tokenizer.json"}, vocab,
+                        config.get("max_position_embeddings") or 512, mask_token="[MASK]",
+                        files={"tokenizer.json": tokenizer})
 
 
 def tokenizer_vocab(path: Path, size: int) -> list[str]:

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import ModelError
-from . import NativeModel, read_weights, require, take
+from . import NativeModel, native_model, read_weights, require, take
 
 # the tokenizer GPN's checkpoints use (songlab/tokenizer-dna-mlm): specials, then bases
 # (lower-case there; mitspec upper-cases every sequence, so they are named upper-case here)
@@ -103,10 +103,6 @@ def load(directory: Path, config: dict) -> NativeModel:
     weights = read_weights(directory)
     model.load_state_dict({ours: take(weights, theirs, directory) for ours, theirs in upstream_names(model).items()},
                           strict=True)
-    model.eval()
     vocab = VOCAB + [f"<unused{i}>" for i in range(len(VOCAB), model.vocab)]
-    fields = {"kind": "masked", "tokenizer": {"type": "char"}, "vocab": vocab, "mask_token": "[MASK]",
-              "max_length": int(config.get("max_position_embeddings") or 1 << 16),
-              "params": int(sum(p.numel() for p in model.parameters())),
-              "provenance": {"source": str(directory), "model_type": "GPN", "implementation": "mitspec native"}}
-    return NativeModel(model, fields, [VOCAB.index(b) for b in "ACGT"])
+    return native_model(model, directory, "GPN", "masked", {"type": "char"}, vocab,
+                        config.get("max_position_embeddings") or 1 << 16, mask_token="[MASK]")

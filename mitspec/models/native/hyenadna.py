@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import NativeModel, read_weights, require, take
+from . import NativeModel, native_model, read_weights, require, take
 
 # the CharacterTokenizer every HyenaDNA checkpoint ships: specials 0-6, then bases
 VOCAB = ["[CLS]", "[SEP]", "[BOS]", "[MASK]", "[PAD]", "[RESERVED]", "[UNK]", "A", "C", "G", "T", "N"]
@@ -156,9 +156,5 @@ def load(directory: Path, config: dict) -> NativeModel:
             theirs = next((k for k in weights if k.startswith(theirs.rsplit(".", 2)[0]) and k.endswith(".freq")), theirs)
         state[ours] = take(weights, theirs, directory)
     model.load_state_dict(state, strict=True)
-    model.eval()
     vocab = VOCAB + [f"<unused{i}>" for i in range(len(VOCAB), model.vocab)]
-    fields = {"kind": "causal", "tokenizer": {"type": "char"}, "vocab": vocab, "mask_token": None,
-              "max_length": int(model.max_len), "params": int(sum(p.numel() for p in model.parameters())),
-              "provenance": {"source": str(directory), "model_type": "hyenadna", "implementation": "mitspec native"}}
-    return NativeModel(model, fields, [VOCAB.index(b) for b in "ACGT"])
+    return native_model(model, directory, "hyenadna", "causal", {"type": "char"}, vocab, model.max_len)
