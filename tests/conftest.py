@@ -22,3 +22,12 @@ class C n=10 on bg {
 @pytest.fixture
 def base_spec() -> str:
     return BASE
+
+
+def plan_of(directory: Path, text: str):
+    """Compile spec `text` in `directory` (written there as spec.mit) and load the plan."""
+    from mitspec.plan.build import build
+    from mitspec.plan.store import load_plan
+
+    (directory / "spec.mit").write_text(text)
+    return load_plan(build(directory / "spec.mit", directory / "plan").out_dir)

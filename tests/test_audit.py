@@ -13,7 +13,7 @@ from mitspec.plan.store import load_plan
 from mitspec.report.render import terminal_summary
 from mitspec.sequence import at_fraction
 
-from .conftest import SPECS
+from .conftest import SPECS, plan_of
 
 # E gains an AT-rich element over D on shared backgrounds; H is E with that element shuffled
 # (same composition); each class is large enough that a real effect is clear.
@@ -30,10 +30,7 @@ contrast SIZE = cohens_d(E, D)
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory):
-    root = tmp_path_factory.mktemp("audit")
-    (root / "a.mit").write_text(SPEC)
-    build(root / "a.mit", root / "plan")
-    return load_plan(root / "plan")
+    return plan_of(tmp_path_factory.mktemp("audit"), SPEC)
 
 
 def _run(plan, scores: dict[str, np.ndarray]):

@@ -11,6 +11,7 @@ from mitspec.plan.store import plan_schema
 from mitspec.spec import ast
 from mitspec.spec.check.contrasts import _syntax
 from mitspec.spec.check.scope import CONTRAST_NODES
+from .conftest import plan_of
 
 
 def test_plan_schema_has_one_branch_per_kind():
@@ -66,13 +67,7 @@ contrast GC = correlate(P, gc_content)
 
 @pytest.fixture(scope="module")
 def sweeps(tmp_path_factory):
-    from mitspec.plan.build import build
-    from mitspec.plan.store import load_plan
-
-    root = tmp_path_factory.mktemp("k")
-    (root / "k.mit").write_text(SWEEPS)
-    build(root / "k.mit", root / "p")
-    return load_plan(root / "p")
+    return plan_of(tmp_path_factory.mktemp("k"), SWEEPS)
 
 
 def _metrics(plan, score_of):

@@ -1,6 +1,8 @@
 """`mitspec export`: tiny random HF checkpoints -> ONNX; scores match PyTorch computed directly.
 
 Needs the `export` extra (torch, transformers, optimum); skipped without it."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -106,23 +108,31 @@ def test_not_a_checkpoint(tmp_path):
         export(str(tmp_path / "empty"), tmp_path / "out")
 
 
-def test_nucleotide_transformer_style_esm_with_kmer_tokenizer(tmp_path):
-    """ESM + a slow 6-mer tokenizer (the Nucleotide Transformer's scheme): mitspec's own
-    k-mer tokenizer must produce exactly the ids the checkpoint's tokenizer produces."""
-    import itertools
+SIXMERS = ["".join(p) for p in itertools.product("ACGT", repeat=6)]
 
-    specials = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
-    vocab = specials + ["".join(p) for p in itertools.product("ACGT", repeat=6)] + list("ACGTN")
-    (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tok = transformers.EsmTokenizer(str(tmp_path / "vocab.txt"))
+
+def _kmer_esm(directory, vocab: list[str], **tokenizer_options):
+    """A tiny random ESM checkpoint with a slow k-mer EsmTokenizer over `vocab` (the
+    Nucleotide Transformer's layout: pad id 1, mask id 2): (directory, tokenizer)."""
+    directory.mkdir(parents=True)
+    (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = transformers.EsmTokenizer(str(directory / "vocab.txt"), **tokenizer_options)
     torch.manual_seed(0)
     model = transformers.EsmForMaskedLM(transformers.EsmConfig(
         vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
         max_position_embeddings=64, pad_token_id=1, mask_token_id=2, position_embedding_type="rotary",
         token_dropout=False))
-    model.save_pretrained(tmp_path / "esm")
-    tok.save_pretrained(tmp_path / "esm")
-    report = export(str(tmp_path / "esm"), tmp_path / "out")
+    model.save_pretrained(directory)
+    tok.save_pretrained(directory)
+    return directory, tok
+
+
+def test_nucleotide_transformer_style_esm_with_kmer_tokenizer(tmp_path):
+    """ESM + a slow 6-mer tokenizer (the Nucleotide Transformer's scheme): mitspec's own
+    k-mer tokenizer must produce exactly the ids the checkpoint's tokenizer produces."""
+    specials = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
+    checkpoint, tok = _kmer_esm(tmp_path / "esm", specials + SIXMERS + list("ACGTN"))
+    report = export(str(checkpoint), tmp_path / "out")
     spec = report.manifest.tokenizer
     assert (spec.type, spec.k) == ("kmer", 6)
     lm = OnnxLM(report.manifest)
@@ -217,19 +227,8 @@ def test_kmer_tokenizer_without_single_bases_or_end_token(tmp_path):
     """GENERator-style: 6-mers only, no end token. The old 8 bp probe ended in the unknown
     token and took it for an end token; the 60 bp probe reads whole 6-mers. Lengths that
     are not whole 6-mers are refused with the nearest that work."""
-    import itertools
-
-    vocab = ["<unk>", "<pad>", "<mask>", "<cls>"] + ["".join(p) for p in itertools.product("ACGT", repeat=6)]
-    (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tok = transformers.EsmTokenizer(str(tmp_path / "vocab.txt"), eos_token=None)
-    torch.manual_seed(0)
-    model = transformers.EsmForMaskedLM(transformers.EsmConfig(
-        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=64, pad_token_id=1, mask_token_id=2, position_embedding_type="rotary",
-        token_dropout=False))
-    model.save_pretrained(tmp_path / "sixmers")
-    tok.save_pretrained(tmp_path / "sixmers")
-    report = export(str(tmp_path / "sixmers"), tmp_path / "out")
+    checkpoint, tok = _kmer_esm(tmp_path / "sixmers", ["<unk>", "<pad>", "<mask>", "<cls>"] + SIXMERS, eos_token=None)
+    report = export(str(checkpoint), tmp_path / "out")
     spec = report.manifest.tokenizer
     assert (spec.type, spec.k, spec.bos, spec.eos) == ("kmer", 6, "<cls>", None)
     lm = OnnxLM(report.manifest)

@@ -11,7 +11,7 @@ from mitspec.metrics.io import read_many, read_scores
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
 
-from .conftest import SPECS
+from .conftest import SPECS, plan_of
 
 TINY = """benchmark "tiny" seed 3 length 20
 background bg = iid(at=0.5)
@@ -32,9 +32,7 @@ contrast CIR = MES / MES_X
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    (root / "tiny.mit").write_text(TINY)
-    return load_plan(build(root / "tiny.mit", root / "plan").out_dir)
+    return plan_of(tmp_path_factory.mktemp("tiny"), TINY)
 
 
 def scores_of(values: dict[str, list[float]], model="m") -> pl.DataFrame:

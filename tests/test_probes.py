@@ -12,7 +12,7 @@ from mitspec.plan.store import load_plan
 from mitspec.scores.cache import NoCache
 from mitspec.scores.run import run_plan
 
-from .conftest import SPECS
+from .conftest import SPECS, plan_of
 
 CURVES = """benchmark "curves" seed 1 length 10
 background bg = iid(at=0.5)
@@ -26,9 +26,7 @@ contrast FOLD = effect_ratio(composition=T, low=0.2, high=0.8, position=P, corre
 
 @pytest.fixture(scope="module")
 def curves(tmp_path_factory):
-    root = tmp_path_factory.mktemp("curves")
-    (root / "c.mit").write_text(CURVES)
-    return load_plan(build(root / "c.mit", root / "plan").out_dir)
+    return plan_of(tmp_path_factory.mktemp("curves"), CURVES)
 
 
 def test_curve_metrics_by_hand(curves):
