@@ -4,8 +4,13 @@ ids at each length, and writing reference.npz and REFERENCE.json."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import importlib
 import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,23 @@ def arguments(doc: str, family: str) -> argparse.Namespace:
     parser.add_argument("--source", required=True, help="owner/repo@commit the upstream files came from")
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "upstream" / family)
     return parser.parse_args()
+
+
+@contextlib.contextmanager
+def upstream_package(upstream: Path, files: tuple[str, ...], name: str):
+    """Upstream files that import each other relatively (`from .x import y`), copied into a
+    temporary package `name`; yields import(module) -> that module of the package."""
+    with tempfile.TemporaryDirectory() as tmp:
+        package = Path(tmp) / name
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        for file in files:
+            shutil.copy(upstream / file, package / file)
+        sys.path.insert(0, tmp)
+        try:
+            yield lambda module: importlib.import_module(f"{name}.{module}")
+        finally:
+            sys.path.remove(tmp)
 
 
 def perturb(model) -> None:

@@ -18,18 +18,16 @@ The upstream code is imported from --upstream at run time; none of it is in this
 """
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SEED, arguments, perturb, write_reference  # noqa: E402
+from common import SEED, arguments, perturb, upstream_package, write_reference  # noqa: E402
 
 FILES = ("bert_layers.py", "bert_padding.py", "configuration_bert.py", "flash_attn_triton.py")
 # 3 heads: not a power of two, so the ALiBi slopes take their interleaved branch
@@ -47,17 +45,10 @@ def main() -> None:
     import torch
     from tokenizers import Tokenizer
 
-    with tempfile.TemporaryDirectory() as tmp:
-        package = Path(tmp) / "dnabert2_upstream"
-        package.mkdir()
-        (package / "__init__.py").write_text("")
-        for name in FILES:
-            shutil.copy(args.upstream / name, package / name)
-        sys.path.insert(0, tmp)
+    with upstream_package(args.upstream, FILES, "dnabert2_upstream") as upstream:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Unable to import Triton": the PyTorch path is the one we want
-            layers = importlib.import_module("dnabert2_upstream.bert_layers")
-            configuration = importlib.import_module("dnabert2_upstream.configuration_bert")
+            layers, configuration = upstream("bert_layers"), upstream("configuration_bert")
             torch.manual_seed(SEED)
             model = layers.BertForMaskedLM(configuration.BertConfig(**CONFIG)).eval()
         perturb(model)

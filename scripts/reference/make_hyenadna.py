@@ -16,16 +16,13 @@ The upstream code is imported from --upstream at run time; none of it is in this
 """
 from __future__ import annotations
 
-import importlib
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SEED, arguments, perturb, write_reference  # noqa: E402
+from common import SEED, arguments, perturb, upstream_package, write_reference  # noqa: E402
 
 FILES = ("modeling_hyena.py", "configuration_hyena.py")
 CONFIG = dict(vocab_size=12, d_model=16, d_inner=32, n_layer=2, max_seq_len=160, emb_dim=5, filter_order=16,
@@ -38,15 +35,8 @@ def main() -> None:
     args = arguments(__doc__, "hyenadna")
     import torch
 
-    with tempfile.TemporaryDirectory() as tmp:
-        package = Path(tmp) / "hyena_upstream"
-        package.mkdir()
-        (package / "__init__.py").write_text("")
-        for name in FILES:
-            shutil.copy(args.upstream / name, package / name)
-        sys.path.insert(0, tmp)
-        modeling = importlib.import_module("hyena_upstream.modeling_hyena")
-        configuration = importlib.import_module("hyena_upstream.configuration_hyena")
+    with upstream_package(args.upstream, FILES, "hyena_upstream") as upstream:
+        modeling, configuration = upstream("modeling_hyena"), upstream("configuration_hyena")
         torch.manual_seed(SEED)
         model = modeling.HyenaDNAForCausalLM(configuration.HyenaConfig(**CONFIG)).eval()
         perturb(model)
