@@ -138,3 +138,12 @@ def test_gpn_with_an_encoder_not_implemented_says_so(tmp_path):
     (checkpoint / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelError, match="GPN with the 'roformer' encoder is not implemented natively"):
         load_native(checkpoint)
+
+
+def test_a_config_missing_a_key_its_family_always_has_names_it(tmp_path):
+    checkpoint = shutil.copytree(DATA / "hyenadna", tmp_path / "no_width")
+    config = json.loads((checkpoint / "config.json").read_text())
+    del config["d_model"]
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=r"config.json lacks `d_model`, which this family's config always has"):
+        load_native(checkpoint)
