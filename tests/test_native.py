@@ -28,13 +28,14 @@ def reference(family):
 
 
 FAMILIES = {"hyenadna": "torch.onnx dynamo",  # family -> the exporter that must take it
-            "dnabert2": "torch.onnx", "gpn": "torch.onnx"}
+            "dnabert2": "torch.onnx", "gpn": "torch.onnx", "ntv2": "torch.onnx"}
 
 
 def test_checkpoints_are_recognised_by_their_config():
     assert family_of(DATA / "hyenadna") == "hyenadna"  # model_type
     assert family_of(DATA / "dnabert2") == "dnabert2"  # no model_type: ALiBi size and bert_layers classes
     assert family_of(DATA / "gpn") == "gpn"
+    assert family_of(DATA / "ntv2") == "ntv2"  # model_type esm with the hub code's add_bias_fnn
     assert family_of(ROOT / "exported_models" / "ecoli_gpt2_small") is None  # no config.json
 
 
@@ -64,6 +65,23 @@ def test_a_checkpoint_missing_a_parameter_names_it(tmp_path):
     torch.save(weights, broken / "pytorch_model.bin")
     with pytest.raises(ModelError, match="lacks hyena.backbone.layers.1.mixer.filter_fn.pos_emb.z"):
         load_native(broken)
+
+
+def test_plain_esm_configs_are_left_to_transformers():
+    """NT-v1 and ESM-2 configs have no add_bias_fnn: transformers' own ESM is their model."""
+    from mitspec.models.native import detect
+
+    config = json.loads((DATA / "ntv2" / "config.json").read_text())
+    del config["add_bias_fnn"]
+    assert detect(config) is None
+
+
+def test_an_ntv2_config_with_settings_no_published_checkpoint_has_is_refused(tmp_path):
+    checkpoint = shutil.copytree(DATA / "ntv2", tmp_path / "absolute")
+    config = json.loads((checkpoint / "config.json").read_text())
+    (checkpoint / "config.json").write_text(json.dumps({**config, "position_embedding_type": "absolute"}))
+    with pytest.raises(ModelError, match="absolute positions .* only that is implemented natively"):
+        load_native(checkpoint)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +121,20 @@ def test_hyenadna_log_likelihood_is_read_off_upstream_logits(exported_hyenadna):
         logp = log_softmax(logits)
         expected = [sum(logp[r, t - 1, ids[r, t]] for t in range(1, ids.shape[1])) for r in range(len(ids))]
         np.testing.assert_allclose(lm.score(sequences).score, expected, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_ntv2_export_tokenizes_as_the_checkpoints_own_tokenizer(exported):
+    """The manifest mirrors the checkpoint's EsmTokenizer (upstream's v2 vocabulary: <cls>,
+    then 6-mers, then single bases; no end token), N restarting the frame."""
+    import transformers
+
+    tok = transformers.AutoTokenizer.from_pretrained(str(DATA / "ntv2"))
+    lm = OnnxLM(exported["ntv2"].manifest)
+    assert (lm.tokenizer.spec.type, lm.tokenizer.spec.k, lm.tokenizer.spec.bos, lm.tokenizer.spec.eos) == \
+        ("kmer", 6, "<cls>", None)
+    for seq in ("ACGTACGTACGTAC", "ACGTAC" * 5):
+        assert lm.tokenizer.encode(seq).ids.tolist() == tok(seq)["input_ids"]
 
 
 @pytest.mark.slow

@@ -351,8 +351,14 @@ def _export_native(source: str, directory: Path, out_dir: Path, name: str | None
     native = load_native(directory)
     fields = {**native.fields, "name": name or out_dir.name}
     fields["provenance"] = {**fields["provenance"], "source": str(source), "torch": torch.__version__}
-    return export_module(native.module, out_dir, fields, dna_token_ids(fields["vocab"]), len(fields["vocab"]),
-                         tolerance, files=native.files)
+    with tempfile.TemporaryDirectory() as tokenizer_dir:
+        files = dict(native.files)
+        if fields["tokenizer"] is None:  # the family reads its checkpoint's own Hugging Face tokenizer
+            fields.update(_tokenizer_files(str(directory), Path(tokenizer_dir), fields["kind"]))
+            fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), native.vocab_size)]
+            files.update({f.name: f for f in Path(tokenizer_dir).iterdir()})
+        return export_module(native.module, out_dir, fields, dna_token_ids(fields["vocab"]), len(fields["vocab"]),
+                             tolerance, files=files)
 
 
 def _publish(staging: Path, out_dir: Path) -> None:

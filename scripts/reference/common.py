@@ -54,21 +54,30 @@ def perturb(model) -> None:
 
 
 def write_reference(out: Path, model, ids_by_length: dict[int, np.ndarray], source: str, files: dict[str, Path],
-                    config: dict, script: str) -> None:
-    """Run `model` (upstream, eval mode) on each length's ids; write reference.npz (ids_L,
-    logits_L) and REFERENCE.json (upstream source, its files' sha256, versions)."""
-    import torch
-    import transformers
+                    config: dict, script: str, versions: dict | None = None) -> None:
+    """Run `model` on each length's ids; write reference.npz (ids_L, logits_L) and
+    REFERENCE.json (upstream source, its files' sha256, versions). `model` is an upstream
+    torch module in eval mode, or any callable ids (B, T) -> logits (B, T, V) given with
+    the `versions` of what ran it (torch and transformers are recorded otherwise)."""
+    if versions is None:
+        import torch
+        import transformers
 
+        versions = {"torch": torch.__version__, "transformers": transformers.__version__}
+
+        def forward(ids):
+            with torch.no_grad():
+                return model(input_ids=torch.from_numpy(ids)).logits.numpy()
+    else:
+        forward = model
     reference = {}
     for length, ids in ids_by_length.items():
-        with torch.no_grad():
-            reference[f"ids_{length}"] = ids
-            reference[f"logits_{length}"] = model(input_ids=torch.from_numpy(ids)).logits.numpy()
+        reference[f"ids_{length}"] = ids
+        reference[f"logits_{length}"] = np.asarray(forward(ids), dtype=np.float32)
     np.savez_compressed(out / "reference.npz", **reference)
     (out / "REFERENCE.json").write_text(json.dumps({
         "upstream": source, "files_sha256": {name: hashlib.sha256(path.read_bytes()).hexdigest()
                                              for name, path in files.items()},
-        "config": config, "lengths": list(ids_by_length), "seed": SEED, "torch": torch.__version__,
-        "transformers": transformers.__version__, "made_by": f"scripts/reference/{script}"}, indent=1) + "\n")
+        "config": config, "lengths": list(ids_by_length), "seed": SEED, **versions,
+        "made_by": f"scripts/reference/{script}"}, indent=1) + "\n")
     print(f"wrote {out}")

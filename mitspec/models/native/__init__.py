@@ -20,36 +20,44 @@ FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "hyenadna": "hyenadna",
     "dnabert2": "dnabert2",
     "gpn": "gpn",
+    "ntv2": "ntv2",
 }
 
 
 def detect(config: dict) -> str | None:
     """The family of a checkpoint's config.json: by model_type, or, for DNABERT-2, whose
-    config has none, by its MosaicBERT signature (ALiBi size and bert_layers classes)."""
+    config has none, by its MosaicBERT signature (ALiBi size and bert_layers classes); an
+    ESM config is NT-v2's when it has the hub code's `add_bias_fnn` (plain ESM goes
+    through transformers)."""
     if config.get("model_type") == "hyenadna":
         return "hyenadna"
     if "alibi_starting_size" in config and "bert_layers" in str(config.get("auto_map", "")):
         return "dnabert2"
     if config.get("model_type") == "GPN":
         return "gpn"
+    if config.get("model_type") == "esm" and "add_bias_fnn" in config:  # NT-v2's SwiGLU ESM (hub code)
+        return "ntv2"
     return None
 
 
 @dataclass
 class NativeModel:
     module: object  # torch.nn.Module: input_ids -> logits
-    fields: dict  # manifest fields: kind, tokenizer, vocab, mask_token, max_length, params, provenance
+    fields: dict  # manifest fields: kind, tokenizer, vocab, mask_token, max_length, params, provenance;
+    # tokenizer None: the checkpoint's own Hugging Face tokenizer gives tokenizer, vocab and mask_token
     files: dict = field(default_factory=dict)  # {name in the model directory: file to copy there}
+    vocab_size: int = 0  # logits per token
 
 
-def native_model(module, directory: Path, model_type: str, kind: str, tokenizer: dict, vocab: list[str],
-                 max_length: int, mask_token: str | None = None, files: dict | None = None) -> NativeModel:
+def native_model(module, directory: Path, model_type: str, kind: str, tokenizer: dict | None, vocab: list[str],
+                 max_length: int, vocab_size: int, mask_token: str | None = None,
+                 files: dict | None = None) -> NativeModel:
     """A loaded family module and its manifest fields (parameters counted, provenance named)."""
     module.eval()
     fields = {"kind": kind, "tokenizer": tokenizer, "vocab": vocab, "mask_token": mask_token,
               "max_length": int(max_length), "params": int(sum(p.numel() for p in module.parameters())),
               "provenance": {"source": str(directory), "model_type": model_type, "implementation": "mitspec native"}}
-    return NativeModel(module, fields, files or {})
+    return NativeModel(module, fields, files or {}, int(vocab_size))
 
 
 def family_of(directory: Path) -> str | None:

@@ -120,7 +120,7 @@ def load(directory: Path, config: dict) -> NativeModel:
         raise ModelError(f"{directory} has no tokenizer.json; DNABERT-2 checkpoints ship their BPE tokenizer as one")
     vocab = tokenizer_vocab(tokenizer, require(config, "vocab_size", directory))
     return native_model(model, directory, "dnabert2", "masked", {"type": "hf", "file": "tokenizer.json"}, vocab,
-                        config.get("max_position_embeddings") or 512, mask_token="[MASK]",
+                        config.get("max_position_embeddings") or 512, len(vocab), mask_token="[MASK]",
                         files={"tokenizer.json": tokenizer})
 
 

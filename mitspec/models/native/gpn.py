@@ -105,4 +105,4 @@ def load(directory: Path, config: dict) -> NativeModel:
                           strict=True)
     vocab = VOCAB + [f"<unused{i}>" for i in range(len(VOCAB), model.vocab)]
     return native_model(model, directory, "GPN", "masked", {"type": "char"}, vocab,
-                        config.get("max_position_embeddings") or 1 << 16, mask_token="[MASK]")
+                        config.get("max_position_embeddings") or 1 << 16, len(vocab), mask_token="[MASK]")

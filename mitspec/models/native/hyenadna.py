@@ -157,4 +157,4 @@ def load(directory: Path, config: dict) -> NativeModel:
         state[ours] = take(weights, theirs, directory)
     model.load_state_dict(state, strict=True)
     vocab = VOCAB + [f"<unused{i}>" for i in range(len(VOCAB), model.vocab)]
-    return native_model(model, directory, "hyenadna", "causal", {"type": "char"}, vocab, model.max_len)
+    return native_model(model, directory, "hyenadna", "causal", {"type": "char"}, vocab, model.max_len, len(vocab))
