@@ -235,3 +235,57 @@ def test_kmer_tokenizer_without_single_bases_or_end_token(tmp_path):
     assert lm.tokenizer.encode("ACGTAC" * 10).ids.tolist() == tok("ACGTAC" * 10)["input_ids"]
     with pytest.raises(ModelError, match=r"this one is 100 bp \(the nearest that work: 96 or 102 bp\)"):
         lm.score(["A" * 100])
+
+
+def _dnabert1_pll(model, tok, seq: str, k: int) -> float:
+    """DNABERT's PLL written out one base at a time: mask every k-mer token containing base
+    i, read each masked token's probability of the k-mers with x_i at i's offset, average
+    over those tokens, sum log p over bases."""
+    kmers = [seq[j:j + k] for j in range(len(seq) - k + 1)]
+    ids = torch.tensor([tok(" ".join(kmers))["input_ids"]])  # DNABERT's usage: space-separated k-mers
+    vocab = tok.get_vocab()
+    total = 0.0
+    for i in range(len(seq)):
+        covering = [j for j in range(len(kmers)) if j <= i < j + k]
+        masked = ids.clone()
+        for j in covering:
+            masked[0, 1 + j] = tok.mask_token_id  # position 0 is [CLS]
+        with torch.no_grad():
+            probs = model(input_ids=masked).logits[0].double().softmax(-1)
+        p = [sum(float(probs[1 + j, v]) for t, v in vocab.items() if len(t) == k and t[i - j] == seq[i])
+             for j in covering]
+        total += np.log(np.mean(p))
+    return total
+
+
+def test_dnabert1_overlapping_kmers_mask_every_token_covering_a_base(tmp_path):
+    """A BERT whose vocabulary is k-mers only is DNABERT's: mitspec reads the k-mer at each
+    base (the ids DNABERT's tokenizer gives space-separated k-mers) and its PLL masks every
+    token covering a base, which the slow loop above computes independently."""
+    k = 3
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = specials + ["".join(p) for p in itertools.product("ACGT", repeat=k)]
+    checkpoint = tmp_path / "dnabert1"
+    checkpoint.mkdir()
+    (checkpoint / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = transformers.BertTokenizer(str(checkpoint / "vocab.txt"), do_lower_case=False)
+    torch.manual_seed(0)
+    model = transformers.BertForMaskedLM(transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
+        max_position_embeddings=64)).eval()
+    model.save_pretrained(checkpoint)
+    tok.save_pretrained(checkpoint)
+    report = export(str(checkpoint), tmp_path / "out")
+    spec = report.manifest.tokenizer
+    assert (spec.type, spec.k, spec.bos, spec.eos) == ("kmer_overlap", k, "[CLS]", "[SEP]")
+    lm = OnnxLM(report.manifest)
+    sequences = ["ACGTTGCAAC", "GATTACA", "CCGTA"]
+    for seq in sequences:
+        kmers = [seq[j:j + k] for j in range(len(seq) - k + 1)]
+        assert lm.tokenizer.encode(seq).ids.tolist() == tok(" ".join(kmers))["input_ids"]
+    scores = lm.score(sequences)
+    np.testing.assert_allclose(scores.score, [_dnabert1_pll(model, tok, s, k) for s in sequences], atol=1e-4)
+    assert scores.tokens.tolist() == [len(s) for s in sequences]  # the unit is the base
+    np.testing.assert_allclose(scores.per_nt, scores.score / [len(s) for s in sequences])
+    with pytest.raises(ModelError, match="reads overlapping 3-mers, so a sequence needs at least 3 bp"):
+        lm.score(["AC"])

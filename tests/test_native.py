@@ -6,6 +6,8 @@ import shutil
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -27,8 +29,13 @@ def reference(family):
     return [(ref[f"ids_{n}"], ref[f"logits_{n}"]) for n in lengths]
 
 
-FAMILIES = {"hyenadna": "torch.onnx dynamo",  # family -> the exporter that must take it
-            "dnabert2": "torch.onnx", "gpn": "torch.onnx", "ntv2": "torch.onnx"}
+FAMILIES = {"hyenadna": "torch.onnx dynamo",  # checkpoint under DATA -> the exporter that must take it
+            "dnabert2": "torch.onnx", "gpn": "torch.onnx", "ntv2": "torch.onnx",
+            # Caduceus: RCPS with the fused add+norm (as published), without RCPS, RCPS unfused;
+            # its selective scan is an ONNX Scan, which only the dynamo exporter writes
+            "caduceus/ps": "torch.onnx dynamo", "caduceus/ph": "torch.onnx dynamo",
+            "caduceus/ps_unfused": "torch.onnx dynamo"}
+PUBLISHED = [f for f in FAMILIES if f not in ("caduceus/ph", "caduceus/ps_unfused")]  # one per family
 
 
 def test_checkpoints_are_recognised_by_their_config():
@@ -36,6 +43,7 @@ def test_checkpoints_are_recognised_by_their_config():
     assert family_of(DATA / "dnabert2") == "dnabert2"  # no model_type: ALiBi size and bert_layers classes
     assert family_of(DATA / "gpn") == "gpn"
     assert family_of(DATA / "ntv2") == "ntv2"  # model_type esm with the hub code's add_bias_fnn
+    assert family_of(DATA / "caduceus" / "ps") == "caduceus"
     assert family_of(ROOT / "exported_models" / "ecoli_gpt2_small") is None  # no config.json
 
 
@@ -84,13 +92,62 @@ def test_an_ntv2_config_with_settings_no_published_checkpoint_has_is_refused(tmp
         load_native(checkpoint)
 
 
+@pytest.mark.parametrize("variant", ["ps", "ps_unfused"])
+def test_caduceus_ps_is_reverse_complement_equivariant(variant):
+    """RCPS (Schiff et al., 2024): the logits of the reverse complement are the logits read
+    backwards with each token's complement, exactly; the ph model has no such constraint."""
+    model = load_native(DATA / "caduceus" / variant).module
+    ids = torch.from_numpy(np.random.default_rng(3).integers(7, 11, size=(2, 40)))  # A, C, G, T
+    with torch.no_grad():
+        forward, reverse = model(ids), model(model.complement[ids.flip(1)])
+    torch.testing.assert_close(reverse, forward.flip(1)[..., model.complement], atol=1e-5, rtol=0)
+
+
+def test_caduceus_fused_and_unfused_rcps_orders_differ_so_the_config_decides(tmp_path):
+    """Upstream's fused add+norm hands the mixer the RCPS halves the other way round from
+    its unfused path; the same weights give other logits, so `fused_add_norm` must be read."""
+    checkpoint = shutil.copytree(DATA / "caduceus" / "ps", tmp_path / "ps")
+    config = json.loads((checkpoint / "config.json").read_text())
+    (checkpoint / "config.json").write_text(json.dumps({**config, "fused_add_norm": False}))
+    weights = torch.load(checkpoint / "pytorch_model.bin", weights_only=True)
+    torch.save({k.replace("norm.weight", "norm.submodule.weight").replace("norm_f.weight", "norm_f.submodule.weight"): v
+                for k, v in weights.items()}, checkpoint / "pytorch_model.bin")
+    ids, expected = reference("caduceus/ps")[0]
+    with torch.no_grad():
+        got = load_native(checkpoint).module(torch.from_numpy(ids)).numpy()
+    assert np.abs(got - expected).max() > 100 * TOLERANCE
+
+
+@given(length=st.integers(1, 40), seed=st.integers(0, 2**16))
+@settings(max_examples=30, deadline=None)
+def test_selective_scan_equals_the_recurrence_step_by_step(length, seed):
+    """s_t = a_t s_(t-1) + b_t from s_(-1) = 0, written out, against the scan the graph runs."""
+    from mitspec.models.native.caduceus import linear_scan
+
+    generator = torch.Generator().manual_seed(seed)
+    decay, drive = torch.rand(2, length, 3, 2, generator=generator), torch.randn(2, length, 3, 2, generator=generator)
+    state, expected = torch.zeros(2, 3, 2), []
+    for t in range(length):
+        state = decay[:, t] * state + drive[:, t]
+        expected.append(state)
+    torch.testing.assert_close(linear_scan(decay, drive), torch.stack(expected, 1), atol=1e-6, rtol=1e-6)
+
+
+def test_caduceus_configs_no_published_checkpoint_has_are_refused(tmp_path):
+    checkpoint = shutil.copytree(DATA / "caduceus" / "ph", tmp_path / "layernorm")
+    config = json.loads((checkpoint / "config.json").read_text())
+    (checkpoint / "config.json").write_text(json.dumps({**config, "rms_norm": False}))
+    with pytest.raises(ModelError, match=r"Caduceus with \{'rms_norm': False\} is not implemented natively"):
+        load_native(checkpoint)
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """{family: ExportReport} of `mitspec export` on each reference checkpoint."""
     from mitspec.models.export import export
 
     root = tmp_path_factory.mktemp("native")
-    return {family: export(str(DATA / family), root / f"{family}_tiny") for family in FAMILIES}
+    return {family: export(str(DATA / family), root / f"{family.replace('/', '_')}_tiny") for family in FAMILIES}
 
 
 @pytest.fixture
@@ -147,12 +204,12 @@ def test_run_scores_the_canonical_plan_with_each_exported_family(exported, tmp_p
     from .conftest import SPECS
 
     monkeypatch.setenv("MITSPEC_CACHE", str(tmp_path / "cache.sqlite"))
-    models = [arg for report in exported.values() for arg in ("-m", str(report.manifest.directory))]
+    models = [arg for family in PUBLISHED for arg in ("-m", str(exported[family].manifest.directory))]
     result = CliRunner().invoke(main, ["run", str(SPECS / "mit_sigma70.mit"), "-o", str(tmp_path / "run"),
                                        *models, "--no-audit"])
     assert result.exit_code == 0, result.output
     scores = pl.read_parquet(tmp_path / "run" / "scores.parquet")
-    assert scores.height == 650 * len(exported) and scores["score"].is_finite().all()
+    assert scores.height == 650 * len(PUBLISHED) and scores["score"].is_finite().all()
 
 
 def test_gpn_dilation_schedule_is_upstreams():

@@ -108,3 +108,11 @@ def test_causal_models_see_the_whole_context(toys):
     lm = OnnxLM(read_manifest(toys["causal"]))
     a, b = lm.score(["ACGTACGTAC", "TCGTACGTAC"]).score
     assert a != b
+
+
+def test_covering_tokens_of_overlapping_kmers():
+    """By hand, 5 bases and 3-mers (tokens start at bases 0, 1, 2): base 0 is in token 0;
+    base 2 in tokens 2, 1, 0; base 4 only in token 2."""
+    from mitspec.models.onnx_lm import covering_tokens
+
+    assert covering_tokens(5, 3).tolist() == [[0, -1, -1], [1, 0, -1], [2, 1, 0], [-1, 2, 1], [-1, -1, 2]]

@@ -142,8 +142,10 @@ def _dynamo_export(model, path: Path, vocab_size: int) -> None:
 TORCH_EXPORTERS = (("torch.onnx", _torch_export), ("torch.onnx dynamo", _dynamo_export))
 
 
-def _tokenizer_files(source: str, out: Path, kind: str, trust_remote_code: bool = False) -> dict:
-    """Save the tokenizer next to the model; returns manifest fields (tokenizer, vocab, mask_token)."""
+def _tokenizer_files(source: str, out: Path, kind: str, trust_remote_code: bool = False, model_type: str = "") -> dict:
+    """Save the tokenizer next to the model; returns manifest fields (tokenizer, vocab, mask_token).
+    A BERT whose vocabulary is k-mers without single bases is DNABERT's: overlapping k-mers.
+    A slow tokenizer is mirrored by mitspec's own char or k-mer tokenizer."""
     from transformers import AutoTokenizer
 
     try:
@@ -152,25 +154,34 @@ def _tokenizer_files(source: str, out: Path, kind: str, trust_remote_code: bool 
         raise ModelError(f"cannot load the tokenizer of {source} ({exc}); the checkpoint needs one") from None
     vocab = [t for t, _ in sorted(tok.get_vocab().items(), key=lambda kv: kv[1])]
     mask = tok.mask_token if kind == "masked" else None
+    kmers = [t for t in vocab if len(t) > 1 and set(t) <= set("ACGTN")]
+    if kmers and model_type == "bert" and not set("ACGT") & set(vocab):
+        # DNABERT: its (fast or slow) tokenizer reads space-separated k-mers; mitspec writes them
+        return {"tokenizer": {"type": "kmer_overlap", "k": max(len(t) for t in kmers), **_specials(tok)},
+                "vocab": vocab, "mask_token": mask}
     if getattr(tok, "is_fast", False):
         tok.backend_tokenizer.save(str(out / "tokenizer.json"))
         return {"tokenizer": {"type": "hf", "file": "tokenizer.json"}, "vocab": vocab, "mask_token": mask}
-    # A slow tokenizer: mirror it with mitspec's own. The special tokens are read off what
-    # it really emits around a probe sequence (ESM adds <cls> ... <eos>, others differ); the
-    # probe's 60 bp are whole k-mers for every k up to 6, so a k-mer tokenizer without
-    # single bases does not end it with its unknown token, which is no end token either.
+    # A slow tokenizer: mirror it with mitspec's own.
+    if kmers:  # the Nucleotide Transformer's k-mer vocabulary
+        k = max(len(t) for t in kmers)
+        return {"tokenizer": {"type": "kmer", "k": k, **_specials(tok)}, "vocab": vocab, "mask_token": mask}
+    if {"A", "C", "G", "T"} <= set(vocab):
+        return {"tokenizer": {"type": "char", **_specials(tok)}, "vocab": vocab, "mask_token": mask}
+    raise ModelError(f"the tokenizer of {source} is not a fast tokenizer and has no single-base or k-mer tokens; "
+                     "mitspec cannot tokenize DNA for it")
+
+
+def _specials(tok) -> dict:
+    """{bos, eos}: the special tokens a tokenizer really emits around a probe sequence (ESM
+    adds <cls> ... <eos>, others differ). The probe's 60 bp are whole k-mers for every k up
+    to 6, so a k-mer tokenizer without single bases does not end it with its unknown token,
+    which is no end token either."""
     probe = tok("ACGT" * 15)["input_ids"]
     special = set(tok.all_special_ids) - {tok.unk_token_id}
     bos = tok.convert_ids_to_tokens(probe[0]) if probe and probe[0] in special else None
     eos = tok.convert_ids_to_tokens(probe[-1]) if len(probe) > 1 and probe[-1] in special else None
-    kmers = [t for t in vocab if len(t) > 1 and set(t) <= set("ACGTN")]
-    if kmers:  # the Nucleotide Transformer's k-mer vocabulary
-        k = max(len(t) for t in kmers)
-        return {"tokenizer": {"type": "kmer", "k": k, "bos": bos, "eos": eos}, "vocab": vocab, "mask_token": mask}
-    if {"A", "C", "G", "T"} <= set(vocab):
-        return {"tokenizer": {"type": "char", "bos": bos, "eos": eos}, "vocab": vocab, "mask_token": mask}
-    raise ModelError(f"the tokenizer of {source} is not a fast tokenizer and has no single-base or k-mer tokens; "
-                     "mitspec cannot tokenize DNA for it")
+    return {"bos": bos, "eos": eos}
 
 
 def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, length: int = 64) -> float:
@@ -298,7 +309,7 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
         import torch
         import transformers
 
-        fields = _tokenizer_files(source, staging, kind, trust_remote_code)
+        fields = _tokenizer_files(source, staging, kind, trust_remote_code, config.model_type)
         # heads padded past the tokenizer (vocab_size rounded up) get placeholder tokens, so
         # the manifest has one vocabulary entry per logit
         fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), config.vocab_size)]

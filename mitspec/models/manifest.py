@@ -15,15 +15,16 @@ from .errors import ModelError
 MANIFEST = "manifest.json"
 FORMAT = "mitspec-model/1"
 KINDS = ("causal", "masked", "blindspot")
-TOKENIZER_TYPES = ("char", "kmer", "hf")
+TOKENIZER_TYPES = ("char", "kmer", "kmer_overlap", "hf")
 KMER_SCHEME = 2  # 2: the k-mer frame restarts after N, as the Nucleotide Transformer's tokenizer does
 
 
 @dataclass(frozen=True)
 class TokenizerSpec:
     """type: char (one token per base) | kmer (non-overlapping k-mers, single-base tail,
-    as in the Nucleotide Transformer) | hf (a `tokenizer.json` read with `tokenizers`).
-    bos/eos: special tokens added around the sequence (char and kmer)."""
+    as in the Nucleotide Transformer) | kmer_overlap (one k-mer starting at every base,
+    as in DNABERT) | hf (a `tokenizer.json` read with `tokenizers`).
+    bos/eos: special tokens added around the sequence (char and the k-mer types)."""
 
     type: str
     k: int | None = None
@@ -168,8 +169,8 @@ def parse_manifest(data: dict, directory: Path, where: str) -> Manifest:
         raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}, not {manifest.kind!r}")
     if manifest.tokenizer.type not in TOKENIZER_TYPES:
         raise ModelError(f"{where}: tokenizer type must be one of {', '.join(TOKENIZER_TYPES)}, not {manifest.tokenizer.type!r}")
-    if manifest.tokenizer.type == "kmer" and manifest.tokenizer.k is None:
-        raise ModelError(f"{where}: a kmer tokenizer needs `k`")
+    if manifest.tokenizer.type in ("kmer", "kmer_overlap") and manifest.tokenizer.k is None:
+        raise ModelError(f"{where}: a {manifest.tokenizer.type} tokenizer needs `k`")
     if manifest.tokenizer.type == "hf" and manifest.tokenizer.file is None:
         raise ModelError(f"{where}: an hf tokenizer needs `file` (its tokenizer.json)")
     if manifest.kind == "masked" and manifest.mask_token is None and manifest.tokenizer.type != "hf":

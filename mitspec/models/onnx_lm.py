@@ -5,6 +5,12 @@ first token has no context and is excluded, as in the published protocol.
 Masked: exact PLL = sum over tokens t of log p(x_t | x with token t masked). Every
 masked copy of every sequence goes through the model in large batches (rows grouped
 by token length, so no padding), never one forward pass per position in a Python loop.
+Masked with overlapping k-mers (DNABERT): a base lies inside up to k tokens, so masking
+one token leaks it through its neighbours. As DNABERT's authors mask during training,
+every token covering base i is masked; the model's distribution at each masked token,
+summed over the k-mers with x_i's base at i's offset in them, is a distribution over the
+base, and p(x_i | rest) is the mean of these (one per covering token). PLL sums
+log p(x_i | rest) over bases.
 Blindspot: models whose logits at token t never see token t (they predict each base
 from both sides by construction); the same PLL comes from one unmasked pass.
 Scores are in nats; per_nt divides by the number of bases the scored tokens cover.
@@ -138,6 +144,8 @@ class OnnxLM:
                 raise ModelError(f"model {self.name} accepts at most {self.manifest.max_length} tokens; "
                                  f"a sequence needs {length}")
             fn = {"causal": self._causal, "masked": self._masked, "blindspot": self._blindspot}[self.kind]
+            if self.kind == "masked" and self.tokenizer.spec.type == "kmer_overlap":
+                fn = self._masked_bases
             s, t, b = fn(ids, scored, widths)
             total[members], tokens[members], bases[members] = s, t, b
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -188,6 +196,56 @@ class OnnxLM:
             picked[lo:hi] = log_softmax(logits)[np.arange(hi - lo), ids[r, p]]
         total = np.bincount(row_of, weights=picked, minlength=n)
         return total, scored.sum(axis=1), (widths * scored).sum(axis=1)
+
+    def _masked_bases(self, ids, scored, widths):
+        """(n, T) overlapping k-mer tokens -> per-row (PLL, bases, bases): one copy per base
+        with every token covering it masked (module docstring)."""
+        n, length = ids.shape
+        k = self.tokenizer.spec.k
+        first = int(np.argmax(scored[0]))  # rows of one length share their layout
+        tokens = int(scored[0].sum())
+        bases = tokens + k - 1
+        cover = covering_tokens(bases, k)  # (bases, k)
+        base_at = self._base_table(k)  # (V, k): base (0-3) at each offset of a k-mer token, -1 otherwise
+        kmers = ids[:, first:first + tokens]
+        truth = np.concatenate([base_at[kmers, 0], base_at[kmers[:, -1], 1:]], axis=1)  # (n, bases)
+        row_of, base_of = np.divmod(np.arange(n * bases), bases)
+        picked = np.empty(n * bases)
+        copies = max(1, self.batch_tokens // length)
+        for lo in range(0, n * bases, copies):
+            hi = min(n * bases, lo + copies)
+            r, i = row_of[lo:hi], base_of[lo:hi]
+            j = cover[i]  # (c, k) covering tokens, -1 none
+            valid = j >= 0
+            slots = first + np.where(valid, j, 0)
+            batch = ids[r].copy()
+            rows = np.repeat(np.arange(hi - lo), k)
+            batch[rows[valid.ravel()], slots[valid]] = self.mask_id
+            probs = np.exp(log_softmax(self.forward(batch)[np.arange(hi - lo)[:, None], slots]))  # (c, k, V)
+            offset = np.where(valid, i[:, None] - j, 0)
+            right_base = base_at[:, offset].transpose(1, 2, 0) == truth[r, i][:, None, None]  # (c, k, V)
+            p_base = (probs * right_base).sum(-1)  # (c, k): each covering token's p(x_i)
+            picked[lo:hi] = np.log((p_base * valid).sum(1) / valid.sum(1))
+        total = np.bincount(row_of, weights=picked, minlength=n)
+        counts = np.full(n, bases)
+        return total, counts, counts
+
+    def _base_table(self, k: int) -> np.ndarray:
+        """(V, k) int: index in ACGT of the base at each offset of each k-mer token, -1 for
+        tokens that are not k-mers of A, C, G and T."""
+        table = np.full((len(self.manifest.vocab), k), -1, dtype=np.int64)
+        for v, token in enumerate(self.manifest.vocab):
+            if len(token) == k and set(token) <= set("ACGT"):
+                table[v] = ["ACGT".index(b) for b in token]
+        return table
+
+
+def covering_tokens(bases: int, k: int) -> np.ndarray:
+    """(bases, k) index of the overlapping k-mer tokens that contain each base (token j
+    starts at base j, n - k + 1 tokens), -1 where a base near an end is inside fewer."""
+    tokens = bases - k + 1
+    j = np.arange(bases)[:, None] - np.arange(k)[None, :]  # candidates i, i-1, ..., i-k+1
+    return np.where((j >= 0) & (j < tokens), j, -1)
 
 
 def _group_by_length(encodings: list[Encoding]) -> dict[int, np.ndarray]:

@@ -7,6 +7,10 @@
   bases. A k-mer missing from the vocabulary is split into single bases. A vocabulary
   with no single-base tokens (GENERator-style) can only read stretches whose length is a
   multiple of k: anything else is refused, naming the lengths that work.
+- kmer_overlap: DNABERT's scheme: the k-mer starting at every base, n - k + 1 tokens for
+  n bases (each base inside up to k tokens). Scoring such a model masks bases, not
+  tokens (onnx_lm.py), so the encoding marks the k-mer tokens scored and gives them one
+  base each, the last one k: n in all.
 - hf: any Hugging Face `tokenizer.json`, read with `tokenizers` (BPE, WordPiece, ...);
   its post-processor adds the special tokens.
 
@@ -51,8 +55,8 @@ class Tokenizer:
         for special in (self.spec.bos, self.spec.eos, manifest.mask_token):
             if special is not None and self.token_id(special) is None:
                 raise ModelError(f"{manifest.directory / 'manifest.json'}: special token {special!r} is not in the vocab")
-        if self.spec.type == "kmer" and not self.spec.k:
-            raise ModelError(f"{manifest.directory / 'manifest.json'}: a kmer tokenizer needs `k`")
+        if self.spec.type in ("kmer", "kmer_overlap") and not self.spec.k:
+            raise ModelError(f"{manifest.directory / 'manifest.json'}: a {self.spec.type} tokenizer needs `k`")
         self._kmer_only = self.spec.type == "kmer" and not any(b in self.vocab for b in "ACGT")
 
     def token_id(self, token: str) -> int | None:
@@ -94,6 +98,8 @@ class Tokenizer:
         if self.spec.type == "char":
             ids = [self._single(b) for b in sequence]
             bases = [1] * len(ids)
+        elif self.spec.type == "kmer_overlap":
+            ids, bases = self._overlapping(sequence)
         else:
             ids, bases = self._kmers(sequence)
         scored = [True] * len(ids)
@@ -124,6 +130,21 @@ class Tokenizer:
             ids += [self._tail_base(b, sequence) for b in stretch[full:]]
             bases += [1] * (len(stretch) - full)
         return ids, bases
+
+    def _overlapping(self, sequence: str) -> tuple[list[int], list[int]]:
+        """(ids, bases per token) of the k-mer starting at each base (module docstring)."""
+        k = self.spec.k
+        if len(sequence) < k:
+            raise ModelError(f"model {self.manifest.name} reads overlapping {k}-mers, so a sequence needs at least "
+                             f"{k} bp; this one is {len(sequence)} bp")
+        ids = []
+        for i in range(len(sequence) - k + 1):
+            tid = self.vocab.get(sequence[i:i + k])
+            if tid is None:
+                raise ModelError(f"model {self.manifest.name} has no token for the {k}-mer {sequence[i:i + k]!r} at "
+                                 f"base {i + 1} (its vocabulary is the {k}-mers of A, C, G and T)")
+            ids.append(tid)
+        return ids, [1] * (len(ids) - 1) + [k]
 
     def _tail_base(self, base: str, sequence: str) -> int:
         """A base read on its own (a tail, or a k-mer the vocabulary lacks)."""

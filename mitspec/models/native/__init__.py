@@ -21,6 +21,7 @@ FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "dnabert2": "dnabert2",
     "gpn": "gpn",
     "ntv2": "ntv2",
+    "caduceus": "caduceus",
 }
 
 
@@ -33,6 +34,8 @@ def detect(config: dict) -> str | None:
         return "hyenadna"
     if "alibi_starting_size" in config and "bert_layers" in str(config.get("auto_map", "")):
         return "dnabert2"
+    if config.get("model_type") == "caduceus":
+        return "caduceus"
     if config.get("model_type") == "GPN":
         return "gpn"
     if config.get("model_type") == "esm" and "add_bias_fnn" in config:  # NT-v2's SwiGLU ESM (hub code)
