@@ -118,6 +118,22 @@ def test_caduceus_fused_and_unfused_rcps_orders_differ_so_the_config_decides(tmp
     assert np.abs(got - expected).max() > 100 * TOLERANCE
 
 
+def test_caduceus_tied_tensors_saved_under_either_name_load_alike(tmp_path):
+    """safetensors keeps one name of each tied tensor (embedding and head, the forward and
+    reverse Mamba's projections); whichever it kept, the model is the same."""
+    checkpoint = shutil.copytree(DATA / "caduceus" / "ps", tmp_path / "deduplicated")
+    weights = torch.load(checkpoint / "pytorch_model.bin", weights_only=True)
+    for name in ("caduceus.backbone.embeddings.word_embeddings.embedding.weight",
+                 "caduceus.backbone.layers.0.mixer.submodule.mamba_fwd.in_proj.weight",
+                 "caduceus.backbone.layers.1.mixer.submodule.mamba_rev.out_proj.weight"):
+        del weights[name]
+    torch.save(weights, checkpoint / "pytorch_model.bin")
+    ids, expected = reference("caduceus/ps")[0]
+    with torch.no_grad():
+        got = load_native(checkpoint).module(torch.from_numpy(ids)).numpy()
+    assert np.abs(got - expected).max() <= TOLERANCE
+
+
 @given(length=st.integers(1, 40), seed=st.integers(0, 2**16))
 @settings(max_examples=30, deadline=None)
 def test_selective_scan_equals_the_recurrence_step_by_step(length, seed):

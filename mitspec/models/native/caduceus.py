@@ -178,15 +178,17 @@ def upstream_names(model: Caduceus) -> dict[str, list[str]]:
     names = {"embedding.weight": [backbone + ("embeddings.word_embeddings.embedding.weight" if model.rcps
                                               else "embeddings.word_embeddings.weight")],
              "norm_f.weight": [f"{backbone}norm_f{norm}.weight"]}
-    names["lm_head.weight"] = ["lm_head.lm_head.weight" if model.rcps else "lm_head.weight",
-                               *names["embedding.weight"]]
+    head = "lm_head.lm_head.weight" if model.rcps else "lm_head.weight"
+    names["lm_head.weight"] = [head, *names["embedding.weight"]]  # tied to the embedding
+    names["embedding.weight"].append(head)
     for i in range(len(model.layers)):
         names[f"layers.{i}.norm.weight"] = [f"{backbone}layers.{i}.norm{norm}.weight"]
         for param, _ in model.layers[i].mixer.mamba_fwd.named_parameters():
             fwd = f"{backbone}layers.{i}.{mixer}mamba_fwd.{param}"
-            names[f"layers.{i}.mixer.mamba_fwd.{param}"] = [fwd]
+            rev = fwd.replace("mamba_fwd", "mamba_rev")
             shared = param.startswith(("in_proj.", "out_proj."))  # bidirectional_weight_tie
-            names[f"layers.{i}.mixer.mamba_rev.{param}"] = [fwd.replace("mamba_fwd", "mamba_rev")] + ([fwd] * shared)
+            names[f"layers.{i}.mixer.mamba_fwd.{param}"] = [fwd] + [rev] * shared
+            names[f"layers.{i}.mixer.mamba_rev.{param}"] = [rev] + [fwd] * shared
     return names
 
 
