@@ -34,8 +34,10 @@ FAMILIES = {"hyenadna": "torch.onnx dynamo",  # checkpoint under DATA -> the exp
             # Caduceus: RCPS with the fused add+norm (as published), without RCPS, RCPS unfused;
             # its selective scan is an ONNX Scan, which only the dynamo exporter writes
             "caduceus/ps": "torch.onnx dynamo", "caduceus/ph": "torch.onnx dynamo",
-            "caduceus/ps_unfused": "torch.onnx dynamo"}
-PUBLISHED = [f for f in FAMILIES if f not in ("caduceus/ph", "caduceus/ps_unfused")]  # one per family
+            "caduceus/ps_unfused": "torch.onnx dynamo",
+            # StripedHyena 1: Evo 1's layout, and the other code paths a config can select
+            "evo1/evo1": "torch.onnx dynamo", "evo1/grouped": "torch.onnx dynamo"}
+PUBLISHED = [f for f in FAMILIES if f not in ("caduceus/ph", "caduceus/ps_unfused", "evo1/grouped")]  # one per family
 
 
 def test_checkpoints_are_recognised_by_their_config():
@@ -44,6 +46,7 @@ def test_checkpoints_are_recognised_by_their_config():
     assert family_of(DATA / "gpn") == "gpn"
     assert family_of(DATA / "ntv2") == "ntv2"  # model_type esm with the hub code's add_bias_fnn
     assert family_of(DATA / "caduceus" / "ps") == "caduceus"
+    assert family_of(DATA / "evo1" / "evo1") == "stripedhyena"
     assert family_of(ROOT / "exported_models" / "ecoli_gpt2_small") is None  # no config.json
 
 
@@ -147,6 +150,52 @@ def test_selective_scan_equals_the_recurrence_step_by_step(length, seed):
         state = decay[:, t] * state + drive[:, t]
         expected.append(state)
     torch.testing.assert_close(linear_scan(decay, drive), torch.stack(expected, 1), atol=1e-6, rtol=1e-6)
+
+
+@given(length=st.integers(1, 40), seed=st.integers(0, 2**16))
+@settings(max_examples=30, deadline=None)
+def test_modal_filter_recurrence_equals_the_convolution_with_its_taps(length, seed):
+    """StripedHyena's long filter h_t = sum_n Re(r_n p_n^t), taps computed with complex powers
+    and convolved causally, against the recurrence the graph runs."""
+    from mitspec.models.native.stripedhyena import modal_filter
+
+    generator = torch.Generator().manual_seed(seed)
+    radius, angle = 0.3 + 0.65 * torch.rand(3, 2, generator=generator), 3.14 * torch.rand(3, 2, generator=generator)
+    poles = torch.stack([radius * angle.cos(), radius * angle.sin()], -1)  # (D 3, S 2, 2)
+    residues = torch.randn(3, 2, 2, generator=generator)
+    u = torch.randn(2, 3, length, generator=generator)
+    p, r = torch.view_as_complex(poles.double()), torch.view_as_complex(residues.double())
+    taps = (r[..., None] * p[..., None] ** torch.arange(length)).real.sum(1)  # (D, L)
+    expected = torch.stack([(taps[:, :t + 1].flip(-1) * u.double()[..., :t + 1]).sum(-1) for t in range(length)], -1)
+    torch.testing.assert_close(modal_filter(u, poles, residues).double(), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_a_sharded_checkpoint_loads_as_the_whole_one(tmp_path):
+    """Large checkpoints (Evo 1, NT-v2-2.5B) are published as shards listed in an index."""
+    checkpoint = shutil.copytree(DATA / "evo1" / "evo1", tmp_path / "sharded")
+    weights = torch.load(checkpoint / "pytorch_model.bin", weights_only=True)
+    (checkpoint / "pytorch_model.bin").unlink()
+    names = sorted(weights)
+    shards = {"pytorch_model-00001-of-00002.bin": names[::2], "pytorch_model-00002-of-00002.bin": names[1::2]}
+    for shard, members in shards.items():
+        torch.save({n: weights[n] for n in members}, checkpoint / shard)
+    (checkpoint / "pytorch_model.bin.index.json").write_text(json.dumps(
+        {"weight_map": {n: shard for shard, members in shards.items() for n in members}}))
+    ids, expected = reference("evo1/evo1")[0]
+    with torch.no_grad():
+        got = load_native(checkpoint).module(torch.from_numpy(ids)).numpy()
+    assert np.abs(got - expected).max() <= TOLERANCE
+    (checkpoint / "pytorch_model-00002-of-00002.bin").unlink()
+    with pytest.raises(ModelError, match="lists shards that are not there: pytorch_model-00002-of-00002.bin"):
+        load_native(checkpoint)
+
+
+def test_stripedhyena_configs_evo1_lacks_are_refused(tmp_path):
+    checkpoint = shutil.copytree(DATA / "evo1" / "evo1", tmp_path / "gqa")
+    config = json.loads((checkpoint / "config.json").read_text())
+    (checkpoint / "config.json").write_text(json.dumps({**config, "proj_groups": 2}))
+    with pytest.raises(ModelError, match="grouped-query attention .* not implemented natively"):
+        load_native(checkpoint)
 
 
 def test_caduceus_configs_no_published_checkpoint_has_are_refused(tmp_path):

@@ -22,6 +22,7 @@ FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "gpn": "gpn",
     "ntv2": "ntv2",
     "caduceus": "caduceus",
+    "stripedhyena": "stripedhyena",
 }
 
 
@@ -36,6 +37,8 @@ def detect(config: dict) -> str | None:
         return "dnabert2"
     if config.get("model_type") == "caduceus":
         return "caduceus"
+    if config.get("model_type") == "stripedhyena":  # Evo 1
+        return "stripedhyena"
     if config.get("model_type") == "GPN":
         return "gpn"
     if config.get("model_type") == "esm" and "add_bias_fnn" in config:  # NT-v2's SwiGLU ESM (hub code)
@@ -85,17 +88,30 @@ def load_native(directory: Path) -> NativeModel:
 
 
 def read_weights(directory: Path) -> dict:
-    """{name: tensor} from model.safetensors, else pytorch_model.bin (loaded weights-only)."""
+    """{name: tensor} from model.safetensors, else pytorch_model.bin (loaded weights-only),
+    or from the shards their `.index.json` lists (large checkpoints are published so)."""
     import torch
 
     directory = Path(directory)
-    if (directory / "model.safetensors").is_file():
-        from safetensors.torch import load_file
 
-        return load_file(str(directory / "model.safetensors"))
-    if (directory / "pytorch_model.bin").is_file():
-        return torch.load(directory / "pytorch_model.bin", map_location="cpu", weights_only=True)
-    raise ModelError(f"{directory} has neither model.safetensors nor pytorch_model.bin")
+    def load(path: Path) -> dict:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+    for single in ("model.safetensors", "pytorch_model.bin"):
+        if (directory / single).is_file():
+            return load(directory / single)
+        index = directory / f"{single}.index.json"
+        if index.is_file():
+            shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+            missing = [s for s in shards if not (directory / s).is_file()]
+            if missing:
+                raise ModelError(f"{index} lists shards that are not there: {', '.join(missing)}")
+            return {name: tensor for shard in shards for name, tensor in load(directory / shard).items()}
+    raise ModelError(f"{directory} has neither model.safetensors nor pytorch_model.bin (nor a sharded index of one)")
 
 
 def take(weights: dict, name: str, where: Path):
