@@ -289,3 +289,26 @@ def test_dnabert1_overlapping_kmers_mask_every_token_covering_a_base(tmp_path):
     np.testing.assert_allclose(scores.per_nt, scores.score / [len(s) for s in sequences])
     with pytest.raises(ModelError, match="reads overlapping 3-mers, so a sequence needs at least 3 bp"):
         lm.score(["AC"])
+
+
+def test_weights_over_the_threshold_go_to_one_checked_external_data_file(tmp_path, monkeypatch):
+    """Graphs over 2 GiB cannot be one protobuf: past EXTERNAL_DATA_BYTES the weights go to
+    model.onnx.data, which the manifest lists with its sha256; scores are unchanged, and
+    a changed data file is refused like a changed graph."""
+    import mitspec.models.export as export_module_
+
+    torch.manual_seed(0)
+    model = _FFTConvLM().eval()
+    small = export_module_.export_module(model, tmp_path / "inline", _fields("inline"), [5, 6, 7, 8], len(VOCAB))
+    monkeypatch.setattr(export_module_, "EXTERNAL_DATA_BYTES", 0)
+    large = export_module_.export_module(model, tmp_path / "external", _fields("external"), [5, 6, 7, 8], len(VOCAB))
+    assert small.manifest.onnx_data is None
+    assert list(large.manifest.onnx_data) == ["model.onnx.data"]
+    assert "model.onnx.data" in large.manifest.files  # what a Ray node is sent
+    sequences = ["ACGTTGCAAC", "GATTACAGATTACA"]
+    np.testing.assert_array_equal(OnnxLM(large.manifest).score(sequences).score,
+                                  OnnxLM(small.manifest).score(sequences).score)
+    data = tmp_path / "external" / "model.onnx.data"
+    data.write_bytes(data.read_bytes()[:-4] + b"\0\0\0\0")
+    with pytest.raises(ModelError, match=r"model.onnx.data \(the weights of .*model.onnx\) does not match the sha256"):
+        OnnxLM(large.manifest)

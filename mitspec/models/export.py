@@ -23,6 +23,9 @@ from .manifest import Manifest, read_manifest, write_manifest
 
 OPSET = 18
 TOLERANCE = 1e-4
+# Weights beyond this go to an external-data file beside model.onnx (protobuf caps a file
+# at 2 GiB); onnxruntime reads them from there.
+EXTERNAL_DATA_BYTES = 1 << 30
 CAUSAL_HINTS = ("CausalLM", "LMHeadModel")
 MASKED_HINTS = ("MaskedLM", "ForMaskedLM")
 
@@ -101,6 +104,10 @@ class _LogitsOnly:
         return Wrapper(model)
 
 
+def _weight_bytes(model) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
 def _torch_export(model, path: Path, vocab_size: int) -> None:
     """TorchScript tracing at 16 tokens, batch and length marked dynamic. Its tracer
     warnings are not shown: whether the trace holds at other lengths is what `verify`
@@ -108,6 +115,10 @@ def _torch_export(model, path: Path, vocab_size: int) -> None:
     import warnings
 
     import torch
+
+    if _weight_bytes(model) > EXTERNAL_DATA_BYTES:
+        raise ModelError(f"not used for weights over {EXTERNAL_DATA_BYTES >> 30} GiB (it scatters them over one "
+                         "file per tensor); the dynamo exporter writes one external-data file")
 
     example = torch.randint(0, vocab_size, (2, 16))
     wrapper = _LogitsOnly(model).eval()  # a fresh Module is in training mode; export must trace eval
@@ -136,7 +147,7 @@ def _dynamo_export(model, path: Path, vocab_size: int) -> None:
         program = torch.onnx.export(wrapper, (example,), input_names=["input_ids"], output_names=["logits"],
                                     dynamic_shapes={"input_ids": {0: batch, 1: length}}, opset_version=OPSET,
                                     dynamo=True)
-        program.save(str(path), external_data=False)
+        program.save(str(path), external_data=_weight_bytes(model) > EXTERNAL_DATA_BYTES)  # -> model.onnx.data
 
 
 TORCH_EXPORTERS = (("torch.onnx", _torch_export), ("torch.onnx dynamo", _dynamo_export))
@@ -231,7 +242,8 @@ def _faithful_graph(source: str, model_type: str, model, vocab_size: int, stagin
         candidates.append(("optimum", lambda: _optimum_export(source, staging, kind, trust_remote_code)))
     candidates += [(name, lambda fn=fn: fn(model, graph, vocab_size)) for name, fn in TORCH_EXPORTERS]
     for name, run in candidates:
-        graph.unlink(missing_ok=True)
+        for stale in staging.glob("model.onnx*"):  # a failed attempt's graph and external data
+            stale.unlink()
         try:
             exporter = run() or name
         except ImportError as exc:
@@ -263,7 +275,8 @@ def _optimum_export(source: str, staging: Path, kind: str, trust_remote_code: bo
     try:
         main_export(source, staging / "optimum", task="fill-mask" if kind == "masked" else "text-generation",
                     opset=OPSET, do_validation=False, trust_remote_code=trust_remote_code)
-        shutil.move(staging / "optimum" / "model.onnx", staging / "model.onnx")
+        for made in (staging / "optimum").glob("model.onnx*"):  # model.onnx and, when large, its model.onnx_data
+            shutil.move(made, staging / made.name)
     finally:  # a failed attempt must not leave its files in the model directory being built
         shutil.rmtree(staging / "optimum", ignore_errors=True)
     return f"optimum {optimum.version.__version__}"
@@ -415,11 +428,21 @@ def _write_model(out_dir: Path, fill) -> ExportReport:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:
         fields, exporter, diff = fill(staging)
-        write_manifest(staging, {**fields, "onnx": "model.onnx"})
+        write_manifest(staging, {**fields, "onnx": "model.onnx", "onnx_data": _external_data(staging / "model.onnx")})
         _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ExportReport(read_manifest(out_dir), exporter, diff)
+
+
+def _external_data(graph: Path) -> list[str] | None:
+    """The external-data files a graph's initializers live in (None: all inside it)."""
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    names = {entry.value for tensor in model.graph.initializer if tensor.data_location == onnx.TensorProto.EXTERNAL
+             for entry in tensor.external_data if entry.key == "location"}
+    return sorted(names) or None
 
 
 def describe(report: ExportReport) -> str:

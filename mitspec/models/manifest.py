@@ -45,6 +45,7 @@ class Manifest:
     mask_token: str | None = None
     params: int | None = None
     provenance: dict = field(default_factory=dict, hash=False)
+    onnx_data: dict | None = field(default=None, hash=False)  # {external-data file: sha256}, graphs over 2 GB
     format: str = FORMAT
     directory: Path = field(default=Path("."), compare=False, hash=False)
 
@@ -73,7 +74,15 @@ class Manifest:
     def files(self) -> tuple[str, ...]:
         """The files, relative to the model directory, that scoring reads: what a copy of
         the model on another machine needs."""
-        return tuple(dict.fromkeys(f for f in (MANIFEST, self.onnx, self.tokenizer.file) if f))
+        return tuple(dict.fromkeys(f for f in (MANIFEST, self.onnx, *(self.onnx_data or {}), self.tokenizer.file) if f))
+
+    def check_data(self, digests: dict[str, str]) -> None:
+        """Refuse external-data files whose sha256 (`digests`, by name) differ from the manifest's."""
+        for name, expected in (self.onnx_data or {}).items():
+            if digests.get(name) != expected:
+                raise ModelError(f"{self.directory / name} (the weights of {self.onnx_path}) does not match the "
+                                 "sha256 in its manifest (changed, corrupt or missing); re-export the model with "
+                                 "`mitspec export`")
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "directory"}
@@ -118,6 +127,9 @@ _MANIFEST_TYPES = {
     "mask_token": (lambda x: x is None or isinstance(x, str), "a token string or null"),
     "params": (lambda x: x is None or (_is_int(x) and x >= 0), "a non-negative integer or null"),
     "provenance": (lambda x: isinstance(x, dict), "an object"),
+    "onnx_data": (lambda x: x is None or (isinstance(x, dict) and all(
+        isinstance(k, str) and k != "" and isinstance(v, str) and len(v) == 64 for k, v in x.items())),
+        "an object of file name: sha256, or null"),
 }
 _TOKENIZER_TYPES = {
     "type": (lambda x: isinstance(x, str), "a string"),
@@ -178,6 +190,8 @@ def parse_manifest(data: dict, directory: Path, where: str) -> Manifest:
     if manifest.format != FORMAT:
         raise ModelError(f"{where}: format {manifest.format!r} is not {FORMAT!r}; re-export the model")
     inside(directory, manifest.onnx, where, "onnx")
+    for name in manifest.onnx_data or {}:
+        inside(directory, name, where, "onnx_data")
     if manifest.tokenizer.file is not None:
         inside(directory, manifest.tokenizer.file, where, "tokenizer.file")
     return manifest
@@ -195,6 +209,8 @@ def write_manifest(directory: Path, fields_: dict) -> Manifest:
     directory = Path(directory)
     data = {"format": FORMAT, **fields_}
     data["sha256"] = sha256_file(directory / data["onnx"])
+    if data.get("onnx_data"):  # names of the graph's external-data files -> their sha256
+        data["onnx_data"] = {name: sha256_file(directory / name) for name in data["onnx_data"]}
     manifest = parse_manifest(data, directory, str(directory / MANIFEST))
     atomic_write(directory / MANIFEST, lambda p: p.write_text(canonical_json(manifest.to_dict()), encoding="utf-8"))
     return manifest

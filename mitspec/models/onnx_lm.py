@@ -59,8 +59,11 @@ class OnnxLM:
                              "re-export the model with `mitspec export`")
         if verify:
             manifest.check_onnx(sha256_file(path))
+            manifest.check_data({name: sha256_file(manifest.directory / name)
+                                 for name in manifest.onnx_data or {} if (manifest.directory / name).is_file()})
         self.tokenizer = Tokenizer(manifest)
-        self.session, self.provider = create_session(path, device, threads)
+        self.session, self.provider = create_session(path, device, threads,
+                                                     mapped_weights=manifest.onnx_data is not None)
         self.batch_tokens = batch_tokens or (CUDA_BATCH_TOKENS if self.provider == "cuda" else CPU_BATCH_TOKENS)
         self.runs = 0
         self._inputs = self._check_inputs()
@@ -123,6 +126,7 @@ class OnnxLM:
         """What decides this scorer's numbers: model bytes, tokenizer, mode, provider."""
         parts = [self.manifest.sha256, self.manifest.tokenizer_fingerprint, f"{self.kind}-v{SCORING_VERSION}",
                  self.provider]
+        parts += [f"{name}={digest}" for name, digest in sorted((self.manifest.onnx_data or {}).items())]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     def info(self) -> dict:

@@ -111,16 +111,20 @@ class HyenaBlock(nn.Module):
         return self.mlp(self.post_norm(z)) + z
 
 
+def rotary_frequencies(base: float, head_dim: int) -> torch.Tensor:
+    return 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+
+
 class Attention(nn.Module):
     """Causal multi-head attention with rotary positions (GPT-NeoX halves), as flash-attn's MHA."""
 
     def __init__(self, d: int, heads: int, base: float, position_scale: float, qkv_bias: bool, out_bias: bool):
         super().__init__()
         self.heads, self.position_scale = heads, position_scale
-        k = d // heads
+        self.base, self.head_dim = base, d // heads
         self.Wqkv = nn.Linear(d, 3 * d, bias=qkv_bias)
         self.out_proj = nn.Linear(d, d, bias=out_bias)
-        self.register_buffer("inv_freq", 1.0 / base ** (torch.arange(0, k, 2, dtype=torch.float32) / k))
+        self.register_buffer("inv_freq", rotary_frequencies(base, self.head_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[1]
@@ -208,15 +212,16 @@ def byte_vocab(size: int) -> list[str]:
 
 
 def load(directory: Path, config: dict) -> NativeModel:
-    model = StripedHyena(config, directory)
+    with torch.device("meta"):  # no memory until the checkpoint's own tensors are assigned (a 1B model is 4 GB)
+        model = StripedHyena(config, directory)
     weights = read_weights(directory)
-    state = {}
-    for name, _ in model.named_parameters():
-        state[name] = take(weights, f"backbone.{name}", directory)
-    for name, buffer in model.named_buffers():
-        if name.endswith("inv_freq"):  # flash-attn saves it with the checkpoint; else it is the formula's
-            state[name] = weights.get(f"backbone.{name.replace('inner_mha_cls.', 'inner_mha_cls.rotary_emb.')}", buffer)
-    model.load_state_dict(state, strict=True)
+    state = {name: take(weights, f"backbone.{name}", directory) for name, _ in model.named_parameters()}
+    for name, module in model.named_modules():
+        if isinstance(module, Attention):  # flash-attn saves inv_freq with the checkpoint; else the formula's
+            state[f"{name}.inv_freq"] = weights.get(f"backbone.{name}.rotary_emb.inv_freq",
+                                                    rotary_frequencies(module.base, module.head_dim))
+    del weights
+    model.load_state_dict(state, strict=True, assign=True)
     vocab = byte_vocab(model.embedding_layer.num_embeddings)
     return native_model(model, directory, "stripedhyena", "causal", {"type": "char"}, vocab,
                         config.get("max_seqlen") or 8192, len(vocab))
