@@ -312,3 +312,6 @@ def test_weights_over_the_threshold_go_to_one_checked_external_data_file(tmp_pat
     data.write_bytes(data.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ModelError, match=r"model.onnx.data \(the weights of .*model.onnx\) does not match the sha256"):
         OnnxLM(large.manifest)
+    data.unlink()
+    with pytest.raises(ModelError, match=r"model.onnx.data \(the weights of .*\) does not match .*\(changed, corrupt or missing\)"):
+        OnnxLM(large.manifest)

@@ -64,25 +64,28 @@ class Manifest:
             h.update(sha256_file(self.directory / self.tokenizer.file).encode())
         return h.hexdigest()
 
-    def check_onnx(self, digest: str) -> None:
-        """Refuse an ONNX file whose sha256 (`digest`) is not the one this manifest records."""
-        if digest != self.sha256:
-            raise ModelError(f"{self.onnx_path} does not match the sha256 in its manifest (changed or corrupt); "
-                             "re-export the model with `mitspec export`")
+    @property
+    def weights(self) -> dict[str, str]:
+        """{file: sha256} of what holds the model: the graph, and its external data if any."""
+        return {self.onnx: self.sha256, **(self.onnx_data or {})}
+
+    def check_weights(self, digest_of) -> None:
+        """Refuse the graph or an external-data file whose sha256 (`digest_of(name)`, None
+        for a missing file) is not the one this manifest records."""
+        for name, expected in self.weights.items():
+            if digest_of(name) == expected:
+                continue
+            if name == self.onnx:
+                raise ModelError(f"{self.onnx_path} does not match the sha256 in its manifest (changed or corrupt); "
+                                 "re-export the model with `mitspec export`")
+            raise ModelError(f"{self.directory / name} (the weights of {self.onnx_path}) does not match the sha256 in "
+                             "its manifest (changed, corrupt or missing); re-export the model with `mitspec export`")
 
     @property
     def files(self) -> tuple[str, ...]:
         """The files, relative to the model directory, that scoring reads: what a copy of
         the model on another machine needs."""
-        return tuple(dict.fromkeys(f for f in (MANIFEST, self.onnx, *(self.onnx_data or {}), self.tokenizer.file) if f))
-
-    def check_data(self, digests: dict[str, str]) -> None:
-        """Refuse external-data files whose sha256 (`digests`, by name) differ from the manifest's."""
-        for name, expected in (self.onnx_data or {}).items():
-            if digests.get(name) != expected:
-                raise ModelError(f"{self.directory / name} (the weights of {self.onnx_path}) does not match the "
-                                 "sha256 in its manifest (changed, corrupt or missing); re-export the model with "
-                                 "`mitspec export`")
+        return tuple(dict.fromkeys(f for f in (MANIFEST, *self.weights, self.tokenizer.file) if f))
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "directory"}

@@ -58,9 +58,8 @@ class OnnxLM:
             raise ModelError(f"{path} is missing (named by {manifest.directory / 'manifest.json'}); "
                              "re-export the model with `mitspec export`")
         if verify:
-            manifest.check_onnx(sha256_file(path))
-            manifest.check_data({name: sha256_file(manifest.directory / name)
-                                 for name in manifest.onnx_data or {} if (manifest.directory / name).is_file()})
+            manifest.check_weights(lambda name: sha256_file(manifest.directory / name)
+                                   if (manifest.directory / name).is_file() else None)
         self.tokenizer = Tokenizer(manifest)
         self.session, self.provider = create_session(path, device, threads,
                                                      mapped_weights=manifest.onnx_data is not None)

@@ -220,8 +220,7 @@ class _Pool:
                 raise ModelError(f"{count} workers x {threads} threads need {count * threads} CPUs; "
                                  f"the Ray cluster has {cpus}")
         files = {name: (manifest.directory / name).read_bytes() for name in manifest.files}
-        manifest.check_onnx(hashlib.sha256(files[manifest.onnx]).hexdigest())
-        manifest.check_data({name: hashlib.sha256(files[name]).hexdigest() for name in manifest.onnx_data or {}})
+        manifest.check_weights(lambda name: hashlib.sha256(files[name]).hexdigest())
         self.payload = [ray.put(files)]  # held until the pool closes: restarted workers read it again
         remote = ray.remote(max_restarts=RESTARTS, max_task_retries=RESTARTS, **resources_per)(ModelWorker)
         self.actors = [remote.remote(device, threads, batch_tokens) for _ in range(count)]
