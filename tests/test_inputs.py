@@ -120,6 +120,9 @@ def model(here):
     ("sha256", ["does not match the sha256"]),
     ("not-json", ["is not valid JSON"]),
     ("missing", ["manifest.json is missing"]),
+    ("data-outside", ["`onnx_data` (../weights.bin) is an absolute path or leads outside the model directory"]),
+    ("data-not-sha", ["`onnx_data` must be an object of file name: sha256, or null"]),
+    ("data-missing", ["model.onnx.data (the weights of", "(changed, corrupt or missing)"]),
 ])
 def test_broken_model_directories(here, model, damage, fragments):
     if damage == "corrupt":
@@ -128,6 +131,12 @@ def test_broken_model_directories(here, model, damage, fragments):
         g.edit_manifest(model, colour="blue")
     elif damage == "sha256":
         g.edit_manifest(model, sha256="0" * 64)
+    elif damage == "data-outside":
+        g.edit_manifest(model, onnx_data={"../weights.bin": "0" * 64})
+    elif damage == "data-not-sha":
+        g.edit_manifest(model, onnx_data={"model.onnx.data": "not a digest"})
+    elif damage == "data-missing":  # a manifest naming external weights that are not there
+        g.edit_manifest(model, onnx_data={"model.onnx.data": "0" * 64})
     elif damage == "not-json":
         (model / "manifest.json").write_text("{")
     else:
