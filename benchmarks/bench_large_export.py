@@ -26,7 +26,7 @@ def checkpoint(directory: Path, hidden: int, layers: int) -> int:
     """Write a random checkpoint in Evo 1's format; returns its parameter count."""
     import torch
 
-    from mitspec.models.native.stripedhyena import StripedHyena
+    from mitspec.models.native.stripedhyena import evo1
 
     config = {"model_type": "stripedhyena", "vocab_size": 512, "hidden_size": hidden, "num_filters": hidden,
               "num_layers": layers, "attn_layer_idxs": list(range(layers // 4, layers, layers // 4)),
@@ -36,7 +36,7 @@ def checkpoint(directory: Path, hidden: int, layers: int) -> int:
               "inner_size_multiple_of": 16, "max_seqlen": 8192}
     config["hyena_layer_idxs"] = [i for i in range(layers) if i not in config["attn_layer_idxs"]]
     torch.manual_seed(0)
-    model = StripedHyena(config, directory)
+    model = evo1(config, directory)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith("poles"):  # inside the unit circle, as trained poles are

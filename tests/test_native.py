@@ -36,8 +36,10 @@ FAMILIES = {"hyenadna": "torch.onnx dynamo",  # checkpoint under DATA -> the exp
             "caduceus/ps": "torch.onnx dynamo", "caduceus/ph": "torch.onnx dynamo",
             "caduceus/ps_unfused": "torch.onnx dynamo",
             # StripedHyena 1: Evo 1's layout, and the other code paths a config can select
-            "evo1/evo1": "torch.onnx dynamo", "evo1/grouped": "torch.onnx dynamo"}
-PUBLISHED = [f for f in FAMILIES if f not in ("caduceus/ph", "caduceus/ps_unfused", "evo1/grouped")]  # one per family
+            "evo1/evo1": "torch.onnx dynamo", "evo1/grouped": "torch.onnx dynamo",
+            # StripedHyena 2: Evo 2's layout as the hub publishes it, and the other code paths
+            "evo2/evo2": "torch.onnx dynamo", "evo2/other": "torch.onnx dynamo"}
+PUBLISHED = [f for f in FAMILIES if f not in ("caduceus/ph", "caduceus/ps_unfused", "evo1/grouped", "evo2/other")]
 
 
 def test_checkpoints_are_recognised_by_their_config():
@@ -47,6 +49,8 @@ def test_checkpoints_are_recognised_by_their_config():
     assert family_of(DATA / "ntv2") == "ntv2"  # model_type esm with the hub code's add_bias_fnn
     assert family_of(DATA / "caduceus" / "ps") == "caduceus"
     assert family_of(DATA / "evo1" / "evo1") == "stripedhyena"
+    assert family_of(DATA / "evo2" / "evo2") == "evo2"  # the hub's config.json: architecture StripedHyena2
+    assert family_of(DATA / "evo2" / "other") == "evo2"  # no config.json: vortex's YAML config
     assert family_of(ROOT / "exported_models" / "ecoli_gpt2_small") is None  # no config.json
 
 
@@ -301,3 +305,87 @@ def test_a_config_missing_a_key_its_family_always_has_names_it(tmp_path):
     (checkpoint / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelError, match=r"config.json lacks `d_model`, which this family's config always has"):
         load_native(checkpoint)
+
+
+@given(length=st.integers(1, 40), seed=st.integers(0, 2**16))
+@settings(max_examples=30, deadline=None)
+def test_evo2_long_filter_recurrence_equals_the_convolution_with_its_taps(length, seed):
+    """Evo 2's hcl filter h_t = sum_n r_n exp(lambda_n t) (real log-poles), taps computed
+    and convolved causally, against the recurrence the graph runs."""
+    from mitspec.models.native.evo2 import decay_filter
+
+    generator = torch.Generator().manual_seed(seed)
+    log_poles = -(0.01 + torch.rand(3, 4, generator=generator))  # (D 3, S 4)
+    residues, u = torch.randn(3, 4, generator=generator), torch.randn(2, 3, length, generator=generator)
+    taps = (residues.double()[..., None] * (log_poles.double()[..., None] * torch.arange(length)).exp()).sum(1)
+    expected = torch.stack([(taps[:, :t + 1].flip(-1) * u.double()[..., :t + 1]).sum(-1) for t in range(length)], -1)
+    torch.testing.assert_close(decay_filter(u, log_poles.exp(), residues).double(), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_evo2_published_checkpoint_takes_the_published_architecture(tmp_path):
+    """The hub's config.json names only the .pt; its architecture is vortex's config for that
+    checkpoint (evo2_1b_base: configs/evo2-1b-8k.yml, 25 layers at width 1920 with 15 heads;
+    the MIT paper's Evo2-1B)."""
+    from mitspec.models.native.evo2 import PUBLISHED, evo2, read_config
+
+    checkpoint = tmp_path / "evo2_1b_base"
+    checkpoint.mkdir()
+    (checkpoint / "evo2_1b_base.pt").write_bytes(b"")
+    config, _, path = read_config(checkpoint, {"architecture": ["StripedHyena2"], "_name_or_path": "evo2_1b_base.pt"})
+    assert config is PUBLISHED["evo2_1b_base"] and path.name == "evo2_1b_base.pt"
+    with torch.device("meta"):
+        model = evo2(config, checkpoint)
+    # parameters by hand from the config: embedding 512 x 1920; per layer two norms (2 x 1920)
+    # and the MLP (3 x 1920 x 5120); hyena layers: projections 1920 x 5760, short filter
+    # 5760 x 3, output 1920^2 + 1920, plus hcs 128 x 7, hcm 128 x 128 + D 1920, hcl 1920 x 16 x 2
+    # + D 1920; attention: Wqkv 1920 x 5760, output 1920^2 + 1920; final norm 1920
+    d, mlp, shared = 1920, 3 * 1920 * 5120, 2 * 1920
+    hyena = d * 3 * d + 3 * d * 3 + d * d + d
+    expected = 512 * d + 25 * (shared + mlp) + 7 * (3 * hyena + 128 * 7 + 128 * 128 + d + d * 16 * 2 + d) \
+        + 4 * (d * 3 * d + d * d + d) + d
+    assert sum(p.numel() for p in model.parameters()) == expected
+    assert 1.0e9 < expected < 1.2e9  # "Evo 2 1B"
+
+
+def test_evo2_checkpoint_in_parts_says_how_to_join_them(tmp_path):
+    """evo2_40b is published as evo2_40b.pt.part0 and .part1 (bytes of one file)."""
+    checkpoint = tmp_path / "evo2_40b"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text(json.dumps({"architecture": ["StripedHyena2"],
+                                                        "_name_or_path": "evo2_40b.pt"}))
+    for part in ("part0", "part1"):
+        (checkpoint / f"evo2_40b.pt.{part}").write_bytes(b"")
+    with pytest.raises(ModelError, match=r"join them first.*cat .*evo2_40b.pt.part\* > .*evo2_40b.pt"):
+        load_native(checkpoint)
+
+
+def test_evo2_unpublished_checkpoint_without_its_config_is_refused(tmp_path):
+    checkpoint = shutil.copytree(DATA / "evo2" / "evo2", tmp_path / "no_yaml")
+    (checkpoint / "config.yml").unlink()
+    with pytest.raises(ModelError, match="no vortex config .* not one of the published Evo 2 checkpoints"):
+        load_native(checkpoint)
+
+
+def test_evo2_layer_lists_that_leave_a_layer_out_are_refused(tmp_path):
+    import yaml
+
+    checkpoint = shutil.copytree(DATA / "evo2" / "other", tmp_path / "gap")
+    config = yaml.safe_load((checkpoint / "config.yml").read_text())
+    config["hcl_layer_idxs"] = [2]
+    (checkpoint / "config.yml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ModelError, match=r"layer lists do not cover layers 0..5 exactly once"):
+        load_native(checkpoint)
+
+
+def test_evo2_attention_rows_are_regrouped_as_upstream_regroups_them(tmp_path):
+    """`column_split` checkpoints keep q, k, v per head; read as if already grouped, the
+    same weights give other logits, so the regrouping is what matches upstream."""
+    import yaml
+
+    checkpoint = shutil.copytree(DATA / "evo2" / "evo2", tmp_path / "unsplit")
+    config = yaml.safe_load((checkpoint / "config.yml").read_text())
+    (checkpoint / "config.yml").write_text(yaml.safe_dump({**config, "column_split": False}))
+    ids, expected = reference("evo2/evo2")[0]
+    with torch.no_grad():
+        got = load_native(checkpoint).module(torch.from_numpy(ids)).numpy()
+    assert np.abs(got - expected).max() > 100 * TOLERANCE

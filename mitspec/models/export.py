@@ -303,10 +303,11 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     _import_plugins(imports)
     out_dir = Path(out_dir)
     local = Path(source)
-    if local.exists() and not (local / "config.json").exists():
-        raise ModelError(f"{source} has no config.json, so it is not a Hugging Face checkpoint; give a checkpoint "
-                         "directory (config.json + weights + tokenizer) or a hub id")
     native = _native_checkpoint(source)
+    if native is None and local.exists() and not (local / "config.json").exists():
+        raise ModelError(f"{source} has no config.json, so it is not a Hugging Face checkpoint; give a checkpoint "
+                         "directory (config.json + weights + tokenizer), an Evo 2 checkpoint with its vortex "
+                         "config (.pt + .yml), or a hub id")
     if native is not None:
         return _export_native(source, native, out_dir, name, tolerance)
     try:
@@ -361,7 +362,8 @@ def _native_checkpoint(source: str) -> Path | None:
         config = json.loads(Path(hf_hub_download(source, "config.json")).read_text(encoding="utf-8"))
         if detect(config) is None:
             return None
-        return Path(snapshot_download(source, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt"]))
+        return Path(snapshot_download(source, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt", "*.pt",
+                                                              "*.pt.part*", "*.yml"]))  # Evo 2: .pt (in parts)
     except Exception:  # noqa: BLE001 - offline, or not on the hub: transformers' path reports it
         return None
 

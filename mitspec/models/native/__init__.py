@@ -23,6 +23,7 @@ FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "ntv2": "ntv2",
     "caduceus": "caduceus",
     "stripedhyena": "stripedhyena",
+    "evo2": "evo2",
 }
 
 
@@ -39,6 +40,8 @@ def detect(config: dict) -> str | None:
         return "caduceus"
     if config.get("model_type") == "stripedhyena":  # Evo 1
         return "stripedhyena"
+    if "StripedHyena2" in (config.get("architecture") or []):  # Evo 2's hub config.json: a name and the .pt
+        return "evo2"
     if config.get("model_type") == "GPN":
         return "gpn"
     if config.get("model_type") == "esm" and "add_bias_fnn" in config:  # NT-v2's SwiGLU ESM (hub code)
@@ -67,10 +70,11 @@ def native_model(module, directory: Path, model_type: str, kind: str, tokenizer:
 
 
 def family_of(directory: Path) -> str | None:
-    """The native family of a checkpoint directory (its config.json), or None."""
+    """The native family of a checkpoint directory (its config.json, else a vortex YAML
+    config: an Evo 2 checkpoint as upstream's own code reads it), or None."""
     config = Path(directory) / "config.json"
     if not config.is_file():
-        return None
+        return "evo2" if any(is_vortex_config(p) for p in Path(directory).glob("*.y*ml")) else None
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -78,12 +82,21 @@ def family_of(directory: Path) -> str | None:
     return detect(data) if isinstance(data, dict) else None
 
 
+def is_vortex_config(path: Path) -> bool:
+    """A YAML file that reads like vortex's StripedHyena 2 config (it has the hcl layer list)."""
+    try:
+        return path.is_file() and "hcl_layer_idxs" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def load_native(directory: Path) -> NativeModel:
     import importlib
 
     directory = Path(directory)
-    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    module = importlib.import_module(f"{__name__}.{FAMILIES[detect(config)]}")
+    path = directory / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    module = importlib.import_module(f"{__name__}.{FAMILIES[family_of(directory)]}")
     return module.load(directory, config)
 
 
@@ -123,6 +136,8 @@ def take(weights: dict, name: str, where: Path):
 
 
 def require(config: dict, key: str, where: Path):
+    """config[key]; `where` is the checkpoint directory (its config.json) or the config file."""
     if key not in config:
-        raise ModelError(f"{where}/config.json lacks `{key}`, which this family's config always has")
+        source = where if Path(where).suffix else Path(where) / "config.json"
+        raise ModelError(f"{source} lacks `{key}`, which this family's config always has")
     return config[key]

@@ -41,7 +41,7 @@ class RMSNorm(nn.Module):
 class GatedMLP(nn.Module):
     def __init__(self, d: int, inner: int, activation: str):
         super().__init__()
-        self.act = {"gelu": F.gelu, "silu": F.silu}[activation]
+        self.act = {"gelu": F.gelu, "silu": F.silu, "identity": nn.Identity()}[activation]
         self.l1, self.l2 = nn.Linear(d, inner, bias=False), nn.Linear(d, inner, bias=False)
         self.l3 = nn.Linear(inner, d, bias=False)
 
@@ -98,12 +98,15 @@ class HyenaFilter(nn.Module):
 
 
 class HyenaBlock(nn.Module):
-    def __init__(self, d: int, eps: float, mlp: GatedMLP, **filter_options):
+    """Pre-norm block around a hyena operator `filter`: (B, L, 3D) projections -> (B, L, D)."""
+
+    def __init__(self, d: int, eps: float, mlp: GatedMLP, filter: nn.Module, projection_bias: bool = True,
+                 out_bias: bool = True):
         super().__init__()
         self.pre_norm, self.post_norm = RMSNorm(d, eps), RMSNorm(d, eps)
-        self.projections = nn.Linear(d, 3 * d)
-        self.filter = HyenaFilter(d, **filter_options)
-        self.out_filter_dense = nn.Linear(d, d)
+        self.projections = nn.Linear(d, 3 * d, bias=projection_bias)
+        self.filter = filter
+        self.out_filter_dense = nn.Linear(d, d, bias=out_bias)
         self.mlp = mlp
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
@@ -166,36 +169,15 @@ def mlp_width(config: dict) -> int:
 
 
 class StripedHyena(nn.Module):
-    """input_ids (B, L) -> next-token logits (B, L, V)."""
+    """input_ids (B, L) -> next-token logits (B, L, V): embedding, `blocks`, RMSNorm, and the
+    embedding (tied) or an `unembed` table as the output layer."""
 
-    def __init__(self, config: dict, where: Path):
+    def __init__(self, vocab: int, d: int, eps: float, blocks: list[nn.Module], final_norm: bool, tied: bool):
         super().__init__()
-        d = require(config, "hidden_size", where)
-        heads = require(config, "num_attention_heads", where)
-        vocab = require(config, "vocab_size", where)
-        eps = config.get("eps", 1e-5)
-        if config.get("proj_groups", 1) != 1 or config.get("num_filters", d) != d:
-            raise ModelError(f"{where}/config.json: StripedHyena with grouped-query attention or fewer filters than "
-                             "channels is not implemented natively (Evo 1 has neither)")
-        attention = set(require(config, "attn_layer_idxs", where))
-        scale = config.get("rotary_emb_scaling_factor", 1.0) if config.get("use_interpolated_rotary_pos_emb") else 1.0
-        activation = config.get("mlp_activation", "silu")
-        blocks = []
-        for i in range(require(config, "num_layers", where)):
-            mlp = GatedMLP(d, mlp_width(config), activation)
-            if i in attention:
-                blocks.append(AttentionBlock(d, eps, mlp, heads=heads, base=config.get("rotary_emb_base", 10000),
-                                             position_scale=scale, qkv_bias=config.get("qkv_proj_bias", True),
-                                             out_bias=config.get("mha_out_proj_bias", True)))
-            else:
-                blocks.append(HyenaBlock(d, eps, mlp, heads=heads, fir=config.get("short_filter_length", 3),
-                                         states=require(config, "state_size", where),
-                                         groups=config.get("hyena_filter_groups", d),
-                                         column_split=config.get("column_split_hyena", True)))
         self.embedding_layer = nn.Embedding(vocab, d)
         self.blocks = nn.ModuleList(blocks)
-        self.norm = RMSNorm(d, eps) if config.get("final_norm", True) else None
-        self.unembed = None if config.get("tie_embeddings", True) else nn.Embedding(vocab, d)
+        self.norm = RMSNorm(d, eps) if final_norm else None
+        self.unembed = None if tied else nn.Embedding(vocab, d)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         x = self.embedding_layer(input_ids)
@@ -206,6 +188,48 @@ class StripedHyena(nn.Module):
         return x @ (self.embedding_layer if self.unembed is None else self.unembed).weight.T
 
 
+def evo1(config: dict, where: Path) -> StripedHyena:
+    """StripedHyena 1 as its Hugging Face config.json describes it."""
+    d = require(config, "hidden_size", where)
+    heads = require(config, "num_attention_heads", where)
+    eps = config.get("eps", 1e-5)
+    if config.get("proj_groups", 1) != 1 or config.get("num_filters", d) != d:
+        raise ModelError(f"{where}/config.json: StripedHyena with grouped-query attention or fewer filters than "
+                         "channels is not implemented natively (Evo 1 has neither)")
+    attention = set(require(config, "attn_layer_idxs", where))
+    blocks = []
+    for i in range(require(config, "num_layers", where)):
+        mlp = GatedMLP(d, mlp_width(config), config.get("mlp_activation", "silu"))
+        if i in attention:
+            blocks.append(AttentionBlock(d, eps, mlp, **attention_options(config, 10000)))
+        else:
+            blocks.append(HyenaBlock(d, eps, mlp, HyenaFilter(
+                d, heads=heads, fir=config.get("short_filter_length", 3), states=require(config, "state_size", where),
+                groups=config.get("hyena_filter_groups", d), column_split=config.get("column_split_hyena", True))))
+    return StripedHyena(require(config, "vocab_size", where), d, eps, blocks, config.get("final_norm", True),
+                        config.get("tie_embeddings", True))
+
+
+def attention_options(config: dict, default_base: float) -> dict:
+    """Attention's settings from a StripedHyena config (upstream's default rotary base differs by version)."""
+    scale = config.get("rotary_emb_scaling_factor", 1.0) if config.get("use_interpolated_rotary_pos_emb") else 1.0
+    return dict(heads=config["num_attention_heads"], base=config.get("rotary_emb_base", default_base),
+                position_scale=scale, qkv_bias=config.get("qkv_proj_bias", True),
+                out_bias=config.get("mha_out_proj_bias", True))
+
+
+def assign_weights(model: StripedHyena, weights: dict, prefix: str, where: Path) -> None:
+    """Load `weights` (upstream names, `prefix` before ours) into a model built on the meta
+    device, taking the checkpoint's own tensors (no copy); rotary frequencies from the
+    checkpoint when it saved them, else the formula's."""
+    state = {name: take(weights, prefix + name, where) for name, _ in model.named_parameters()}
+    for name, module in model.named_modules():
+        if isinstance(module, Attention):
+            state[f"{name}.inv_freq"] = weights.get(f"{prefix}{name}.rotary_emb.inv_freq",
+                                                    rotary_frequencies(module.base, module.head_dim))
+    model.load_state_dict(state, strict=True, assign=True)
+
+
 def byte_vocab(size: int) -> list[str]:
     """Evo's byte tokenizer as a vocabulary: id = byte value; the bases by their letters."""
     return [chr(i) if chr(i) in "ACGTN" else f"<byte{i}>" for i in range(size)]
@@ -213,15 +237,8 @@ def byte_vocab(size: int) -> list[str]:
 
 def load(directory: Path, config: dict) -> NativeModel:
     with torch.device("meta"):  # no memory until the checkpoint's own tensors are assigned (a 1B model is 4 GB)
-        model = StripedHyena(config, directory)
-    weights = read_weights(directory)
-    state = {name: take(weights, f"backbone.{name}", directory) for name, _ in model.named_parameters()}
-    for name, module in model.named_modules():
-        if isinstance(module, Attention):  # flash-attn saves inv_freq with the checkpoint; else the formula's
-            state[f"{name}.inv_freq"] = weights.get(f"backbone.{name}.rotary_emb.inv_freq",
-                                                    rotary_frequencies(module.base, module.head_dim))
-    del weights
-    model.load_state_dict(state, strict=True, assign=True)
+        model = evo1(config, directory)
+    assign_weights(model, read_weights(directory), "backbone.", directory)
     vocab = byte_vocab(model.embedding_layer.num_embeddings)
     return native_model(model, directory, "stripedhyena", "causal", {"type": "char"}, vocab,
                         config.get("max_seqlen") or 8192, len(vocab))
