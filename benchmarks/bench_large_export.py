@@ -1,10 +1,14 @@
-"""Peak memory and time of exporting and scoring a large gLM: a random StripedHyena 1 (Evo 1
-format: config.json + sharded pytorch_model-*.bin with the hub's `backbone.` names) of
-about a billion parameters, exported by `mitspec export` (weights past 1 GiB go to an
-external-data file) and scored by `mitspec score`, each in its own process, measured
-with GNU time (maximum resident set size).
+"""Peak memory and time of exporting and scoring a large gLM, a random checkpoint of about a
+billion parameters in its upstream format, exported by `mitspec export` (weights past 1 GiB
+go to an external-data file) and scored by `mitspec score`, each in its own process,
+measured with GNU time (maximum resident set size):
 
-    python benchmarks/bench_large_export.py [--hidden 2048 --layers 20] [--work DIR]
+- evo1: StripedHyena 1 (config.json + sharded pytorch_model-*.bin with the hub's
+  `backbone.` names), of --hidden and --layers;
+- evo2: Evo 2 1B exactly as arcinstitute/evo2_1b_base publishes it (config.json naming
+  evo2_1b_base.pt, whose architecture is then the published one: 1.1B parameters).
+
+    python benchmarks/bench_large_export.py [--family evo1 --hidden 2048 --layers 20] [--work DIR]
 
 Needs the export extra and about 3x the model's fp32 size in free disk (checkpoint,
 ONNX data, copies during export).
@@ -56,6 +60,30 @@ def checkpoint(directory: Path, hidden: int, layers: int) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def evo2_checkpoint(directory: Path) -> int:
+    """Write a random Evo 2 1B in its published format; returns its parameter count."""
+    import torch
+
+    from mitspec.models.native.evo2 import PUBLISHED, evo2
+
+    torch.manual_seed(0)
+    model = evo2(PUBLISHED["evo2_1b_base"], directory)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("log_poles"):  # decaying modes, as trained ones are
+                p.copy_(-torch.rand(p.shape))
+            elif name.endswith(".h"):
+                p.normal_(0, 1 / p.shape[-1])
+            else:
+                p.normal_(0, 0.02)
+    directory.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), directory / "evo2_1b_base.pt")
+    (directory / "config.json").write_text(json.dumps({"name": "Evo 2 1B base (random weights)",
+                                                       "architecture": ["StripedHyena2"],
+                                                       "_name_or_path": "evo2_1b_base.pt"}))
+    return sum(p.numel() for p in model.parameters())
+
+
 def measured(command: list[str]) -> tuple[float, float, str]:
     """(seconds, peak RSS in GB, output) of a command run under GNU time."""
     started = time.perf_counter()
@@ -69,6 +97,7 @@ def measured(command: list[str]) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", choices=("evo1", "evo2"), default="evo1")
     parser.add_argument("--hidden", type=int, default=2048)
     parser.add_argument("--layers", type=int, default=20)
     parser.add_argument("--sequences", type=int, default=20)
@@ -77,7 +106,8 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="mitspec-large-"))
     try:
         started = time.perf_counter()
-        params = checkpoint(work / "checkpoint", args.hidden, args.layers)
+        params = checkpoint(work / "checkpoint", args.hidden, args.layers) if args.family == "evo1" \
+            else evo2_checkpoint(work / "checkpoint")
         print(f"checkpoint: {params / 1e9:.3f}B parameters, {params * 4 / 2**30:.2f} GiB fp32, written in "
               f"{time.perf_counter() - started:.0f} s")
         seconds, peak, _ = measured([sys.executable, "-m", "mitspec", "export", str(work / "checkpoint"),

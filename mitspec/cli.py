@@ -386,16 +386,19 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
 @click.option("--name", help="Model name (default: the output directory's name).")
 @click.option("--kind", type=click.Choice(["causal", "masked"]), help="Override the detected LM kind.")
 @click.option("--trust-remote-code", is_flag=True, help="Allow custom architectures' code (e.g. DNABERT-2).")
-@click.option("--tolerance", type=float, default=1e-4, show_default=True, help="Max |ONNX - PyTorch| logit difference.")
+@click.option("--tolerance", type=float, help="Max |ONNX - PyTorch float32| logit difference. [default: 1e-4; "
+                                               "0.5 with --fp16]")
+@click.option("--fp16", is_flag=True, help="Compute in float16 (for the CUDA provider; half the weights' memory). "
+                                           "Native families only; the logit change is measured and recorded.")
 @click.option("--import", "imports", multiple=True, metavar="MODULE",
               help="Import MODULE first, so it registers its model classes with transformers (e.g. gpn.model).")
-def export_cmd(source, out, name, kind, trust_remote_code, tolerance, imports):
-    """Export a Hugging Face checkpoint (directory or hub id) to ONNX with a manifest."""
+def export_cmd(source, out, name, kind, trust_remote_code, tolerance, fp16, imports):
+    """Export a Hugging Face checkpoint (directory or hub id) or an Evo 2 checkpoint to ONNX with a manifest."""
     from .models.export import describe, export
 
     out = out or Path("exported_models") / (name or Path(source.rstrip("/")).name)
     report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance,
-                    imports=tuple(imports))
+                    imports=tuple(imports), fp16=fp16)
     click.echo(describe(report))
 
 

@@ -315,3 +315,9 @@ def test_weights_over_the_threshold_go_to_one_checked_external_data_file(tmp_pat
     data.unlink()
     with pytest.raises(ModelError, match=r"model.onnx.data \(the weights of .*\) does not match .*\(changed, corrupt or missing\)"):
         OnnxLM(large.manifest)
+
+
+def test_fp16_is_refused_for_checkpoints_mitspec_does_not_implement(checkpoints, tmp_path):
+    with pytest.raises(ModelError, match="--fp16 is implemented for the families mitspec implements itself"):
+        export(str(checkpoints / "gpt2"), tmp_path / "gpt2_fp16", fp16=True)
+    assert not (tmp_path / "gpt2_fp16").exists()

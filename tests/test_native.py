@@ -347,6 +347,18 @@ def test_evo2_published_checkpoint_takes_the_published_architecture(tmp_path):
     assert 1.0e9 < expected < 1.2e9  # "Evo 2 1B"
 
 
+@pytest.mark.parametrize("name, gigabytes", [("evo2_7b_base", 13), ("evo2_40b", 82.2)])
+def test_evo2_published_architectures_match_the_published_checkpoint_sizes(name, gigabytes):
+    """The hub lists evo2_7b_base.pt at 13 GB and evo2_40b.pt in two parts of 41.1 GB: bfloat16
+    (2 bytes) per parameter of the architecture mitspec assigns them, to the hub's rounding."""
+    from mitspec.models.native.evo2 import PUBLISHED, evo2
+
+    with torch.device("meta"):
+        model = evo2(PUBLISHED[name], DATA)
+    size = 2 * sum(p.numel() for p in model.parameters()) / 1e9
+    assert abs(size - gigabytes) < 0.1
+
+
 def test_evo2_checkpoint_in_parts_says_how_to_join_them(tmp_path):
     """evo2_40b is published as evo2_40b.pt.part0 and .part1 (bytes of one file)."""
     checkpoint = tmp_path / "evo2_40b"
@@ -389,3 +401,40 @@ def test_evo2_attention_rows_are_regrouped_as_upstream_regroups_them(tmp_path):
     with torch.no_grad():
         got = load_native(checkpoint).module(torch.from_numpy(ids)).numpy()
     assert np.abs(got - expected).max() > 100 * TOLERANCE
+
+
+@pytest.mark.slow
+def test_fp16_export_computes_in_half_precision_and_records_its_logit_change(tmp_path):
+    """An fp16 graph (float16 weights, float32 logits, rotary frequencies and long-filter poles
+    kept float32) scores the upstream reference within FP16_TOLERANCE, and the manifest
+    records the change from float32 it measured."""
+    import onnx
+    import onnxruntime as ort
+
+    from mitspec.models.export import FP16_TOLERANCE, export
+
+    report = export(str(DATA / "evo2" / "evo2"), tmp_path / "evo2_fp16", fp16=True)
+    manifest = report.manifest
+    assert manifest.provenance["precision"] == "float16"
+    assert TOLERANCE < manifest.provenance["max_abs_diff"] == report.max_abs_diff <= FP16_TOLERANCE
+    graph = onnx.load(str(manifest.onnx_path)).graph
+    matrices = [t for t in graph.initializer if t.name.endswith(".weight")]  # the float32 islands are constants
+    assert matrices and all(t.data_type == onnx.TensorProto.FLOAT16 for t in matrices)
+    session = ort.InferenceSession(str(manifest.onnx_path), providers=["CPUExecutionProvider"])
+    for ids, expected in reference("evo2/evo2"):
+        got = session.run(["logits"], {"input_ids": ids})[0]
+        assert got.dtype == np.float32 and np.abs(got - expected).max() <= FP16_TOLERANCE
+
+
+def test_a_bfloat16_checkpoint_loads_as_float32(tmp_path):
+    """Evo 1 and Evo 2 are published in bfloat16; the module exported and checked is float32,
+    with the checkpoint's values (bfloat16 widens exactly)."""
+    checkpoint = shutil.copytree(DATA / "evo2" / "other", tmp_path / "bf16")
+    weights = torch.load(checkpoint / "evo2_tiny.pt", weights_only=True)
+    torch.save({k: v.bfloat16() if v.is_floating_point() else v for k, v in weights.items()},
+               checkpoint / "evo2_tiny.pt")
+    native = load_native(checkpoint)
+    assert {p.dtype for p in native.module.parameters()} == {torch.float32}
+    assert native.fields["provenance"]["checkpoint_dtype"] == "bfloat16"
+    widened = native.module.embedding_layer.weight
+    assert torch.equal(widened, weights["embedding_layer.weight"].bfloat16().float())

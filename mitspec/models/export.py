@@ -23,6 +23,7 @@ from .manifest import Manifest, read_manifest, write_manifest
 
 OPSET = 18
 TOLERANCE = 1e-4
+FP16_TOLERANCE = 0.5  # max |logit change| from float32 PyTorch accepted for a float16 graph (measured and recorded)
 # Weights beyond this go to an external-data file beside model.onnx (protobuf caps a file
 # at 2 GiB); onnxruntime reads them from there.
 EXTERNAL_DATA_BYTES = 1 << 30
@@ -102,6 +103,35 @@ class _LogitsOnly:
                 return _logits(self.inner(input_ids=input_ids))
 
         return Wrapper(model)
+
+
+def half_precision(model):
+    """A float16 copy of `model` (input_ids -> logits) whose logits come back as float32,
+    made tensor by tensor (no float32 copy of a large model). Rotary frequencies stay
+    float32: positions times float16 frequencies drift by tenths of a radian within a few
+    hundred tokens. A family keeps its own float32 islands (norms, long filters) itself."""
+    import copy
+
+    import torch
+
+    memo = {}
+    for param in model.parameters():
+        memo[id(param)] = torch.nn.Parameter(param.detach().half(), requires_grad=False) \
+            if param.is_floating_point() else param
+    for name, buffer in model.named_buffers():
+        if buffer.is_floating_point():
+            memo[id(buffer)] = buffer.float() if name.endswith("inv_freq") else buffer.half()
+    inner = copy.deepcopy(model, memo)
+
+    class Float16(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids):
+            return _logits(self.inner(input_ids=input_ids)).float()
+
+    return Float16(inner).eval()
 
 
 def _weight_bytes(model) -> int:
@@ -232,9 +262,10 @@ def dna_token_ids(vocab: list[str]) -> list[int]:
 
 def _faithful_graph(source: str, model_type: str, model, vocab_size: int, staging: Path, kind: str,
                     token_ids: list[int], length: int, tolerance: float, trust_remote_code: bool,
-                    use_optimum: bool) -> tuple[str, float]:
+                    use_optimum: bool, reference=None) -> tuple[str, float]:
     """Try each exporter until one writes staging/model.onnx whose logits match PyTorch
-    within `tolerance`: (exporter, max |diff|). Else one ModelError naming every reason."""
+    (`reference`, else `model` itself) within `tolerance`: (exporter, max |diff|). Else
+    one ModelError naming every reason."""
     reasons = {}
     graph = staging / "model.onnx"
     candidates = []
@@ -253,7 +284,7 @@ def _faithful_graph(source: str, model_type: str, model, vocab_size: int, stagin
             reasons[name] = _reason(exc)
             continue
         try:
-            diff = verify(model, graph, token_ids, vocab_size, length=length)
+            diff = verify(reference if reference is not None else model, graph, token_ids, vocab_size, length=length)
         except ModelError as exc:
             reasons[name] = f"onnxruntime cannot run its graph ({_reason(exc)})"
             continue
@@ -295,8 +326,11 @@ def _import_plugins(modules: tuple[str, ...]) -> None:
 
 
 def export(source: str, out_dir: Path, name: str | None = None, kind: str | None = None,
-           trust_remote_code: bool = False, tolerance: float = TOLERANCE, use_optimum: bool = True,
-           imports: tuple[str, ...] = ()) -> ExportReport:
+           trust_remote_code: bool = False, tolerance: float | None = None, use_optimum: bool = True,
+           imports: tuple[str, ...] = (), fp16: bool = False) -> ExportReport:
+    """`source` (a checkpoint directory or hub id) -> out_dir/model.onnx + manifest.json.
+    `tolerance`: max |logit| difference from PyTorch float32 (default TOLERANCE, or
+    FP16_TOLERANCE for `fp16`, which only mitspec's native families support)."""
     _require_extra()
     from transformers import AutoConfig
 
@@ -304,12 +338,19 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     out_dir = Path(out_dir)
     local = Path(source)
     native = _native_checkpoint(source)
+    if fp16 and native is None:
+        from .native import FAMILIES
+
+        raise ModelError(f"--fp16 is implemented for the families mitspec implements itself ({', '.join(FAMILIES)}); "
+                         f"{source} is not one of them")
+    if tolerance is None:
+        tolerance = FP16_TOLERANCE if fp16 else TOLERANCE
     if native is None and local.exists() and not (local / "config.json").exists():
         raise ModelError(f"{source} has no config.json, so it is not a Hugging Face checkpoint; give a checkpoint "
                          "directory (config.json + weights + tokenizer), an Evo 2 checkpoint with its vortex "
                          "config (.pt + .yml), or a hub id")
     if native is not None:
-        return _export_native(source, native, out_dir, name, tolerance)
+        return _export_native(source, native, out_dir, name, tolerance, fp16)
     try:
         config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
     except Exception as exc:  # noqa: BLE001
@@ -368,7 +409,8 @@ def _native_checkpoint(source: str) -> Path | None:
         return None
 
 
-def _export_native(source: str, directory: Path, out_dir: Path, name: str | None, tolerance: float) -> ExportReport:
+def _export_native(source: str, directory: Path, out_dir: Path, name: str | None, tolerance: float,
+                   fp16: bool = False) -> ExportReport:
     """A checkpoint of a family mitspec implements itself (mitspec.models.native)."""
     import torch
 
@@ -384,7 +426,7 @@ def _export_native(source: str, directory: Path, out_dir: Path, name: str | None
             fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), native.vocab_size)]
             files.update({f.name: f for f in Path(tokenizer_dir).iterdir()})
         return export_module(native.module, out_dir, fields, dna_token_ids(fields["vocab"]), len(fields["vocab"]),
-                             tolerance, files=files)
+                             tolerance, files=files, fp16=fp16)
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
@@ -399,11 +441,12 @@ def _publish(staging: Path, out_dir: Path) -> None:
 
 
 def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], vocab_size: int,
-                  tolerance: float = TOLERANCE, files: dict | None = None) -> ExportReport:
+                  tolerance: float = TOLERANCE, files: dict | None = None, fp16: bool = False) -> ExportReport:
     """A torch module (input_ids -> logits) -> model.onnx + manifest.json in out_dir, through
     the torch exporters in turn with the same logit check as `export`; `fields` are the
     manifest's fields except onnx and sha256; `files` ({name: path}) are copied beside
-    them (a tokenizer.json the manifest names)."""
+    them (a tokenizer.json the manifest names). `fp16`: the graph computes in float16 and
+    its max |logit| difference from the float32 module is what is checked and recorded."""
     _require_extra()
     provenance = fields.get("provenance", {})
 
@@ -413,9 +456,12 @@ def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], voca
         model.eval()
         length = min(64, fields.get("max_length") or 64)  # stay within the model's positions
         exporter, diff = _faithful_graph(provenance.get("source", fields.get("name", "the model")),
-                                         provenance.get("model_type", "torch module"), model, vocab_size, staging,
-                                         fields["kind"], token_ids, length, tolerance, False, use_optimum=False)
-        return ({**fields, "provenance": {**provenance, "exporter": exporter, "opset": OPSET, "max_abs_diff": diff}},
+                                         provenance.get("model_type", "torch module"),
+                                         half_precision(model) if fp16 else model, vocab_size, staging,
+                                         fields["kind"], token_ids, length, tolerance, False, use_optimum=False,
+                                         reference=model)
+        return ({**fields, "provenance": {**provenance, "exporter": exporter, "opset": OPSET, "max_abs_diff": diff,
+                                          "precision": "float16" if fp16 else "float32"}},
                 exporter, diff)
 
     return _write_model(out_dir, fill)
@@ -449,6 +495,7 @@ def _external_data(graph: Path) -> list[str] | None:
 
 def describe(report: ExportReport) -> str:
     m = report.manifest
+    precision = m.provenance.get("precision", "float32")
     return (f"exported {m.provenance['source']} -> {m.directory}/ ({m.kind}, {m.params:,} parameters, "
-            f"{report.exporter}); ONNX vs PyTorch max |logit diff| = {report.max_abs_diff:.2e}")
+            f"{report.exporter}, {precision}); ONNX vs PyTorch float32 max |logit diff| = {report.max_abs_diff:.2e}")
 

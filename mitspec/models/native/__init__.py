@@ -61,11 +61,15 @@ class NativeModel:
 def native_model(module, directory: Path, model_type: str, kind: str, tokenizer: dict | None, vocab: list[str],
                  max_length: int, vocab_size: int, mask_token: str | None = None,
                  files: dict | None = None) -> NativeModel:
-    """A loaded family module and its manifest fields (parameters counted, provenance named)."""
-    module.eval()
+    """A loaded family module, in float32, and its manifest fields (parameters counted,
+    provenance named). Checkpoints published in bfloat16 (Evo 1, Evo 2) are widened: the
+    float32 module is what graphs are exported from and checked against."""
+    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
+    module.float().eval()
     fields = {"kind": kind, "tokenizer": tokenizer, "vocab": vocab, "mask_token": mask_token,
               "max_length": int(max_length), "params": int(sum(p.numel() for p in module.parameters())),
-              "provenance": {"source": str(directory), "model_type": model_type, "implementation": "mitspec native"}}
+              "provenance": {"source": str(directory), "model_type": model_type, "implementation": "mitspec native",
+                             "checkpoint_dtype": "/".join(dtypes)}}
     return NativeModel(module, fields, files or {}, int(vocab_size))
 
 

@@ -84,9 +84,9 @@ def decay_filter(u: torch.Tensor, decay: torch.Tensor, residues: torch.Tensor) -
         state = a * state + u_t
         return state, state.clone()  # (the exporter takes per-step outputs shaped like the state)
 
-    inputs = u.permute(2, 0, 1).unsqueeze(-1)  # (L, B, D, 1)
+    inputs = u.permute(2, 0, 1).unsqueeze(-1).to(a.dtype)  # (L, B, D, 1)
     _, states = scan(step, torch.zeros_like(inputs[0] * a), inputs)  # (L, B, D, S)
-    return (states * residues).sum(-1).permute(1, 2, 0)
+    return (states * residues).sum(-1).permute(1, 2, 0).to(u.dtype)
 
 
 class Cascade(nn.Module):
@@ -129,7 +129,9 @@ class Cascade(nn.Module):
         x2, x1, v = self.gates(z)
         u = x1 * v
         if self.kind == "long":
-            y = decay_filter(u, self.log_poles[..., 0].exp(), self.residues) + u * self.D[:, None]
+            # in float32 whatever the model's precision, as upstream keeps its poles and residues
+            poles, residues = self.log_poles[..., 0].float(), self.residues.float()
+            y = decay_filter(u, poles.exp(), residues) + u * self.D[:, None]
         else:
             h = self.h.repeat_interleave(self.repeat, dim=0)  # (D, 1, K)
             taps = h.shape[-1]

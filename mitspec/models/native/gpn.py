@@ -70,7 +70,7 @@ class GPN(nn.Module):
         self.decoder = nn.Linear(d, self.vocab, bias=bias)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        x = F.one_hot(input_ids, self.d).float() if self.one_hot else self.embed(input_ids)
+        x = F.one_hot(input_ids, self.d).to(self.norm.weight.dtype) if self.one_hot else self.embed(input_ids)
         for block in self.blocks:
             x = block(x)
         x = self.norm(x)

@@ -54,8 +54,9 @@ def causal_fft_conv(v: torch.Tensor, k: torch.Tensor, skip: torch.Tensor) -> tor
     """v (B, C, L), k (C, L), skip (C,) -> (B, C, L): sum_{j<=t} k[j] v[t-j] + skip v[t]."""
     length = v.shape[-1]
     n = 2 * length
-    y = torch.fft.irfft(torch.fft.rfft(v, n=n) * torch.fft.rfft(k, n=n), n=n)[..., :length]
-    return y + v * skip[:, None]
+    # in float32 whatever the model's precision (torch has no float16 FFT of every size)
+    y = torch.fft.irfft(torch.fft.rfft(v.float(), n=n) * torch.fft.rfft(k.float(), n=n), n=n)[..., :length]
+    return y.to(v.dtype) + v * skip[:, None]
 
 
 class HyenaMixer(nn.Module):

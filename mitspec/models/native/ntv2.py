@@ -88,7 +88,7 @@ class NucleotideTransformer(nn.Module):
         steps = torch.arange(input_ids.shape[1], device=input_ids.device).to(self.inv_freq.dtype)
         angles = steps[:, None] * self.inv_freq[None, :]
         angles = torch.cat((angles, angles), dim=-1)  # (T, K)
-        cos, sin = angles.cos(), angles.sin()
+        cos, sin = angles.cos().to(h.dtype), angles.sin().to(h.dtype)  # angles float32 in a float16 model
         for layer in self.layers:
             h = layer(h, cos, sin)
         h = self.transform_norm(F.gelu(self.transform(self.final_norm(h))))

@@ -35,7 +35,8 @@ class RMSNorm(nn.Module):
         self.scale = nn.Parameter(torch.ones(d))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.scale * (x / (x.norm(2, dim=-1, keepdim=True) * x.shape[-1] ** -0.5 + self.eps))
+        y = x.float()  # a float16 model's sum of squares overflows past |x| ~ 6 at width 2048
+        return self.scale * (y / (y.norm(2, dim=-1, keepdim=True) * y.shape[-1] ** -0.5 + self.eps)).to(x.dtype)
 
 
 class GatedMLP(nn.Module):
@@ -134,7 +135,7 @@ class Attention(nn.Module):
         q, k, v = self.Wqkv(x).unflatten(-1, (3, self.heads, -1)).unbind(2)  # (B, L, H, K) each
         t = torch.arange(length, device=x.device).to(torch.float32) / self.position_scale
         angles = t[:, None] * self.inv_freq[None, :]
-        cos, sin = torch.cat([angles.cos()] * 2, -1)[:, None, :], torch.cat([angles.sin()] * 2, -1)[:, None, :]
+        cos, sin = (torch.cat([f(angles)] * 2, -1)[:, None, :].to(x.dtype) for f in (torch.cos, torch.sin))
 
         def rotate(x):
             first, second = x.chunk(2, dim=-1)
