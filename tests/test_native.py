@@ -404,16 +404,17 @@ def test_evo2_attention_rows_are_regrouped_as_upstream_regroups_them(tmp_path):
 
 
 @pytest.mark.slow
-def test_fp16_export_computes_in_half_precision_and_records_its_logit_change(tmp_path):
-    """An fp16 graph (float16 weights, float32 logits, rotary frequencies and long-filter poles
-    kept float32) scores the upstream reference within FP16_TOLERANCE, and the manifest
-    records the change from float32 it measured."""
+@pytest.mark.parametrize("family", PUBLISHED)
+def test_fp16_export_computes_in_half_precision_and_records_its_logit_change(tmp_path, family):
+    """An fp16 graph (float16 weights, float32 logits; rotary angles, FFTs and long-filter
+    recurrences kept float32) scores the upstream reference within FP16_TOLERANCE, and the
+    manifest records the change from float32 it measured."""
     import onnx
     import onnxruntime as ort
 
     from mitspec.models.export import FP16_TOLERANCE, export
 
-    report = export(str(DATA / "evo2" / "evo2"), tmp_path / "evo2_fp16", fp16=True)
+    report = export(str(DATA / family), tmp_path / "fp16", fp16=True)
     manifest = report.manifest
     assert manifest.provenance["precision"] == "float16"
     assert TOLERANCE < manifest.provenance["max_abs_diff"] == report.max_abs_diff <= FP16_TOLERANCE
@@ -421,8 +422,10 @@ def test_fp16_export_computes_in_half_precision_and_records_its_logit_change(tmp
     matrices = [t for t in graph.initializer if t.name.endswith(".weight")]  # the float32 islands are constants
     assert matrices and all(t.data_type == onnx.TensorProto.FLOAT16 for t in matrices)
     session = ort.InferenceSession(str(manifest.onnx_path), providers=["CPUExecutionProvider"])
-    for ids, expected in reference("evo2/evo2"):
-        got = session.run(["logits"], {"input_ids": ids})[0]
+    names = [i.name for i in session.get_inputs()]
+    for ids, expected in reference(family):
+        feed = {"input_ids": ids, **({"attention_mask": np.ones_like(ids)} if "attention_mask" in names else {})}
+        got = session.run(["logits"], feed)[0][..., :expected.shape[-1]]
         assert got.dtype == np.float32 and np.abs(got - expected).max() <= FP16_TOLERANCE
 
 
