@@ -441,3 +441,16 @@ def test_a_bfloat16_checkpoint_loads_as_float32(tmp_path):
     assert native.fields["provenance"]["checkpoint_dtype"] == "bfloat16"
     widened = native.module.embedding_layer.weight
     assert torch.equal(widened, weights["embedding_layer.weight"].bfloat16().float())
+
+
+def test_evo2_checkpoint_that_is_not_one_is_one_sentence_from_the_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from mitspec.cli import main
+
+    checkpoint = shutil.copytree(DATA / "evo2" / "evo2", tmp_path / "garbled")
+    (checkpoint / "evo2_tiny.pt").write_bytes(b"not a zip archive")
+    result = CliRunner().invoke(main, ["export", str(checkpoint), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "evo2_tiny.pt is not a readable torch checkpoint" in result.output
+    assert not (tmp_path / "out").exists()

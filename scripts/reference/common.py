@@ -44,6 +44,38 @@ def upstream_package(upstream: Path, files: tuple[str, ...], name: str):
             sys.path.remove(tmp)
 
 
+def stub_triton(*extensions: str) -> None:
+    """Let upstream code import without Triton or the named CUDA extension modules: stand-ins
+    whose decorators return the function unchanged; the kernels never run here."""
+    import types
+
+    class Anything(types.ModuleType):
+        def __getattr__(self, name):
+            if name.startswith("__"):  # not a module attribute: inspect and pickle probe these
+                raise AttributeError(name)
+            return lambda *args, **kwargs: (args[0] if len(args) == 1 and callable(args[0]) else (lambda f: f))
+
+    triton, language = Anything("triton"), Anything("triton.language")
+    language.constexpr = int
+    triton.language = language
+    sys.modules.update({"triton": triton, "triton.language": language,
+                        **{name: types.ModuleType(name) for name in extensions}})
+
+
+def torch_rotary_qkv(rotary) -> None:
+    """flash-attn's in-place Triton rotary on packed qkv (B, L, 3, H, K), `rotary.apply_rotary_emb_qkv_`
+    (vortex carries a copy of the same module), done with the module's own PyTorch reference."""
+    def apply_qkv(qkv, cos, sin, cos_k=None, sin_k=None, interleaved=False, seqlen_offsets=0, **_):
+        assert seqlen_offsets == 0 and qkv.dim() == 5
+        length = qkv.shape[1]
+        cos_k, sin_k = (cos, sin) if cos_k is None else (cos_k, sin_k)
+        qkv[:, :, 0] = rotary.apply_rotary_emb_torch(qkv[:, :, 0], cos[:length], sin[:length], interleaved)
+        qkv[:, :, 1] = rotary.apply_rotary_emb_torch(qkv[:, :, 1], cos_k[:length], sin_k[:length], interleaved)
+        return qkv
+
+    rotary.apply_rotary_emb_qkv_ = apply_qkv
+
+
 def perturb(model) -> None:
     """Move every parameter off its initial value (init zeros and ones hide mistakes)."""
     import torch

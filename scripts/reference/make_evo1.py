@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SEED, arguments, perturb, write_reference  # noqa: E402
+from common import SEED, arguments, perturb, stub_triton, torch_rotary_qkv, write_reference  # noqa: E402
 
 FILES = tuple(f"stripedhyena/{n}.py" for n in ("model", "layers", "engine", "cache", "utils", "positional_embeddings")) \
     + ("flash_attn/modules/mha.py", "flash_attn/layers/rotary.py")
@@ -58,42 +57,16 @@ VARIANTS = {
 LENGTHS = (17, 60)  # byte tokens
 
 
-def stub_kernels() -> None:
-    """Let flash_attn import without its CUDA extension and Triton (kernels never run)."""
-    class Anything(types.ModuleType):
-        def __getattr__(self, name):
-            return lambda *args, **kwargs: (args[0] if len(args) == 1 and callable(args[0]) else (lambda f: f))
-
-    triton, language = Anything("triton"), Anything("triton.language")
-    language.constexpr = int
-    triton.language = language
-    sys.modules.update({"triton": triton, "triton.language": language,
-                        "flash_attn_2_cuda": types.ModuleType("flash_attn_2_cuda")})
-
-
-def use_reference_rotary() -> None:
-    """flash-attn's in-place Triton rotary on packed qkv, done with its PyTorch reference."""
-    import flash_attn.layers.rotary as rotary
-
-    def apply_qkv(qkv, cos, sin, cos_k=None, sin_k=None, interleaved=False, seqlen_offsets=0):
-        assert seqlen_offsets == 0
-        length = qkv.shape[1]
-        cos_k, sin_k = (cos, sin) if cos_k is None else (cos_k, sin_k)
-        qkv[:, :, 0] = rotary.apply_rotary_emb_torch(qkv[:, :, 0], cos[:length], sin[:length], interleaved)
-        qkv[:, :, 1] = rotary.apply_rotary_emb_torch(qkv[:, :, 1], cos_k[:length], sin_k[:length], interleaved)
-        return qkv
-
-    rotary.apply_rotary_emb_qkv_ = apply_qkv
-
-
 def main() -> None:
     args = arguments(__doc__, "evo1")
     import torch
     import transformers.modeling_utils  # noqa: F401 - before the stubs: transformers probes for a real Triton
 
-    stub_kernels()
+    stub_triton("flash_attn_2_cuda")
     sys.path.insert(0, str(args.upstream))
-    use_reference_rotary()
+    import flash_attn.layers.rotary
+
+    torch_rotary_qkv(flash_attn.layers.rotary)
     from stripedhyena.model import StripedHyena
     from stripedhyena.utils import dotdict
 

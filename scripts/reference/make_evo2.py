@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SEED, arguments, perturb, write_reference  # noqa: E402
+from common import SEED, arguments, perturb, stub_triton, torch_rotary_qkv, write_reference  # noqa: E402
 
 FILES = tuple(f"vortex/model/{n}.py" for n in ("model", "engine", "layers", "attention", "rotary", "utils",
                                                  "positional_embeddings"))
@@ -72,40 +72,15 @@ VARIANTS = {
 LENGTHS = (17, 150)  # byte tokens
 
 
-def stub_imports() -> None:
-    """Let vortex import without Triton, the flash-attn CUDA module and rich (none run here)."""
-    class Anything(types.ModuleType):
-        def __getattr__(self, name):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            return lambda *args, **kwargs: (args[0] if len(args) == 1 and callable(args[0]) else (lambda f: f))
-
+def stub_rich() -> None:
+    """vortex logs through rich; a plain handler stands in."""
     class RichHandler(logging.StreamHandler):
         def __init__(self, **options):
             super().__init__()
 
-    triton, language = Anything("triton"), Anything("triton.language")
-    language.constexpr = int
-    triton.language = language
     rich, rich_logging = types.ModuleType("rich"), types.ModuleType("rich.logging")
     rich_logging.RichHandler = RichHandler
-    sys.modules.update({"triton": triton, "triton.language": language, "rich": rich, "rich.logging": rich_logging,
-                        "flash_attn_2_cuda": types.ModuleType("flash_attn_2_cuda")})
-
-
-def use_reference_rotary() -> None:
-    """vortex's in-place Triton rotary on packed qkv, done with its PyTorch reference."""
-    import vortex.model.rotary as rotary
-
-    def apply_qkv(qkv, cos, sin, cos_k=None, sin_k=None, interleaved=False, seqlen_offsets=0, num_heads_q=None):
-        assert seqlen_offsets == 0 and qkv.dim() == 5
-        length = qkv.shape[1]
-        cos_k, sin_k = (cos, sin) if cos_k is None else (cos_k, sin_k)
-        qkv[:, :, 0] = rotary.apply_rotary_emb_torch(qkv[:, :, 0], cos[:length], sin[:length], interleaved)
-        qkv[:, :, 1] = rotary.apply_rotary_emb_torch(qkv[:, :, 1], cos_k[:length], sin_k[:length], interleaved)
-        return qkv
-
-    rotary.apply_rotary_emb_qkv_ = apply_qkv
+    sys.modules.update({"rich": rich, "rich.logging": rich_logging})
 
 
 def main() -> None:
@@ -113,10 +88,13 @@ def main() -> None:
     import torch
     import yaml
 
-    stub_imports()
+    stub_triton("flash_attn_2_cuda")
+    stub_rich()
     sys.path.insert(0, str(args.upstream))
     os.chdir(args.upstream)  # vortex.logging opens activations_debug.log in the working directory
-    use_reference_rotary()
+    import vortex.model.rotary
+
+    torch_rotary_qkv(vortex.model.rotary)
     torch.cuda.device = lambda device: contextlib.nullcontext()  # upstream selects CUDA devices even for "cpu"
     from vortex.model.model import StripedHyena
     from vortex.model.utils import dotdict
