@@ -76,6 +76,26 @@ def torch_rotary_qkv(rotary) -> None:
     rotary.apply_rotary_emb_qkv_ = apply_qkv
 
 
+def byte_ids(rng: np.random.Generator, lengths: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """{length: (2, length) byte tokens}, every other one a DNA base (A, C, G, T), as Evo reads,
+    the others any byte."""
+    ids = {length: rng.integers(0, 256, size=(2, length)) for length in lengths}
+    for length in lengths:
+        ids[length][:, ::2] = rng.choice([ord(b) for b in "ACGT"], size=ids[length][:, ::2].shape)
+    return ids
+
+
+def first_output(model):
+    """ids (B, T) -> logits (B, T, V) of an upstream module that returns (logits, state)."""
+    import torch
+
+    def forward(rows):
+        with torch.no_grad():
+            return model(torch.from_numpy(rows))[0].numpy()
+
+    return forward
+
+
 def perturb(model) -> None:
     """Move every parameter off its initial value (init zeros and ones hide mistakes)."""
     import torch

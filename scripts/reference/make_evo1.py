@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SEED, arguments, perturb, stub_triton, torch_rotary_qkv, write_reference  # noqa: E402
+from common import SEED, arguments, byte_ids, first_output, perturb, stub_triton, torch_rotary_qkv, \
+    write_reference  # noqa: E402
 
 FILES = tuple(f"stripedhyena/{n}.py" for n in ("model", "layers", "engine", "cache", "utils", "positional_embeddings")) \
     + ("flash_attn/modules/mha.py", "flash_attn/layers/rotary.py")
@@ -92,15 +93,7 @@ def main() -> None:
              "auto_map": {"AutoConfig": "configuration_hyena.StripedHyenaConfig",
                           "AutoModelForCausalLM": "modeling_hyena.StripedHyenaModelForCausalLM"}},
             indent=2, sort_keys=True) + "\n")
-        ids = {length: rng.integers(0, 256, size=(2, length)) for length in LENGTHS}
-        for length in LENGTHS:  # mostly DNA bytes, as Evo reads, some others
-            ids[length][:, ::2] = rng.choice([ord(b) for b in "ACGT"], size=ids[length][:, ::2].shape)
-
-        def forward(rows, model=model):
-            with torch.no_grad():
-                return model(torch.from_numpy(rows))[0].numpy()
-
-        write_reference(out, forward, ids, args.source, {n: args.upstream / n for n in FILES}, config,
+        write_reference(out, first_output(model), byte_ids(rng, LENGTHS), args.source, {n: args.upstream / n for n in FILES}, config,
                         "make_evo1.py", versions={"torch": torch.__version__})
 
 

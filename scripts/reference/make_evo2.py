@@ -48,7 +48,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SEED, arguments, perturb, stub_triton, torch_rotary_qkv, write_reference  # noqa: E402
+from common import SEED, arguments, byte_ids, first_output, perturb, stub_triton, torch_rotary_qkv, \
+    write_reference  # noqa: E402
 
 FILES = tuple(f"vortex/model/{n}.py" for n in ("model", "engine", "layers", "attention", "rotary", "utils",
                                                  "positional_embeddings"))
@@ -130,19 +131,10 @@ def main() -> None:
                 indent=1) + "\n")
         torch.save(state, out / name)
         (out / "config.yml").write_text(yaml.safe_dump(config, sort_keys=True))
-        ids = {length: rng.integers(0, 256, size=(2, length)) for length in LENGTHS}
-        with torch.no_grad():
-            before = model(torch.from_numpy(ids[LENGTHS[0]]))[0]
+        ids, forward = byte_ids(rng, LENGTHS), first_output(model)
+        before = forward(ids[LENGTHS[0]])
         model.custom_load_state_dict(torch.load(out / name, weights_only=False))  # as the evo2 package loads it
-        with torch.no_grad():  # the file read back through upstream's loader is the same model
-            assert torch.equal(before, model(torch.from_numpy(ids[LENGTHS[0]]))[0])
-        for length in LENGTHS:  # mostly DNA bytes, as Evo reads, some others
-            ids[length][:, ::2] = rng.choice([ord(b) for b in "ACGT"], size=ids[length][:, ::2].shape)
-
-        def forward(rows, model=model):
-            with torch.no_grad():
-                return model(torch.from_numpy(rows))[0].numpy()
-
+        assert np.array_equal(before, forward(ids[LENGTHS[0]]))  # read back through upstream's loader: the same model
         write_reference(out, forward, ids, args.source, {n: args.upstream / n for n in FILES}, config,
                         "make_evo2.py", versions={"torch": torch.__version__})
 
