@@ -105,22 +105,24 @@ class _LogitsOnly:
         return Wrapper(model)
 
 
-def half_precision(model):
-    """A float16 copy of `model` (input_ids -> logits) whose logits come back as float32,
-    made tensor by tensor (no float32 copy of a large model). Rotary frequencies stay
-    float32: positions times float16 frequencies drift by tenths of a radian within a few
-    hundred tokens. A family keeps its own float32 islands (norms, long filters) itself."""
+def half_precision(model, dtype=None):
+    """A float16 (or `dtype`: bfloat16) copy of `model` (input_ids -> logits) whose logits
+    come back as float32, made tensor by tensor (no float32 copy of a large model). Rotary
+    frequencies stay float32: positions times float16 frequencies drift by tenths of a
+    radian within a few hundred tokens. A family keeps its own float32 islands (norms,
+    long filters) itself."""
     import copy
 
     import torch
 
+    dtype = dtype or torch.float16
     memo = {}
     for param in model.parameters():
-        memo[id(param)] = torch.nn.Parameter(param.detach().half(), requires_grad=False) \
+        memo[id(param)] = torch.nn.Parameter(param.detach().to(dtype), requires_grad=False) \
             if param.is_floating_point() else param
     for name, buffer in model.named_buffers():
         if buffer.is_floating_point():
-            memo[id(buffer)] = buffer.float() if name.endswith("inv_freq") else buffer.half()
+            memo[id(buffer)] = buffer.float() if name.endswith("inv_freq") else buffer.to(dtype)
     inner = copy.deepcopy(model, memo)
 
     class Float16(torch.nn.Module):
