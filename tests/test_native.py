@@ -454,3 +454,13 @@ def test_evo2_checkpoint_that_is_not_one_is_one_sentence_from_the_cli(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "evo2_tiny.pt is not a readable torch checkpoint" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text, message", [("hcl_layer_idxs: [2, 5\n", "is not valid YAML"),
+                                           ("- hcl_layer_idxs\n", "is not a vortex config"),
+                                           ("hcl_layer_idxs: [2, 5]\n", "lacks `hidden_size`")])
+def test_evo2_yaml_configs_that_are_broken_are_one_sentence(tmp_path, text, message):
+    checkpoint = shutil.copytree(DATA / "evo2" / "other", tmp_path / "broken")
+    (checkpoint / "config.yml").write_text(text)
+    with pytest.raises(ModelError, match=message):
+        load_native(checkpoint)
