@@ -144,6 +144,8 @@ def show_cmd(plan: Path) -> None:
 # ---- scoring ------------------------------------------------------------------------------
 _no_audit = click.option("--no-audit", is_flag=True,
                          help="Skip the composition audit (README: Composition audit).")
+_fdr = click.option("--fdr", type=click.Choice(["model", "run"]), default="model", show_default=True,
+                    help="Benjamini-Hochberg family (sound statistics): each model's own tests, or the whole run's.")
 
 
 _device = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
@@ -261,9 +263,10 @@ def _executor(command):
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True,
               help="sound: sign test + Wilson; paper: the published t-test + bootstrap.")
 @_no_audit
+@_fdr
 @_limits_options
 def run_cmd(targets, models, out, device, no_cache, batch_tokens, executor, address, workers, worker_threads,
-            stats_mode, no_audit, **budget):
+            stats_mode, no_audit, fdr, **budget):
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from contextlib import nullcontext
 
@@ -285,20 +288,20 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, executor, addr
             for plan, out_dir in runs:
                 written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for, named=named,
                                    say=lambda text: click.echo(text, err=True))
-                summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit)
+                summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit, fdr=fdr)
                 click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
         finally:
             cache.close()
 
 
 def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False,
-            audit: bool = True) -> str:
+            audit: bool = True, fdr: str = "model") -> str:
     from .metrics.engine import MetricsConfig
     from .plan.store import load_plan
     from .report.pipeline import report_run
 
     plan = load_plan(plan_dir)
-    return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode, audit=audit), force=force)
+    return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode, audit=audit, fdr=fdr), force=force)
 
 
 @main.command("report")
@@ -307,14 +310,15 @@ def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, f
               help="The plan the scores belong to (default: RUN_DIR's own, or the one `run -o` recorded).")
 @click.option("--stats", "stats_mode", type=click.Choice(["sound", "paper"]), default="sound", show_default=True)
 @_no_audit
-def report_cmd(run_dir, plan_dir, stats_mode, no_audit):
+@_fdr
+def report_cmd(run_dir, plan_dir, stats_mode, no_audit, fdr):
     """Recompute metrics and the report from RUN_DIR (scores.parquet, and its plan)."""
     from .scores.run import plan_of_run
 
     scores = run_dir / "scores.parquet"
     if not scores.exists():
         _fail(f"{scores} is missing; score the plan first with `mitspec run {run_dir}`")
-    click.echo(_report(plan_of_run(run_dir, plan_dir), scores, run_dir, stats_mode, force=True, audit=not no_audit))
+    click.echo(_report(plan_of_run(run_dir, plan_dir), scores, run_dir, stats_mode, force=True, audit=not no_audit, fdr=fdr))
     click.echo(f"{run_dir}/report.html")
 
 
@@ -327,19 +331,24 @@ def report_cmd(run_dir, plan_dir, stats_mode, no_audit):
 @click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), help="Bootstrap seed (default: the plan's seed).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics.json here.")
+@click.option("--fasta", "fasta", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The sequences that were scored (FASTA, ids as in the score files): checked against the plan's.")
 @_no_audit
-def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, no_audit):
+@_fdr
+def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, fasta, no_audit, fdr):
     """Metrics for scores computed anywhere (e.g. by your own model), joined to a plan by id."""
     from .metrics.engine import MetricsConfig
-    from .metrics.io import read_many, write_metrics
+    from .metrics.io import read_many, with_fasta_sequences, write_metrics
     from .plan.store import load_plan
     from .report.pipeline import evaluate
     from .report.render import terminal_summary
 
     plan = load_plan(plan_path)
     scores = read_many(list(score_files))
+    if fasta is not None:
+        scores = with_fasta_sequences(scores, fasta)
     table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed,
-                                                      audit=not no_audit))
+                                                      audit=not no_audit, fdr=fdr), from_files=True)
     click.echo(terminal_summary(table, plan.meta, doc))
     if out is not None:
         write_metrics(doc, table, json_path=out)

@@ -13,12 +13,28 @@ from typing import NamedTuple
 import numpy as np
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
+# Scores are known to about 9 significant digits of their own scale: a spread or a
+# difference below RESOLUTION x max|score| is float noise (the pooled SD of 100 copies of
+# 0.1 is 1.9e-17, not 0), so statistics that divide by it are undefined, not 1e15.
+RESOLUTION = 1e-9
 EXACT_SIGN_TEST = 2000  # pairs up to which the sign test sums binomial terms exactly
 
 
 class Interval(NamedTuple):
     low: float
     high: float
+
+
+def noise_floor(*arrays) -> float:
+    """RESOLUTION x the largest finite |value| in `arrays`: spreads and differences at or
+    below it are float noise of those values (0 when they are all 0 or empty)."""
+    scale = 0.0
+    for a in arrays:
+        a = np.asarray(a, dtype=np.float64)
+        finite = np.abs(a[np.isfinite(a)])
+        if finite.size:
+            scale = max(scale, float(finite.max()))
+    return RESOLUTION * scale
 
 
 # ---- tests ------------------------------------------------------------------------------
@@ -97,18 +113,25 @@ def ttest_one_sample_greater(values: np.ndarray, mu: float) -> float:
     return t_sf((values.mean() - mu) / (sd / math.sqrt(n)), n - 1)
 
 
-def ttest_two_sided(first: np.ndarray, second: np.ndarray | None = None) -> float:
-    """Two-sided t-test: paired (second None: `first` holds the differences) or Welch."""
+def ttest_two_sided(first: np.ndarray, second: np.ndarray | None = None, floor: float | None = None) -> float:
+    """Two-sided t-test: paired (second None: `first` holds the differences) or Welch.
+    `floor`: the spread below which values are float noise (noise_floor of the scores the
+    differences came from; default: of the arguments). No spread: NaN when there is no
+    difference either (nothing to test), 0 when every value differs by the same amount."""
     a = np.asarray(first, dtype=np.float64)
     if second is None:
+        floor = noise_floor(a) if floor is None else floor
         n, sd = len(a), a.std(ddof=1) if len(a) > 1 else math.nan
-        if n < 2 or sd == 0:
-            return math.nan if n < 2 else (1.0 if a.mean() == 0 else 0.0)
+        if n < 2:
+            return math.nan
+        if sd <= floor:
+            return math.nan if abs(a.mean()) <= floor else 0.0
         return 2 * t_sf(abs(a.mean()) / (sd / math.sqrt(n)), n - 1)
     b = np.asarray(second, dtype=np.float64)
+    floor = noise_floor(a, b) if floor is None else floor
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    if va + vb == 0:
-        return 1.0 if a.mean() == b.mean() else 0.0
+    if math.sqrt(va + vb) <= floor:
+        return math.nan if abs(a.mean() - b.mean()) <= floor else 0.0
     t = (a.mean() - b.mean()) / math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     return 2 * t_sf(abs(t), df)
@@ -179,23 +202,24 @@ def percentile_interval(values: np.ndarray) -> Interval:
 
 # ---- effect sizes -------------------------------------------------------------------------
 def cohens_d(first: np.ndarray, second: np.ndarray) -> float:
-    """(mean1 - mean2) / pooled SD. Undefined (NaN) when both groups are constant."""
+    """(mean1 - mean2) / pooled SD. Undefined (NaN) when the pooled SD is float noise of
+    the scores (at or below noise_floor): both groups constant, to 9 digits."""
     a, b = np.asarray(first, np.float64), np.asarray(second, np.float64)
     na, nb = len(a), len(b)
     if na < 2 or nb < 2:
         return math.nan
     pooled = math.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
-    if pooled == 0:
+    if pooled <= noise_floor(a, b):
         return math.nan
     return float((a.mean() - b.mean()) / pooled)
 
 
 def cohens_d_rows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Cohen's d per row of (resamples, n) arrays."""
+    """Cohen's d per row of (resamples, n) arrays (NaN where a row's pooled SD is float noise)."""
     na, nb = first.shape[1], second.shape[1]
     pooled = np.sqrt(((na - 1) * first.var(axis=1, ddof=1) + (nb - 1) * second.var(axis=1, ddof=1)) / (na + nb - 2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(pooled > 0, (first.mean(axis=1) - second.mean(axis=1)) / pooled, np.nan)
+        return np.where(pooled > noise_floor(first, second), (first.mean(axis=1) - second.mean(axis=1)) / pooled, np.nan)
 
 
 # ---- correlation --------------------------------------------------------------------------
@@ -204,17 +228,19 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
     if len(x) < 3:
         return math.nan
     sx, sy = x.std(), y.std()
-    if sx == 0 or sy == 0:
+    if sx <= noise_floor(x) or sy <= noise_floor(y):  # a constant, to float noise, has no correlation
         return math.nan
     return float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy))
 
 
 def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson r per row of (resamples, n) arrays."""
+    """Pearson r per row of (resamples, n) arrays (NaN where a row of x or y is constant to float noise)."""
     dx = x - x.mean(axis=1, keepdims=True)
     dy = y - y.mean(axis=1, keepdims=True)
+    sx, sy = np.sqrt((dx * dx).mean(axis=1)), np.sqrt((dy * dy).mean(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (dx * dy).sum(axis=1) / np.sqrt((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
+        r = (dx * dy).mean(axis=1) / (sx * sy)
+    return np.where((sx > noise_floor(x)) & (sy > noise_floor(y)), r, np.nan)
 
 
 def correlation_p(r: float, n: int) -> float:

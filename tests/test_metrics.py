@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from mitspec import stats
 from mitspec.metrics.engine import MetricsConfig, MetricsError, compute
 from mitspec.metrics.io import read_many, read_scores
 from mitspec.plan.build import build
@@ -55,12 +56,14 @@ def by_contrast(table: pl.DataFrame) -> dict:
 
 def test_win_rates_by_hand(tiny):
     r = by_contrast(compute(tiny.meta, tiny.sequences, scores_of(SCORES)))
-    # CSS: 2 wins, 1 loss, 1 tie of 4 pairs -> 0.5; sign test on the 3 untied: P(X >= 2 | 3) = 4/8
-    assert (r["CSS"]["value"], r["CSS"]["n"], r["CSS"]["ties"], r["CSS"]["p"]) == (0.5, 4, 1, 0.5)
-    assert "1 tie(s) count as failures" in r["CSS"]["note"]
-    # SCR pairs only the 2 H instances with their parents E_0, E_1: 1 win, 1 tie -> 0.5;
+    # CSS: 2 wins, 1 loss, 1 tie of 4 pairs -> 2 of 3 decided; sign test on the same 3: P(X >= 2 | 3) = 4/8
+    assert (r["CSS"]["value"], r["CSS"]["n"], r["CSS"]["ties"], r["CSS"]["p"]) == (2 / 3, 4, 1, 0.5)
+    assert "1 tie(s) of 4 pairs left out: 2 of 3 decided pairs" in r["CSS"]["note"]
+    # and the interval is Wilson's for 2 of those 3 (not 2 of 4)
+    assert (r["CSS"]["ci_low"], r["CSS"]["ci_high"]) == pytest.approx(tuple(stats.wilson(2, 3)))
+    # SCR pairs only the 2 H instances with their parents E_0, E_1: 1 win, 1 tie -> 1 of 1 decided;
     # sign test on 1 untied win: P(X >= 1 | 1) = 1/2
-    assert (r["SCR"]["value"], r["SCR"]["n"], r["SCR"]["ties"], r["SCR"]["p"]) == (0.5, 2, 1, 0.5)
+    assert (r["SCR"]["value"], r["SCR"]["n"], r["SCR"]["ties"], r["SCR"]["p"]) == (1.0, 2, 1, 0.5)
     # IDX pairs X_i with D_i for i < 3: loss, win, win -> 2/3; P(X >= 2 | 3) = 0.5
     assert r["IDX"]["value"] == pytest.approx(2 / 3) and r["IDX"]["n"] == 3 and r["IDX"]["p"] == 0.5
 
@@ -91,9 +94,9 @@ def test_intervals_contain_the_estimates_and_are_seeded(tiny):
     assert not a["boot_low"].equals(other_seed["boot_low"])
 
 
-def test_bh_runs_over_every_test_in_the_run(tiny):
+def test_bh_runs_over_every_test_in_the_run_when_asked(tiny):
     two = pl.concat([scores_of(SCORES, "m1"), scores_of({k: [v * 2 for v in vs] for k, vs in SCORES.items()}, "m2")])
-    table = compute(tiny.meta, tiny.sequences, two)
+    table = compute(tiny.meta, tiny.sequences, two, MetricsConfig(fdr="run"))
     tested = table.filter(pl.col("p").is_not_null())
     # CSS, SCR, IDX, MES, MES_X carry p-values: 5 tests x 2 models = a family of 10
     assert len(tested) == 10

@@ -13,7 +13,7 @@ def compute(calc, c: dict, model: str) -> dict:
         a, b = calc.pairs(first, second, "lineage")
         idx = calc.boot(c["name"], len(a))
         replicates = stats.cohens_d_rows(a[idx], b[idx])
-        p, method = stats.ttest_two_sided(a - b), "paired bootstrap 95%; paired t-test (two-sided)"
+        p, method = stats.ttest_two_sided(a - b, floor=stats.noise_floor(a, b)), "paired bootstrap 95%; paired t-test (two-sided)"
         n = len(a)
     else:
         a, b = calc.scores(first), calc.scores(second)
@@ -26,7 +26,7 @@ def compute(calc, c: dict, model: str) -> dict:
     ci = stats.percentile_interval(replicates)
     note = None
     if math.isnan(value):  # no spread to scale by: no effect size, so no test of one either
-        note, p = "undefined: both classes have constant scores", math.nan
+        note, p = "undefined: no spread to scale by (both classes constant, to float precision)", math.nan
     return {"value": value, "ci_low": ci.low, "ci_high": ci.high, "p": p, "n": n, "boot_low": ci.low,
             "boot_high": ci.high, "method": method, "note": note}
 

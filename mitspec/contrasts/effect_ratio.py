@@ -18,12 +18,12 @@ def compute(calc, c: dict, model: str) -> list[dict]:
         n = min(len(a), len(b))
         diff = a[:n] - b[:n]  # levels share backgrounds: pair by index
         reps = calc.boot_mean(f"{c['name']}/{part}", diff)
-        effects.append((part, first, second, diff, reps, stats.percentile_interval(reps)))
-    (_, _, _, dc, rc, _), (_, _, _, dp, rp, cp) = effects
+        effects.append((part, first, second, diff, reps, stats.percentile_interval(reps), stats.noise_floor(a, b)))
+    (_, _, _, dc, rc, _, _), (_, _, _, dp, rp, cp, _) = effects
     records = [{"contrast": f"{c['name']}.{part}", "value": float(d.mean()), "ci_low": ci.low, "ci_high": ci.high,
-                "p": stats.ttest_two_sided(d), "n": len(d), "boot_low": ci.low, "boot_high": ci.high,
+                "p": stats.ttest_two_sided(d, floor=floor), "n": len(d), "boot_low": ci.low, "boot_high": ci.high,
                 "method": f"mean paired difference {first} - {second}; bootstrap 95%; paired t-test"}
-               for part, first, second, d, _, ci in effects]
+               for part, first, second, d, _, ci, floor in effects]
     if not (cp.low > 0 or cp.high < 0):
         head = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan,
                 "note": f"undefined: the positional effect's 95% CI ({cp.low:.3g} to {cp.high:.3g}) includes 0"}

@@ -24,7 +24,7 @@ def compute(calc, c: dict, model: str) -> dict:
         e, b, n, z = (f.filter(f["background"].is_in(keep)).sort("background")["score"].to_numpy() for f in by_background)
         diff = (e - b) - (n - z)
         reps = calc.boot_mean(c["name"], diff)
-        p, method = stats.ttest_two_sided(diff), "paired (shared backgrounds); bootstrap 95%; paired t-test"
+        p, method = stats.ttest_two_sided(diff, floor=stats.noise_floor(e, b, n, z)), "paired (shared backgrounds); bootstrap 95%; paired t-test"
         value, count = float(diff.mean()), len(diff)
     else:
         groups = [calc.scores(n) for n in names]

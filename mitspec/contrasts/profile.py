@@ -1,10 +1,20 @@
 """`profile(G, reference=LEVEL)`: the mean score at each level of a sweep, paired
-differences to the reference level, and the level where the score peaks."""
+differences to the reference level, and the level where the score peaks.
+
+The peak is a claim only where the levels differ at all: a permutation test of "no level
+effect" (each instance's scores permuted among its levels, which share its background;
+statistic: the variance of the level means; PERMUTATIONS draws, seeded) comes first, and
+a profile it cannot tell from flat has no peak (undefined, with the test's p)."""
 from __future__ import annotations
 
 import math
 
-from .. import stats
+import numpy as np
+
+from .. import rng, stats
+
+PERMUTATIONS = 2000
+PERMUTATION_BLOCK = 1 << 22  # permuted values held at once
 from .base import GROUP, LEVEL, NAME_LIST, NAME_REF, ContrastKind, Operand
 
 
@@ -19,6 +29,25 @@ def plan_args(r: dict, checks) -> dict:
 def level_label(condition: str, group: str) -> str:
     """`P[15]` -> `15`."""
     return condition[len(group) + 1:-1]
+
+
+def level_effect_p(matrix: np.ndarray, seed: int, permutations: int = PERMUTATIONS) -> float:
+    """Permutation p for "the levels do not differ": matrix (instances, levels); each
+    row's values are permuted among the levels; statistic: variance of the column means.
+    1 when the means are equal to float precision."""
+    observed = matrix.mean(axis=0).var()
+    if math.sqrt(observed) <= stats.noise_floor(matrix):
+        return 1.0
+    n, levels = matrix.shape
+    rows = max(1, PERMUTATION_BLOCK // max(matrix.size, 1))
+    exceed = 0
+    for lo in range(0, permutations, rows):
+        count = min(rows, permutations - lo)
+        keys = np.arange(lo, lo + count, dtype=np.uint64)
+        order = np.argsort(rng.uniform(np.uint64(seed), keys, n * levels).reshape(count, n, levels), axis=2)
+        permuted = np.take_along_axis(np.broadcast_to(matrix, (count, n, levels)), order, axis=2)
+        exceed += int((permuted.mean(axis=1).var(axis=1) >= observed * (1 - 1e-9)).sum())
+    return (1 + exceed) / (1 + permutations)
 
 
 def compute(calc, c: dict, model: str) -> list[dict]:
@@ -38,17 +67,29 @@ def compute(calc, c: dict, model: str) -> list[dict]:
                     "method": "mean score; bootstrap 95%", "note": "reference" if is_ref else None})
         if not is_ref:
             out.append({"contrast": f"{c['name']}[{label}]-ref", "value": float(diff.mean()), "ci_low": dci.low,
-                        "ci_high": dci.high, "p": stats.ttest_two_sided(diff), "n": len(diff), "level": label,
+                        "ci_high": dci.high, "p": stats.ttest_two_sided(diff, floor=stats.noise_floor(values, ref)), "n": len(diff), "level": label,
                         "boot_low": dci.low, "boot_high": dci.high,
                         "method": "mean paired difference to the reference level; bootstrap 95%; paired t-test"})
+    columns = [calc.scores_by_index(name) for name in c["classes"]]
+    n = min(len(v) for v in columns)
+    matrix = np.stack([v[:n] for v in columns], axis=1)
+    seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.meta["seed"],
+                              "permutation", c["name"], model))
+    p = level_effect_p(matrix, seed)
     best, label = max(means, key=lambda m: m[0])
+    ref_label = level_label(c["reference"], c["group"])
+    method = (f"level with the highest mean score, where a permutation test ({PERMUTATIONS} within-instance "
+              "permutations of the levels) finds that the levels differ")
+    if p >= 0.05:
+        headline = {"contrast": c["name"], "value": math.nan, "p": p, "n": len(c["classes"]), "level": None,
+                    "method": method, "note": f"flat: the levels do not differ detectably (p = {p:.3g}); no peak"}
+        return [headline, *out]
     try:
         numeric = float(label)
     except ValueError:
         numeric = math.nan
-    ref_label = level_label(c["reference"], c["group"])
-    headline = {"contrast": c["name"], "value": numeric, "ci_low": math.nan, "ci_high": math.nan,
-                "n": len(c["classes"]), "level": label, "method": "level with the highest mean score",
+    headline = {"contrast": c["name"], "value": numeric, "ci_low": math.nan, "ci_high": math.nan, "p": p,
+                "n": len(c["classes"]), "level": label, "method": method,
                 "note": f"peak at {label}" + (" (the reference)" if label == ref_label else f"; reference {ref_label}")}
     return [headline, *out]
 

@@ -23,25 +23,48 @@ def plan_args(r: dict, checks) -> dict:
 
 
 def compute(calc, c: dict, model: str) -> dict:
+    """Sound mode: the win rate among decided pairs, wins / (wins + losses), with its
+    Wilson interval and exact sign test on the same pairs; a tie is a pair whose scores
+    differ by float noise (stats.noise_floor) and is reported, never counted. No decided
+    pair: undefined. Paper mode: wins / all pairs (ties are failures), as published."""
     a, b = calc.pairs(c["better"], c["worse"], c["pairing"])
     n = len(a)
     if n == 0:
         return {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0, "ties": 0,
                 "method": "-", "note": "no pairs"}
-    wins, ties = int((a > b).sum()), int((a == b).sum())
-    outcomes = (a > b).astype(np.float64)
-    replicates = calc.boot_mean(c["name"], outcomes)
+    if calc.config.stats == "paper":
+        wins, ties = int((a > b).sum()), int((a == b).sum())
+        outcomes = (a > b).astype(np.float64)
+        replicates = calc.boot_mean(c["name"], outcomes)
+        calc.replicates[c["name"]] = replicates
+        boot = stats.percentile_interval(replicates)
+        return {"value": wins / n, "ci_low": boot.low, "ci_high": boot.high, "n": n, "ties": ties,
+                "p": stats.ttest_one_sample_greater(outcomes, 0.5), "boot_low": boot.low, "boot_high": boot.high,
+                "method": "wins / pairs (ties count as failures); one-sample t-test vs 0.5 (one-sided); "
+                          "percentile bootstrap 95%",
+                "note": f"{ties} tie(s) count as failures" if ties else None}
+    diff = a - b
+    floor = stats.noise_floor(a, b)
+    win, loss = diff > floor, diff < -floor
+    wins, losses = int(win.sum()), int(loss.sum())
+    ties, decided = n - wins - losses, wins + losses
+    method = ("wins / decided pairs (ties, |difference| <= 1e-9 x the largest |score|, left out and counted); "
+              "exact sign test (one-sided); Wilson 95%")
+    if decided == 0:
+        return {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan, "n": n, "ties": ties,
+                "method": method, "note": f"undefined: all {n} pairs tie (no preference either way)"}
+    # bootstrap of wins / decided: the same resampled pairs for numerator and denominator
+    seed_label = c["name"]
+    rep_wins = calc.boot_mean(seed_label, win.astype(np.float64))
+    rep_decided = calc.boot_mean(seed_label, (win | loss).astype(np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        replicates = np.where(rep_decided > 0, rep_wins / rep_decided, np.nan)
     calc.replicates[c["name"]] = replicates
     boot = stats.percentile_interval(replicates)
-    if calc.config.stats == "paper":
-        p = stats.ttest_one_sample_greater(outcomes, 0.5)
-        ci, method = boot, "one-sample t-test vs 0.5 (one-sided); percentile bootstrap 95%"
-    else:
-        p = stats.sign_test_greater(wins, n - wins - ties)
-        ci, method = stats.wilson(wins, n), "exact sign test (one-sided, ties excluded); Wilson 95%"
-    return {"value": wins / n, "ci_low": ci.low, "ci_high": ci.high, "p": p, "n": n, "ties": ties,
-            "boot_low": boot.low, "boot_high": boot.high, "method": method,
-            "note": f"{ties} tie(s) count as failures" if ties else None}
+    ci = stats.wilson(wins, decided)
+    return {"value": wins / decided, "ci_low": ci.low, "ci_high": ci.high, "p": stats.sign_test_greater(wins, losses),
+            "n": n, "ties": ties, "boot_low": boot.low, "boot_high": boot.high, "method": method,
+            "note": f"{ties} tie(s) of {n} pairs left out: {wins} of {decided} decided pairs" if ties else None}
 
 
 KIND = ContrastKind(

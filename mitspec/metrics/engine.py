@@ -18,6 +18,7 @@ from ..errors import MitspecError
 from ..sequence import at_fraction_expr, cpg_fraction_expr
 
 STATS_MODES = ("sound", "paper")
+FDR_FAMILIES = ("model", "run")
 RESULT_COLUMNS = {
     "contrast": pl.String, "kind": pl.String, "model": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
     "ci_high": pl.Float64, "p": pl.Float64, "q": pl.Float64, "n": pl.Int64, "ties": pl.Int64,
@@ -31,25 +32,32 @@ class MetricsError(MitspecError):
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    """stats: "sound" (sign test, Wilson interval, one BH family over every test) or
-    "paper" (one-sample t-test of 0/1 outcomes, percentile bootstrap, BH per contrast
-    across scorers, as published)."""
+    """stats: "sound" (win rates over decided pairs with the sign test and Wilson interval)
+    or "paper" (ties as failures, one-sample t-test of 0/1 outcomes, percentile bootstrap,
+    BH per contrast across scorers, as published). fdr (sound mode): the Benjamini-Hochberg
+    family, "model" (each model's own tests: its verdicts do not depend on which other
+    models share the run) or "run" (every contrast x model test of the run)."""
 
     stats: str = "sound"
     resamples: int = 1000
     seed: int | None = None  # default: the plan's seed
     audit: bool = True  # the composition audit (metrics.audit)
+    fdr: str = "model"
 
     def __post_init__(self):
         if self.stats not in STATS_MODES:
             raise MetricsError(f"unknown stats mode {self.stats!r}; use one of {', '.join(STATS_MODES)}")
+        if self.fdr not in FDR_FAMILIES:
+            raise MetricsError(f"unknown FDR family {self.fdr!r}; use one of {', '.join(FDR_FAMILIES)}")
         if self.resamples < 1:
             raise MetricsError("resamples must be positive")
 
     def family_description(self) -> str:
         if self.stats == "paper":
             return "Benjamini-Hochberg within each contrast across all models (published protocol)"
-        return "Benjamini-Hochberg over every contrast x model test in this run"
+        if self.fdr == "run":
+            return "Benjamini-Hochberg over every contrast x model test in this run"
+        return "Benjamini-Hochberg over each model's own tests (one family per model)"
 
 
 def join_scores(sequences: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
@@ -67,8 +75,26 @@ def join_scores(sequences: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
                 problems.append(f"model {model}: {len(ids)} id(s) {what}: {shown}")
     if problems:
         raise MetricsError("scores do not match the plan:\n  " + "\n  ".join(problems))
+    if "sequence" in scores.columns:
+        check_sequences(sequences, scores)
     return sequences.select("id", "class", "index", "background", at_fraction_expr(), cpg_fraction_expr()).join(
         scores.select("id", "model", "score"), on="id")
+
+
+def check_sequences(sequences: pl.DataFrame, scores: pl.DataFrame) -> None:
+    """Scores that carry the sequences they were computed on must have been computed on
+    the plan's: the composition audit reads the plan's sequences, so scores of other
+    sequences under the same ids would be audited against the wrong bases."""
+    given = scores.filter(pl.col("sequence").is_not_null()).select("id", "model", pl.col("sequence").alias("scored"))
+    if given.is_empty():
+        return
+    differ = given.join(sequences.select("id", "sequence"), on="id").filter(pl.col("scored") != pl.col("sequence"))
+    if not differ.is_empty():
+        ids = differ["id"].unique(maintain_order=True).to_list()
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        raise MetricsError(f"{len(ids)} scored sequence(s) differ from the plan's under the same id ({shown}; "
+                           f"model {differ['model'][0]}): these scores belong to other sequences. Make a plan of the "
+                           "sequences that were scored (README: Given sequences) and evaluate the scores against it")
 
 
 def with_covariate(frame: pl.DataFrame, covariate: str, classes: list[str], levels: list | None = None) -> pl.DataFrame:
@@ -218,10 +244,11 @@ def compute(meta: dict, sequences: pl.DataFrame, scores: pl.DataFrame, config: M
     rows += [r for c in contrasts for m in models for r in results[(c["name"], m)][1:]]
     table = pl.DataFrame(rows, schema=RESULT_COLUMNS, strict=False)
     p = table["p"].to_numpy()
-    if config.stats == "paper":
+    if config.stats == "paper" or config.fdr == "model":
+        column = "contrast" if config.stats == "paper" else "model"
         q = np.full(len(p), np.nan)
-        for name in table["contrast"].unique().to_list():
-            mask = (table["contrast"] == name).to_numpy()
+        for name in table[column].unique().to_list():
+            mask = (table[column] == name).to_numpy()
             q[mask] = stats.benjamini_hochberg(p[mask])
     else:
         q = stats.benjamini_hochberg(p)

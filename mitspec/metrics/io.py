@@ -19,10 +19,12 @@ METRICS_FORMAT = "mitspec-metrics/1"
 
 
 def read_scores(path: Path) -> pl.DataFrame:
-    """(id, model, score) from one file; model = a `model` column if present, else the stem.
+    """(id, model, score[, sequence]) from one file; model = a `model` column if present,
+    else the stem; `sequence`, when the file has it, is the sequence that was scored (the
+    metrics check it against the plan's for the same id).
 
-    CSV/TSV with header `id,score[,model]`; JSON as {id: score} or [{id, score[, model]}];
-    Parquet with columns id, score[, model]."""
+    CSV/TSV with header `id,score[,model][,sequence]`; JSON as {id: score} or
+    [{id, score[, model][, sequence]}]; Parquet with columns id, score[, model][, sequence]."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
@@ -48,11 +50,16 @@ def read_scores(path: Path) -> pl.DataFrame:
                            f"it has {', '.join(frame.columns)}")
     if "model" not in frame.columns:
         frame = frame.with_columns(pl.lit(path.stem).alias("model"))
+    extra = [pl.col("sequence").cast(pl.String).str.to_uppercase()] if "sequence" in frame.columns else []
     try:
         frame = frame.select(pl.col("id").cast(pl.String), pl.col("model").cast(pl.String),
-                             pl.col("score").cast(pl.Float64))
+                             pl.col("score").cast(pl.Float64), *extra)
     except pl.exceptions.PolarsError:
-        raise MetricsError(f"{path}: scores must be numbers") from None
+        raise MetricsError(f"{path}: scores must be numbers (and sequences text)") from None
+    if extra and frame["sequence"].is_null().any():
+        ids = frame.filter(pl.col("sequence").is_null())["id"].head(3).to_list()
+        raise MetricsError(f"{path}: the sequence column is empty for ids {', '.join(map(str, ids))}; "
+                           "give every scored sequence, or drop the column")
     bad = frame.filter(pl.col("score").is_null() | ~pl.col("score").is_finite())["id"].head(3).to_list()
     if bad:
         raise MetricsError(f"{path}: missing, NaN or infinite scores (ids {', '.join(map(str, bad))}); "
@@ -62,8 +69,33 @@ def read_scores(path: Path) -> pl.DataFrame:
     return frame
 
 
+def with_fasta_sequences(scores: pl.DataFrame, fasta: Path) -> pl.DataFrame:
+    """`scores` with a `sequence` column from a FASTA of the scored sequences (record id =
+    score id); every scored id must be in it."""
+    from ..fasta import FastaError, read_fasta
+
+    try:
+        records = read_fasta(fasta)
+    except FastaError as exc:
+        raise MetricsError(str(exc)) from None
+    given = pl.DataFrame({"id": [r.id for r in records], "fasta_sequence": [r.sequence for r in records]})
+    joined = scores.join(given, on="id", how="left")
+    missing = joined.filter(pl.col("fasta_sequence").is_null())["id"].unique().sort().head(5).to_list()
+    if missing:
+        raise MetricsError(f"{fasta} has no record for scored id(s) {', '.join(missing)}")
+    if "sequence" in joined.columns:
+        clash = joined.filter(pl.col("sequence") != pl.col("fasta_sequence"))["id"].head(3).to_list()
+        if clash:
+            raise MetricsError(f"the score file's sequence differs from {fasta}'s for id(s) {', '.join(clash)}")
+        joined = joined.drop("sequence")
+    return joined.rename({"fasta_sequence": "sequence"})
+
+
 def read_many(paths: list[Path]) -> pl.DataFrame:
     frames = [read_scores(p) for p in paths]
+    if len({"sequence" in f.columns for f in frames}) > 1:
+        frames = [f if "sequence" in f.columns else f.with_columns(pl.lit(None, pl.String).alias("sequence"))
+                  for f in frames]
     seen: dict[str, Path] = {}
     for path, frame in zip(paths, frames):
         for model in frame["model"].unique().to_list():
@@ -71,7 +103,7 @@ def read_many(paths: list[Path]) -> pl.DataFrame:
                 raise MetricsError(f"model {model!r} appears in both {seen[model]} and {path}; "
                                    "give each model its own name (a `model` column or a distinct file name)")
             seen[model] = path
-    return pl.concat(frames)
+    return pl.concat(frames, how="vertical_relaxed")
 
 
 @lru_cache(maxsize=1)
@@ -90,11 +122,13 @@ def _clean(value):
 
 def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
                      models: list[str] | None = None, audit: tuple[list, list] | None = None,
-                     kinds: dict[str, str] | None = None) -> dict:
+                     kinds: dict[str, str] | None = None, sequences_checked: bool = True) -> dict:
     """metrics.json; `models`: every model scored (default: those with results; a plan
     without contrasts has none, so pass them); `audit`: the composition audit's
     (composition rows, model rows); `kinds`: what each model is (baseline, causal, masked),
-    so tables can keep gLMs and baselines apart."""
+    so tables can keep gLMs and baselines apart; `sequences_checked`: whether the scored
+    sequences were compared with the plan's (always, for `mitspec run`; for score files,
+    when they carry a sequence column or a FASTA)."""
     doc = {
         "scores_sha256": scores_sha256,
         "format": METRICS_FORMAT,
@@ -106,6 +140,7 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         "seed": config.seed if config.seed is not None else meta["seed"],
         "family": config.family_description(),
         "models": sorted(models if models is not None else table["model"].unique().to_list()),
+        "sequences_checked": sequences_checked,
         "results": [{k: _clean(v) for k, v in row.items()} for row in table.iter_rows(named=True)],
     }
     if kinds:

@@ -16,15 +16,18 @@ from ..scores.run import read_models, read_skipped
 from .render import terminal_summary, write_report
 
 
-def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig,
-             scores_sha256: str | None = None, kinds: dict[str, str] | None = None) -> tuple[pl.DataFrame, dict]:
+def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
+             kinds: dict[str, str] | None = None, from_files: bool = False) -> tuple[pl.DataFrame, dict]:
+    """`from_files`: scores computed elsewhere (`mitspec metrics`), whose sequences are
+    checked against the plan's only when they carry them (a `sequence` column)."""
+    checked = not from_files or ("sequence" in scores.columns and bool(scores["sequence"].is_not_null().all()))
+    table = compute(plan.meta, plan.sequences, scores, config)  # refuses scored sequences that are not the plan's
     scores = scores.select("id", "model", "score")
-    table = compute(plan.meta, plan.sequences, scores, config)
     audited = None
     if config.audit:
         audited = audit(plan.meta, plan.sequences, join_scores(plan.sequences, scores), table, config)
     return table, metrics_document(plan.meta, table, config, scores_sha256, scores["model"].unique().to_list(),
-                                   audited, kinds)
+                                   audited, kinds, sequences_checked=checked)
 
 
 def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
@@ -35,7 +38,8 @@ def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -
         return None
     same = (doc.get("plan") == plan.plan_hash and doc.get("scores_sha256") == digest and doc.get("stats") == config.stats
             and doc.get("resamples") == config.resamples and doc.get("compiler", {}).get("version") == __version__
-            and config.seed is None and ("audit" in doc) == config.audit)
+            and config.seed is None and ("audit" in doc) == config.audit
+            and doc.get("family") == config.family_description())
     files = all((out_dir / f).exists() for f in ("metrics.parquet", "report.html", "report.md"))
     return doc if same and files else None
 
