@@ -62,6 +62,7 @@ contrast PER = periodicity(P, period=10.5)
 contrast INTER = interaction(T[20, ATG], T[20, GTG], T[30, ATG], T[30, GTG])
 contrast LEVEL = correlate(P, level)
 contrast GC = correlate(P, gc_content)
+contrast PRO = profile(P, reference=20)
 '''
 
 
@@ -117,3 +118,56 @@ def test_correlate_with_the_sweep_level_and_gc(sweeps):
     assert by_level["LEVEL"]["value"] == pytest.approx(1.0)
     gc = _metrics(sweeps, lambda r: sum(b in "GC" for b in r["sequence"]) / len(r["sequence"]))
     assert gc["GC"]["value"] == pytest.approx(1.0)
+
+
+NULL_SWEEP = '''benchmark "n" seed 4 length 60
+background bg = iid(at=0.5)
+class P n=20 on bg { place "TTGACA" at 5 as a  sweep a over 10..40 step 3 }
+contrast PER = periodicity(P, period=10.5)
+contrast PRO = profile(P, reference=10)
+'''
+
+
+@pytest.mark.slow
+def test_periodicity_and_profile_null_runs_hold_their_level(tmp_path):
+    """Issue 26, point 6: the amplitude's bootstrap interval excluded 0 in 200 of 200 null
+    runs (a fitted amplitude is biased upward), and flat profiles reported a peak. 200 runs
+    of pure noise: the periodicity test and the profile's level test each reject at about
+    their 5% level (binomial 99.9% bound for 200 draws at 0.05: 22), no amplitude interval
+    is claimed, and a phase or a peak appears only with a rejection."""
+    import numpy as np
+    import polars as pl
+
+    from mitspec.metrics.engine import MetricsConfig, compute
+
+    plan = plan_of(tmp_path, NULL_SWEEP)
+    rng = np.random.default_rng(11)
+    runs = 200
+    frame = pl.concat([pl.DataFrame({"id": plan.sequences["id"], "model": f"m{i:03d}",
+                                     "score": rng.normal(size=plan.sequences.height)}) for i in range(runs)])
+    table = compute(plan.meta, plan.sequences, frame, MetricsConfig(resamples=50))
+    rows = {(r["contrast"], r["model"]): r for r in table.iter_rows(named=True)}
+    models = [f"m{i:03d}" for i in range(runs)]
+    per = [rows[("PER", m)] for m in models]
+    pro = [rows[("PRO", m)] for m in models]
+    assert sum(r["p"] < 0.05 for r in per) <= 22 and sum(r["p"] < 0.05 for r in pro) <= 22
+    assert sum(r["p"] < 0.05 for r in per) >= 2  # the test is alive
+    assert all(r["ci_low"] is None for r in per)
+    for m, r in zip(models, per):
+        assert (rows[("PER.phase", m)]["value"] is not None) == (r["p"] < 0.05)
+    for r in pro:
+        assert (r["value"] is not None) == (r["p"] < 0.05)
+        assert r["value"] is not None or r["note"].startswith("flat")
+
+
+def test_a_profile_with_a_real_peak_reports_it_and_a_flat_one_does_not(sweeps):
+    import math
+
+    import numpy as np
+
+    noise = np.random.default_rng(3)
+    peaked = _metrics(sweeps, lambda r: -abs(_level(r) - 40.0) / 5 + noise.normal(0, 0.3))
+    flat = _metrics(sweeps, lambda r: 1.5)  # the oracle on a position sweep: every level ties
+    assert peaked["PRO"]["value"] == 40.0 and peaked["PRO"]["p"] < 0.01
+    assert flat["PRO"]["value"] is None and flat["PRO"]["p"] == 1.0 and flat["PRO"]["note"].startswith("flat")
+    assert flat["LEVEL"]["value"] is None  # a constant has no correlation (it was 1e15-scaled noise)

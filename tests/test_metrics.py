@@ -173,3 +173,100 @@ def test_an_undefined_value_has_no_interval(tiny):
     cm = table.filter(pl.col("contrast") == "CM").row(0, named=True)
     assert cm["value"] is None and "undefined" in cm["note"]
     assert (cm["ci_low"], cm["ci_high"], cm["boot_low"], cm["boot_high"]) == (None, None, None, None)
+
+
+PAIRS = """benchmark "pairs" seed 5 length 20
+background bg = iid(at=0.5)
+class D n=100 on bg { place "TGTAAT" at 5 }
+class E n=100 from D { place "TATAAT" at 5 }
+contrast CSS = E > D paired
+"""
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    return plan_of(tmp_path_factory.mktemp("pairs"), PAIRS)
+
+
+def _win_rate(plan, wins: int, ties: int, losses: int, **config) -> dict:
+    d = np.zeros(100)
+    e = np.r_[np.ones(wins), np.zeros(ties), -np.ones(losses)]
+    return by_contrast(compute(plan.meta, plan.sequences, scores_of({"D": d, "E": e}), MetricsConfig(**config)))["CSS"]
+
+
+def test_a_win_rate_value_interval_and_test_count_ties_alike(pairs):
+    """Issue 26, point 1: 30 wins, 60 ties, 10 losses printed 0.30* [0.22, 0.40] with p 0.0011:
+    the interval said the class loses while the test said it wins. Now all three rest on the
+    40 decided pairs: 30/40 = 0.75, Wilson [0.60, 0.86] (by hand: centre (0.75 + 1.92/40) /
+    1.096 = 0.728, half-width 1.96 sqrt(0.0046875 + 0.0006) / 1.096 = 0.130), p = P(X >= 30 | 40)
+    = 0.0011."""
+    r = _win_rate(pairs, 30, 60, 10)
+    assert (r["value"], r["ties"], r["n"]) == (0.75, 60, 100)
+    assert (round(r["ci_low"], 2), round(r["ci_high"], 2)) == (0.60, 0.86)
+    assert r["p"] == pytest.approx(stats.sign_test_greater(30, 10)) and round(r["p"], 4) == 0.0011
+    assert r["ci_low"] > 0.5 and r["q"] < 0.05  # interval and test agree
+    assert r["boot_low"] <= 0.75 <= r["boot_high"]
+    paper = _win_rate(pairs, 30, 60, 10, stats="paper")  # the published definition: ties are failures
+    assert paper["value"] == 0.30 and "count as failures" in paper["note"]
+
+
+def test_all_pairs_tied_is_undefined_not_a_reverse_preference(pairs):
+    """All pairs tied (at_content's adjusted CSS, a position-blind PWM on paired classes)
+    printed 0.00 [0, 0.037]: a significant reverse preference that does not exist."""
+    r = _win_rate(pairs, 0, 100, 0)
+    assert r["value"] is None and r["ci_low"] is None and r["p"] is None and r["q"] is None
+    assert "all 100 pairs tie" in r["note"]
+
+
+def test_ties_within_float_noise_are_ties(pairs):
+    """A pair whose scores differ by 1e-13 on a scale of 140 nats is a tie, not a win."""
+    d = np.full(100, -140.0)
+    e = d + np.r_[np.full(50, 1e-13), np.ones(30), -np.ones(20)]
+    r = by_contrast(compute(pairs.meta, pairs.sequences, scores_of({"D": d, "E": e})))["CSS"]
+    assert (r["ties"], r["value"]) == (50, 0.6)
+
+
+def test_a_lopsided_decided_majority_is_found(pairs):
+    """pa_pwm_nopos's SCR on the canonical spec: 31 wins, 13 ties, 6 losses, called
+    inconclusive when ties counted as losses (0.62); 31 of 37 decided pairs is p = 1.9e-5."""
+    r = _win_rate(pairs, 31, 63, 6)  # 100 pairs here; the test reads only wins and losses
+    assert r["value"] == pytest.approx(31 / 37) and r["p"] == pytest.approx(stats.sign_test_greater(31, 6))
+    assert r["q"] < 0.05 and r["ci_low"] > 0.5
+
+
+def test_a_models_q_values_do_not_depend_on_the_other_models(tiny):
+    """Issue 26, point 5: the paper's HyenaDNA CSS was "beyond" alone, "inconclusive" next to
+    four gLMs and "beyond" with eight, because every run was one BH family. By default each
+    model is its own family; `fdr="run"` keeps the run-wide family on request."""
+    alone = compute(tiny.meta, tiny.sequences, scores_of(SCORES, "m1"))
+    others = [scores_of({k: list(np.random.default_rng(i).normal(size=len(v))) for k, v in SCORES.items()}, f"o{i}")
+              for i in range(6)]
+    crowded = compute(tiny.meta, tiny.sequences, pl.concat([scores_of(SCORES, "m1"), *others]))
+    mine = crowded.filter(pl.col("model") == "m1")
+    assert mine.select("contrast", "q").equals(alone.select("contrast", "q"))
+    run_wide = compute(tiny.meta, tiny.sequences, pl.concat([scores_of(SCORES, "m1"), *others]), MetricsConfig(fdr="run"))
+    assert not run_wide.filter(pl.col("model") == "m1")["q"].equals(alone["q"])
+
+
+def test_scores_that_carry_other_sequences_are_refused(tiny, tmp_path):
+    """Issue 26, point 7: scores of other sequences under the plan's ids were audited against
+    the plan's sequences, silently. A score file may carry the scored sequences (a column or
+    a FASTA); one that differs from the plan's is refused, naming the ids."""
+    from mitspec.metrics.io import with_fasta_sequences
+
+    seqs = dict(zip(tiny.sequences["id"], tiny.sequences["sequence"]))
+    ids = list(seqs)
+    frame = pl.DataFrame({"id": ids, "score": [float(i) for i in range(len(ids))],
+                          "sequence": [seqs[i] for i in ids]})
+    frame.write_csv(tmp_path / "own.csv")
+    table = compute(tiny.meta, tiny.sequences, read_scores(tmp_path / "own.csv"))  # the plan's own: accepted
+    assert len(table)
+    changed = frame.with_columns(pl.when(pl.col("id") == "E_002").then(pl.lit("A" * 20)).otherwise(pl.col("sequence"))
+                                 .alias("sequence"))
+    changed.write_csv(tmp_path / "other.csv")
+    with pytest.raises(MetricsError, match=r"1 scored sequence\(s\) differ from the plan's under the same id \(E_002"):
+        compute(tiny.meta, tiny.sequences, read_scores(tmp_path / "other.csv"))
+    (tmp_path / "seqs.fa").write_text("".join(f">{i}\n{'C' * 20 if i == 'D_001' else seqs[i]}\n" for i in ids))
+    bare = read_scores(tmp_path / "own.csv").drop("sequence")
+    with pytest.raises(MetricsError, match="D_001"):
+        compute(tiny.meta, tiny.sequences, with_fasta_sequences(bare, tmp_path / "seqs.fa"))

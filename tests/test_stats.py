@@ -105,3 +105,28 @@ def test_bootstrap_means_equal_the_full_index_matrix_whatever_the_block(monkeypa
     for block in (37, 100, 37 * 250, 1 << 22):  # one row, rows straddling, all at once
         monkeypatch.setattr(stats, "BOOTSTRAP_BLOCK", block)
         assert np.array_equal(stats.bootstrap_means(99, values, 250), expected)
+
+
+def test_a_spread_that_is_float_noise_is_no_spread():
+    """Issue 26: cohens_d(np.full(100, 0.1), np.zeros(100)) was 5.1e15, because the pooled
+    SD of 100 copies of 0.1 is 1.9e-17 of float noise, not 0; so was Pearson's r."""
+    assert math.isnan(stats.cohens_d(np.full(100, 0.1), np.zeros(100)))
+    assert math.isnan(stats.pearson(np.arange(10.0), np.full(10, 0.1) + np.arange(10) * 1e-18))
+    rows = stats.cohens_d_rows(np.full((3, 100), 0.1), np.zeros((3, 100)))
+    assert np.isnan(rows).all()
+    # a real spread, however small against the scores' scale at 1e-6, is kept
+    assert math.isfinite(stats.cohens_d(np.full(100, 0.1) + np.arange(100) * 1e-6, np.zeros(100) + 1e-6))
+    # paired differences of float noise are no difference: nothing to test
+    a = np.full(50, 140.1)
+    assert math.isnan(stats.ttest_two_sided((a + 1e-13) - a, floor=stats.noise_floor(a)))
+    assert stats.ttest_two_sided(np.full(20, 2.0)) == 0.0  # every pair shifted by the same real amount
+
+
+def test_win_rate_tests_against_scipy():
+    """The sign test and Wilson interval the win rate uses, against scipy (a reference we did not write)."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    for wins, losses in ((30, 10), (31, 6), (63, 37), (5, 0)):
+        assert stats.sign_test_greater(wins, losses) == pytest.approx(
+            scipy_stats.binomtest(wins, wins + losses, 0.5, alternative="greater").pvalue, rel=1e-10)
+        ci = scipy_stats.binomtest(wins, wins + losses).proportion_ci(method="wilson")
+        assert tuple(stats.wilson(wins, wins + losses)) == pytest.approx((ci.low, ci.high), abs=1e-9)

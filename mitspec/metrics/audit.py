@@ -1,30 +1,39 @@
-"""Composition audit: is a contrast's effect more than a difference in base composition?
+"""Composition audit: how much of a contrast's effect does base composition account for?
 
 For every audited contrast (the kinds with `audit` set: win rates, Cohen's d, the
 compensation magnitude) this module reports
 
-- how the two arms differ in composition (AT fraction, CpG frequency, and the L1
-  distance between dinucleotide frequencies), paired when the arms share backgrounds,
-  with bootstrap 95% intervals;
-- which composition-only scorers in the run (at_content, markov, kmer6) show the effect
-  themselves (their interval excludes the null on the side of the effect);
-- per model, the effect after removing what composition predicts: each score minus
-  b_AT x AT - b_CpG x CpG, with b estimated by least squares within classes (class
-  fixed effects) over the arms' sequences. Within a class the elements are the same in
-  every instance, so b measures how the model responds to its backgrounds' composition;
-  the contrast is then recomputed by its own kind on the adjusted scores (same pairing,
-  intervals, bootstrap streams and test; adjusted scores are rounded to 9 significant
-  digits of the scores' scale, so what composition explains exactly becomes a tie, not
-  float noise). A contrast states its direction (X > Y; d and CM of X over Y), so an
-  effect is present when its interval lies wholly on that side of the null and, where
-  it has a test, its q < 0.05 (the raw q of the run's family; adjusted p values get one
-  Benjamini-Hochberg family of their own). Verdict: "beyond composition" when the raw
-  and the adjusted effects are present, "explained by composition" when the raw effect
-  is and the adjusted one is not, else "inconclusive" (no effect to explain).
+- how the two arms differ in composition (AT fraction, CpG frequency, the L1 distance
+  between dinucleotide frequencies), paired when the arms share backgrounds, with
+  bootstrap 95% intervals, and whether the arms hold the same bases in every pair (a
+  position control: composition cannot tell them apart);
+- which composition-only scorers in the run (at_content, markov, kmer6) show the effect;
+- per model, the share of the effect that composition predicts. The effect on the score
+  scale is the arms' mean score difference (treatment - reference: the numerator of d
+  and of CM, and the mean paired difference behind a win rate). The composition model:
+  score ~ class intercept + b . f(sequence), f = base fractions (A, C, G), the 16
+  dinucleotide frequencies, the order-5 log-likelihood under each bundled genome's chain
+  (E. coli K-12, S. aureus N315) and the best 9 bp A/T count anywhere (a position-blind
+  AT tract): composition in the broad sense, everything a scorer could read without
+  positions. b is fitted within classes over the arms' sequences (inside a class every
+  instance carries the same elements, so b says how the model answers its backgrounds),
+  by ridge regression on standardised features with the penalty chosen by generalised
+  cross-validation (so 22 features on 100-200 sequences do not chase noise). The
+  composition part of the effect is b . (mean f(treatment) - mean f(reference)), and its
+  share of the effect is that over the mean score difference. Intervals: the pairs (or
+  each arm) resampled, b refitted in every resample (b is estimated, not known).
 
-A scorer that is AT content itself has b_AT = 1 and adjusted scores that are all equal,
-so its effect is always explained; b is treated as known (it comes from every
-sequence of both arms, many more than the pairs).
+Verdict (margin m = 0.2), only for an effect that is present (its own interval clear of
+the null on the declared side, and q < 0.05 where it has a test):
+  explained by composition      the share's interval lies at or above 1 - m
+  not explained by composition  the share's interval lies at or below m, and what is
+                                left (effect minus composition part) is clear of 0
+  partly explained              the share's interval is above 0, and what is left is
+                                clear of 0
+  inconclusive                  anything else: the data cannot say how much
+and "no effect to explain" when the effect is not present. "Not explained by
+composition" says only that: whether the rest is positional logic is asked by the
+spec's position controls (contrasts whose arms hold the same bases, such as a scramble).
 """
 from __future__ import annotations
 
@@ -34,87 +43,144 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
-from .. import stats
+from .. import rng, stats
 from ..contrasts import KINDS
-from ..genomes import markov_log_likelihood
+from ..genomes import GENOMES, markov_log_likelihood
 from ..sequence import _ENCODE, cpg_fraction_expr
 from .engine import Calculator, MetricsConfig
 
 COMPOSITION_SCORERS = ("at_content", "markov", "kmer6")
-VERDICTS = ("beyond composition", "explained by composition", "inconclusive")
-METHOD = ("score minus b_AT x AT - b_CpG x CpG - b_kmer x (5-mer log-likelihood under the E. coli K-12 chain), b "
-          "fitted within classes over the contrast's arms; the contrast "
-          "recomputed on the adjusted scores; an effect is present when its 95% interval lies wholly on the declared "
-          "side of the null and its q < 0.05 (adjusted p values: one BH family); beyond composition: the raw and the "
-          "adjusted effects are present; explained by composition: only the raw one is; else inconclusive")
-
-
-KMER_GENOME, KMER_ORDER = "ecoli_mg1655", 5  # the `markov` baseline's chain
-COVARIATES = ("at", "cpg", "kmer")
+NO_EFFECT, EXPLAINED, NOT_EXPLAINED, PARTLY, INCONCLUSIVE = (
+    "no effect to explain", "explained by composition", "not explained by composition",
+    "partly explained by composition", "inconclusive")
+VERDICTS = (EXPLAINED, PARTLY, NOT_EXPLAINED, INCONCLUSIVE, NO_EFFECT)
+MARGIN = 0.2
+KMER_ORDER = 5  # the `markov` baseline's order, for every bundled genome
+TRACT = 9  # the position-blind AT tract: best A/T count over any 9 bp window
+DINUCLEOTIDES = [a + b for a in "ACGT" for b in "ACGT"]
+FEATURES = ("A", "C", "G", *(f"f_{d}" for d in DINUCLEOTIDES), *(f"kmer_{g}" for g in GENOMES), f"at_tract_{TRACT}")
+RIDGE_GRID = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)  # x number of sequences, on standardised features
+METHOD = ("composition model: score ~ class intercept + b . (base fractions, 16 dinucleotide frequencies, "
+          f"order-{KMER_ORDER} log-likelihood under each bundled genome's chain, best {TRACT} bp A/T count), b "
+          "fitted within classes over the contrast's arms by ridge regression (penalty by generalised "
+          "cross-validation); composition part = b . (mean features of treatment - of reference); share = "
+          "composition part / mean score difference, bootstrap 95% with b refitted in every resample. "
+          f"Explained: share >= {1 - MARGIN:g} (whole interval); not explained: share <= {MARGIN:g} and the "
+          "remainder clear of 0; partly: share > 0 and the remainder clear of 0; else inconclusive; an effect "
+          "must first be present (its interval clear of the null, q < 0.05)")
 COMPOSITION_POSITIONS = 1 << 20  # bases per slice when composition() reads a plan
 
 
 class Composition(NamedTuple):
     """Per sequence, in plan order: AT fraction, CpG frequency (CG per adjacent pair),
-    dinucleotide frequencies (n, 16), and k-mer log-likelihood (nats) under the
-    reference genome's order-5 chain."""
+    dinucleotide frequencies (n, 16), and the composition model's features (n, len(FEATURES))."""
 
     ids: list[str]
     at: np.ndarray
     cpg: np.ndarray
     dinucleotides: np.ndarray
-    kmer: np.ndarray
+    features: np.ndarray
 
 
 def composition(sequences: pl.DataFrame) -> Composition:
     """Composition of every sequence of a plan (all one length; N counts in no pair),
     computed COMPOSITION_POSITIONS bases at a time, so a 10^6-sequence plan never holds
-    per-position arrays for more than one slice (whole, its int64 pair and k-mer indices
-    took several GB)."""
+    per-position arrays for more than one slice."""
     seqs = sequences["sequence"].to_list()
     n, length = len(seqs), len(seqs[0]) if seqs else 0
     step = max(1, COMPOSITION_POSITIONS // max(length, 1))
     parts = [_composition_of(seqs[lo:lo + step], length) for lo in range(0, n, step)]
     at = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     freqs = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 16))
-    kmer = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
+    features = np.concatenate([p[2] for p in parts]) if parts else np.empty((0, len(FEATURES)))
     cpg = sequences.select(cpg_fraction_expr())["cpg"].to_numpy()  # the engine's definition, as in correlate
-    return Composition(sequences["id"].to_list(), at, cpg, freqs, kmer)
+    return Composition(sequences["id"].to_list(), at, cpg, freqs, features)
 
 
 def _composition_of(seqs: list[str], length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(AT fraction, dinucleotide frequencies (n, 16), k-mer log-likelihood) of a slice."""
+    """(AT fraction, dinucleotide frequencies (n, 16), features (n, len(FEATURES))) of a slice."""
     n = len(seqs)
     codes = _ENCODE[np.frombuffer("".join(seqs).upper().encode("ascii"), dtype=np.uint8)].reshape(n, length)
     valid = (codes[:, :-1] < 4) & (codes[:, 1:] < 4)
     pair = np.where(valid, codes[:, :-1].astype(np.int64) * 4 + codes[:, 1:], 16)
     counts = np.bincount((np.arange(n)[:, None] * 17 + pair).ravel(), minlength=n * 17).reshape(n, 17).astype(float)
     freqs = counts[:, :16] / np.maximum(counts[:, :16].sum(axis=1, keepdims=True), 1)
-    at = ((codes == 0) | (codes == 3)).mean(axis=1)
-    kmer = markov_log_likelihood(np.where(codes == 255, 4, codes), KMER_GENOME, KMER_ORDER)
-    return at, freqs, kmer
+    is_at = (codes == 0) | (codes == 3)
+    at = is_at.mean(axis=1)
+    bases = np.stack([(codes == b).mean(axis=1) for b in range(3)], axis=1)
+    chains = np.stack([markov_log_likelihood(np.where(codes == 255, 4, codes), g, KMER_ORDER) for g in GENOMES], axis=1)
+    window = min(TRACT, length)
+    running = np.concatenate([np.zeros((n, 1)), np.cumsum(is_at, axis=1)], axis=1)
+    tract = (running[:, window:] - running[:, :-window]).max(axis=1) if length else np.zeros(n)
+    return at, freqs, np.column_stack([bases, freqs, chains, tract])
 
 
-def _frame_with(frame: pl.DataFrame, comp: Composition) -> pl.DataFrame:
-    extra = pl.DataFrame({"id": comp.ids, "kmer": comp.kmer, "row": np.arange(len(comp.ids))})
-    return frame.join(extra, on="id")
+class Fit(NamedTuple):
+    """A within-class ridge fit: slopes per feature (original units), the penalty, and
+    the features' scales (what the penalty was chosen on)."""
+
+    slopes: np.ndarray
+    penalty: float
+    scale: np.ndarray
 
 
-def within_class_slopes(part: pl.DataFrame) -> np.ndarray:
-    """Slopes of score on COVARIATES by least squares with one intercept per class. A
-    covariate that never varies within a class gets slope 0; scaled columns keep the
-    fit well conditioned (AT is a fraction, the k-mer likelihood tens of nats)."""
-    centred = part.with_columns(*((pl.col(c) - pl.col(c).mean().over("class")).alias(c)
-                                  for c in (*COVARIATES, "score")))
-    x = centred.select(COVARIATES).to_numpy()
-    y = centred["score"].to_numpy()
-    scale = x.std(axis=0)
-    keep = scale > 1e-12
-    slopes = np.zeros(len(COVARIATES))
-    if keep.any():
-        solution, *_ = np.linalg.lstsq(x[:, keep] / scale[keep], y, rcond=None)
-        slopes[keep] = solution / scale[keep]
-    return slopes
+def _centred(x: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.concatenate([x[g] - x[g].mean(axis=0) for g in groups])
+    ys = np.concatenate([y[g] - y[g].mean() for g in groups])
+    return xs, ys
+
+
+def fit_composition(x: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> Fit:
+    """Ridge fit of y on x with one intercept per group (rows `groups`), the penalty
+    (x number of rows, on features scaled to unit within-class SD) chosen from
+    RIDGE_GRID by generalised cross-validation; features constant within classes get 0."""
+    xs, ys = _centred(x, y, groups)
+    scale = xs.std(axis=0)
+    keep = scale > 1e-12 * np.maximum(np.abs(x).max(axis=0), 1e-300)
+    slopes = np.zeros(x.shape[1])
+    if not keep.any() or len(ys) <= len(groups) + 1:
+        return Fit(slopes, math.nan, scale)
+    z = xs[:, keep] / scale[keep]
+    u, sv, vt = np.linalg.svd(z, full_matrices=False)
+    uty = u.T @ ys
+    m, dof_left = len(ys), len(ys) - len(groups)
+    best = None
+    for factor in RIDGE_GRID:
+        penalty = factor * m
+        shrink = sv ** 2 / (sv ** 2 + penalty)
+        rss = float(((ys - u @ (shrink * uty)) ** 2).sum())
+        df = float(shrink.sum())
+        gcv = rss / max(dof_left - df, 1e-9) ** 2
+        if best is None or gcv < best[0] - 1e-15 * abs(best[0]):
+            best = (gcv, penalty)
+    penalty = best[1]
+    coef = vt.T @ (sv / (sv ** 2 + penalty) * uty)
+    slopes[keep] = coef / scale[keep]
+    return Fit(slopes, penalty, scale)
+
+
+def _refit_slopes(x: np.ndarray, y: np.ndarray, arms: list[np.ndarray], fit: Fit) -> np.ndarray:
+    """(resamples, features) slopes refitted on each resample; arms: (resamples, n_i)
+    row indices of each class; the point fit's penalty and scales."""
+    keep = fit.scale > 0
+    if not np.isfinite(fit.penalty) or not keep.any():
+        return np.zeros((arms[0].shape[0], x.shape[1]))
+    xz = np.zeros_like(x)
+    xz[:, keep] = x[:, keep] / fit.scale[keep]
+    k = int(keep.sum())
+    gram = np.zeros((arms[0].shape[0], k, k))
+    cross = np.zeros((arms[0].shape[0], k))
+    for idx in arms:
+        xa = xz[idx][:, :, keep]
+        xa = xa - xa.mean(axis=1, keepdims=True)
+        ya = y[idx] - y[idx].mean(axis=1, keepdims=True)
+        gram += np.einsum("rnk,rnj->rkj", xa, xa)
+        cross += np.einsum("rnk,rn->rk", xa, ya)
+    gram += fit.penalty * np.eye(k)
+    coef = np.linalg.solve(gram, cross[..., None])[..., 0]
+    out = np.zeros((arms[0].shape[0], x.shape[1]))
+    out[:, keep] = coef / fit.scale[keep]
+    return out
 
 
 def present(low, high, q, null: float) -> bool:
@@ -125,12 +191,21 @@ def present(low, high, q, null: float) -> bool:
     return low > null and (q is None or math.isnan(q) or q < 0.05)
 
 
-def verdict(raw_present: bool, adjusted_present: bool) -> str:
-    """Only an effect that is there can be beyond or explained by composition (an
-    adjusted effect alone would be one the raw test did not find: no verdict)."""
+def verdict(raw_present: bool, share: tuple[float, float], remainder_clear: bool, margin: float = MARGIN) -> str:
+    """The audit's verdict from: is the effect there, the share of it that composition
+    predicts (95% interval), and is what is left clear of 0 on the effect's side."""
     if not raw_present:
-        return "inconclusive"
-    return "beyond composition" if adjusted_present else "explained by composition"
+        return NO_EFFECT
+    low, high = share
+    if math.isnan(low) or math.isnan(high):
+        return INCONCLUSIVE
+    if low >= 1 - margin:
+        return EXPLAINED
+    if high <= margin and remainder_clear:
+        return NOT_EXPLAINED
+    if low > 0 and remainder_clear:
+        return PARTLY
+    return INCONCLUSIVE
 
 
 def _quantised(residual: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -150,8 +225,6 @@ class _Boot:
         self.seed, self.contrast, self.resamples = seed, contrast, resamples
 
     def _seed(self, label: str) -> int:
-        from .. import rng
-
         return int(rng.stream_key(self.seed, "audit", self.contrast, label))
 
     def indices(self, label: str, n: int) -> np.ndarray:
@@ -205,6 +278,41 @@ def _arms(meta: dict, frame: pl.DataFrame, contrast: dict) -> tuple[np.ndarray, 
     return joined["a"].to_numpy(), joined["b"].to_numpy(), True
 
 
+def _frame_with(frame: pl.DataFrame, comp: Composition) -> pl.DataFrame:
+    """`frame` with each sequence's row in the composition arrays."""
+    return frame.join(pl.DataFrame({"id": comp.ids, "row": np.arange(len(comp.ids))}), on="id")
+
+
+def _resampled_arms(first: np.ndarray, second: np.ndarray, paired: bool, boot: _Boot) -> tuple[np.ndarray, np.ndarray]:
+    """(resamples, n) row indices of each arm: pairs resampled together, or each arm alone."""
+    if paired:
+        pick = boot.indices("share", len(first))
+        return first[pick], second[pick]
+    return first[boot.indices("share/1", len(first))], second[boot.indices("share/2", len(second))]
+
+
+def composition_share(x: np.ndarray, y: np.ndarray, first: np.ndarray, second: np.ndarray, paired: bool,
+                      boot: _Boot) -> dict:
+    """How much of the arms' mean score difference composition predicts: the point fit,
+    and bootstrap intervals with the fit redone in every resample. x: (rows, features),
+    y: (rows,) scores; first/second: the arms' rows (aligned pairs when paired)."""
+    fit = fit_composition(x, y, [first, second])
+    difference = float(y[first].mean() - y[second].mean())
+    part = float(fit.slopes @ (x[first].mean(axis=0) - x[second].mean(axis=0)))
+    one, two = _resampled_arms(first, second, paired, boot)
+    slopes = _refit_slopes(x, y, [one, two], fit)
+    diffs = y[one].mean(axis=1) - y[two].mean(axis=1)
+    parts = np.einsum("rk,rk->r", slopes, x[one].mean(axis=1) - x[two].mean(axis=1))
+    floor = stats.noise_floor(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(np.abs(diffs) > floor, parts / diffs, np.nan)
+    share = part / difference if abs(difference) > floor else math.nan
+    low, high = stats.percentile_interval(shares) if np.isfinite(shares).mean() >= 0.95 else (math.nan, math.nan)
+    rest_low, rest_high = stats.percentile_interval(diffs - parts)
+    return {"difference": difference, "composition_part": part, "share": share, "share_low": low, "share_high": high,
+            "remainder_low": rest_low, "remainder_high": rest_high, "fit": fit}
+
+
 def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.DataFrame,
           config: MetricsConfig) -> tuple[list[dict], list[dict]]:
     """(composition rows, one per audited contrast; model rows, one per audited contrast
@@ -223,18 +331,19 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
     for c in audited:
         kind = KINDS[c["kind"]]
         first, second, paired = _arms(meta, rows_of, c)
-
         boot = _Boot(seed, c["name"], config.resamples)
-
         d_at = _arm_difference(comp.at, first, second, paired, boot)
         d_cpg = _arm_difference(comp.cpg, first, second, paired, boot)
         dist = _dinucleotide_distance(comp.dinucleotides, first, second, paired, boot)
+        same_bases = bool(paired and len(first)
+                          and np.array_equal(_base_counts(sequences, first), _base_counts(sequences, second)))
         reproduced = [m for m in COMPOSITION_SCORERS if (c["name"], m) in headline
                       and present(headline[(c["name"], m)]["ci_low"], headline[(c["name"], m)]["ci_high"],
                                   headline[(c["name"], m)]["q"], kind.null)]
         comp_rows.append({
             "contrast": c["name"], "kind": c["kind"], "treatment": c[kind.audit[0]], "reference": c[kind.audit[1]],
             "paired": paired, "n": int(len(first)) if paired else int(len(first) + len(second)),
+            "same_bases": same_bases,
             "at_diff": d_at[0], "at_low": d_at[1], "at_high": d_at[2],
             "gc_diff": -d_at[0], "gc_low": -d_at[2], "gc_high": -d_at[1],  # G/C is what A/T is not (no N in plans)
             "cpg_diff": d_cpg[0], "cpg_low": d_cpg[1], "cpg_high": d_cpg[2],
@@ -242,36 +351,32 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
             "composition_scorers": [m for m in COMPOSITION_SCORERS if (c["name"], m) in headline],
             "reproduced_by": reproduced,
         })
-        classes = [c[f] for f in kind.audit] + [c[f] for f in ("toward",) if f in c]
         for model in models:
-            mine = scored.filter(pl.col("model") == model)
-            slopes = within_class_slopes(mine.filter(pl.col("class").is_in(classes)))
-            residual = mine["score"].to_numpy() - mine.select(COVARIATES).to_numpy() @ slopes
+            mine = scored.filter(pl.col("model") == model).sort("row")
+            y_all = np.full(len(comp.ids), np.nan)
+            y_all[mine["row"].to_numpy()] = mine["score"].to_numpy()
+            share = composition_share(comp.features, y_all, first, second, paired, boot)
+            fit = share.pop("fit")
+            residual = mine["score"].to_numpy() - comp.features[mine["row"].to_numpy()] @ fit.slopes
             adjusted = mine.with_columns(pl.Series("score", _quantised(residual, mine["score"].to_numpy())))
-            calc = Calculator(meta, adjusted.drop("kmer", "row"), config, model)
-            result = kind.compute(calc, c, model)
+            result = kind.compute(Calculator(meta, adjusted.drop("row"), config, model), c, model)
             adj = result[0] if isinstance(result, list) else result
             raw = headline[(c["name"], model)]
+            raw_present = present(raw["ci_low"], raw["ci_high"], raw["q"], kind.null)
+            sign = 1.0 if (raw["value"] is None or raw["value"] >= kind.null) else -1.0
+            clear = share["remainder_low"] > 0 if sign > 0 else share["remainder_high"] < 0
             model_rows.append({
                 "contrast": c["name"], "model": model, "raw": raw["value"], "raw_low": raw["ci_low"],
-                "raw_high": raw["ci_high"], "adjusted": adj["value"], "adjusted_low": adj["ci_low"],
-                "adjusted_high": adj["ci_high"], "adjusted_p": adj.get("p"), "slope_at": float(slopes[0]),
-                "slope_cpg": float(slopes[1]), "slope_kmer": float(slopes[2]), "raw_q": raw["q"], "null": kind.null,
+                "raw_high": raw["ci_high"], "raw_q": raw["q"], "adjusted": adj["value"], **share,
+                "verdict": verdict(raw_present, (share["share_low"], share["share_high"]), bool(clear)),
             })
-    _judge(model_rows)
     return comp_rows, model_rows
 
 
-def _judge(rows: list[dict]) -> None:
-    """adjusted_q (one BH family over the audit's tests) and the verdict of each row."""
-    p = np.array([r["adjusted_p"] if r["adjusted_p"] is not None else math.nan for r in rows], dtype=float)
-    q = np.full(len(p), math.nan)
-    tested = ~np.isnan(p)
-    if tested.any():
-        q[tested] = stats.benjamini_hochberg(p[tested])
-    for r, value in zip(rows, q):
-        r["adjusted_q"] = None if math.isnan(value) else float(value)
-        raw = present(r["raw_low"], r["raw_high"], r["raw_q"], r["null"])
-        adjusted = present(r["adjusted_low"], r["adjusted_high"], r["adjusted_q"], r["null"])
-        r["verdict"] = verdict(raw, adjusted)
-        del r["null"]
+def _base_counts(sequences: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), 4) counts of A, C, G, T in the sequences at those rows."""
+    seqs = sequences["sequence"].gather(rows.tolist()).to_list() if len(rows) else []
+    if not seqs:
+        return np.zeros((0, 4), dtype=np.int64)
+    codes = _ENCODE[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)].reshape(len(seqs), -1)
+    return np.stack([(codes == b).sum(axis=1) for b in range(4)], axis=1)

@@ -126,7 +126,8 @@ def ordered_models(doc: dict, present: set[str] | None = None) -> list[str]:
     return [m for _, names in model_groups(doc, present) for m in names]
 
 
-SHORT_VERDICT = {"beyond composition": "beyond", "explained by composition": "explained", "inconclusive": "?"}
+SHORT_VERDICT = {"explained by composition": "explained", "partly explained by composition": "partly",
+                 "not explained by composition": "not explained", "inconclusive": "?", "no effect to explain": "no effect"}
 
 
 def _signed(x, digits=3) -> str:
@@ -152,13 +153,24 @@ def audit_summary(audit: dict, doc: dict | None = None) -> str:
     contrasts = [r["contrast"] for r in audit["composition"]]
     by = {(r["contrast"], r["model"]): r for r in audit["models"]}
     models = ordered_models(doc, {r["model"] for r in audit["models"]}) if doc else sorted({r["model"] for r in audit["models"]})
-    rows = [[m, *(f"{_num(by[(c, m)]['adjusted'])} {SHORT_VERDICT[by[(c, m)]['verdict']]}" for c in contrasts)]
+    rows = [[m, *(f"{_share(by[(c, m)])} {SHORT_VERDICT[by[(c, m)]['verdict']]}" for c in contrasts)]
             for m in models]
-    return ("composition audit: how the arms differ, and each effect after removing what AT, CpG and 5-mer "
-            "content predict (README: Composition audit)\n"
+    controls = [r["contrast"] for r in audit["composition"] if r.get("same_bases")]
+    note = (f"position controls (arms with the same bases in every pair): {', '.join(controls)}" if controls else
+            "no contrast of this spec is a position control (arms with the same bases); add one (a scramble or a move) "
+            "to ask whether an effect is positional")
+    return ("composition audit: how the arms differ, and the share of each effect that composition (base and "
+            "dinucleotide content, genome k-mer chains, AT tracts) predicts (README: Composition audit)\n"
             + format_table(audit_composition_rows(audit), AUDIT_HEADER) + "\n"
-            + "adjusted value and verdict (beyond / explained by composition / ? inconclusive)\n"
-            + format_table(rows, ["model", *contrasts], right=set(range(1, len(contrasts) + 1))))
+            + "share of the effect composition predicts, and verdict (explained >= 0.8 / partly / not explained "
+            "<= 0.2 / ? inconclusive / no effect)\n"
+            + format_table(rows, ["model", *contrasts], right=set(range(1, len(contrasts) + 1))) + "\n" + note)
+
+
+def _share(r: dict) -> str:
+    if r["verdict"] == "no effect to explain" or r["share"] is None:
+        return "-"
+    return f"{r['share']:.2f}"
 
 
 def model_rows(doc: dict, models: dict[str, dict]) -> list[list[str]]:
@@ -255,13 +267,15 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
     return "\n".join(out)
 
 
-AUDIT_MODEL_HEADER = ["model", "raw [95% CI]", "adjusted [95% CI]", "adjusted q", "b_AT", "b_CpG", "verdict"]
+AUDIT_MODEL_HEADER = ["model", "value [95% CI]", "mean score difference", "composition part",
+                      "share [95% CI]", "remainder [95% CI]", "adjusted value", "verdict"]
 
 
 def audit_model_rows(audit: dict, contrast: str) -> list[list[str]]:
     return [[r["model"], f"{_num(r['raw'])} [{_num(r['raw_low'])}, {_num(r['raw_high'])}]",
-             f"{_num(r['adjusted'])} [{_num(r['adjusted_low'])}, {_num(r['adjusted_high'])}]", _p(r["adjusted_q"]),
-             _num(r["slope_at"]), _num(r["slope_cpg"]), r["verdict"]]
+             _signed(r["difference"]), _signed(r["composition_part"]),
+             f"{_num(r['share'])} [{_num(r['share_low'])}, {_num(r['share_high'])}]",
+             f"{_signed(r['remainder_low'])}, {_signed(r['remainder_high'])}", _num(r["adjusted"]), r["verdict"]]
             for r in audit["models"] if r["contrast"] == contrast]
 
 
