@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import MitspecError
@@ -72,6 +73,17 @@ def read_fasta(path: Path) -> list[Record]:
             raise FastaError(f"{path}: id {r.id!r} appears twice; ids (first word of each header) must be unique")
         seen.add(r.id)
     return records
+
+
+@lru_cache(maxsize=4)
+def _given(path: str, sha256: str) -> dict[str, str]:
+    return {r.id.split("|")[0]: r.sequence for r in read_fasta(Path(path))}
+
+
+def read_given(path: str, sha256: str) -> dict[str, str]:
+    """id -> sequence of a given-sequences file (id: a header's first word up to any `|`),
+    cached by the file's sha256. Raises FastaError."""
+    return _given(path, sha256)
 
 
 def _record(path: Path, header: str, chunks: list[str], line: int) -> Record:

@@ -270,3 +270,64 @@ def test_scores_that_carry_other_sequences_are_refused(tiny, tmp_path):
     bare = read_scores(tmp_path / "own.csv").drop("sequence")
     with pytest.raises(MetricsError, match="D_001"):
         compute(tiny.meta, tiny.sequences, with_fasta_sequences(bare, tmp_path / "seqs.fa"))
+
+
+def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(tmp_path):
+    """Issue 26, point 7: the paper's 650 sequences (specs/data/mit_paper, PROVENANCE.md) as a
+    plan of given sequences, and its per-sequence scores evaluated against exactly those,
+    audit included. --stats paper reproduces the published table (MIT.md: HyenaDNA CSS 0.63,
+    p 0.0043; Evo2 0.60, p 0.0225; NT 0.54; GROVER 0.52; Caduceus 0.49; SCR 0.48, 0.46,
+    0.40, 0.52, 0.42; MES_syn -0.34, -0.03, -0.10, -0.05, -0.40)."""
+    from mitspec.metrics.io import with_fasta_sequences
+    from mitspec.report.pipeline import evaluate
+
+    plan = load_plan(build(SPECS / "mit_sigma70_published.mit", tmp_path / "plan").out_dir)
+    data = SPECS / "data" / "mit_paper"
+    scores = with_fasta_sequences(read_scores(data / "scores.csv"), data / "sequences.fasta")
+    table, doc = evaluate(plan, scores, MetricsConfig(stats="paper", resamples=200), from_files=True)
+    r = {(x["contrast"], x["model"]): x for x in table.iter_rows(named=True)}
+    published = {"hyenadna": (0.63, 0.48, -0.34), "evo2_1b": (0.60, 0.46, -0.03), "nt_500m": (0.54, 0.40, -0.10),
+                 "grover": (0.52, 0.52, -0.05), "caduceus": (0.49, 0.42, -0.40)}
+    for model, (css, scr, mes) in published.items():
+        assert r[("CSS", model)]["value"] == css and r[("SCR", model)]["value"] == scr
+        assert round(r[("MES_synthetic", model)]["value"], 2) == mes
+    assert r[("CSS", "hyenadna")]["p"] == pytest.approx(0.0043, abs=0.0001)
+    assert r[("CSS", "evo2_1b")]["p"] == pytest.approx(0.0225, abs=0.0002)
+    assert doc["sequences_checked"] and doc["audit"]["composition"]
+    css = next(c for c in doc["audit"]["composition"] if c["contrast"] == "CSS")
+    assert round(css["at_diff"], 3) == 0.012  # the issue's measurement on the paper's own sequences
+    sound_table, sound = evaluate(plan, scores, MetricsConfig(resamples=200), from_files=True)
+    pwm = sound_table.filter((pl.col("contrast") == "CSS") & (pl.col("model") == "pa_pwm_paper")).row(0, named=True)
+    assert pwm["value"] is None and pwm["ties"] == 100  # the paper's PWM ties every pair: no preference, not 0.00
+    shuffled = scores.with_columns(pl.col("sequence").str.reverse())
+    with pytest.raises(MetricsError, match="differ from the plan's"):
+        evaluate(plan, shuffled, MetricsConfig(resamples=50), from_files=True)
+
+
+GIVEN = """benchmark "g" length 8
+background mine = given("seqs.fa")
+class X n=2 on mine { mutate 0 -> "A" }
+class Y n=2 from X { shuffle 2..6 }
+contrast XY = X > Y paired
+"""
+
+
+def test_given_sequences_become_a_plan_and_bad_files_are_diagnostics(tmp_path):
+    from mitspec.spec.check import load
+    from mitspec.spec.errors import SpecErrors
+
+    def problems_of(text: str) -> str:
+        (tmp_path / "spec.mit").write_text(text)
+        with pytest.raises(SpecErrors) as caught:
+            load(tmp_path / "spec.mit")
+        return str(caught.value)
+
+    (tmp_path / "seqs.fa").write_text(">X_000 one\nCCCCGGGG\n>X_001|two\nTTTTAAAA\n")
+    plan = plan_of(tmp_path, GIVEN)
+    assert plan.sequences.filter(pl.col("class") == "X")["sequence"].to_list() == ["ACCCGGGG", "ATTTAAAA"]
+    (tmp_path / "seqs.fa").write_text(">X_000\nCCCCGGGG\n")
+    assert "lacks 1 of class `X`'s 2 records (first: X_001)" in problems_of(GIVEN)
+    (tmp_path / "seqs.fa").write_text(">X_000\nCCCCGGG\n>X_001\nCCCCGGGG\n")
+    assert "is 7 bp, not the benchmark's 8" in problems_of(GIVEN)
+    (tmp_path / "seqs.fa").write_text(">X_000\nCCCCGGGG\n>X_001\nCCCCGGGG\n")
+    assert "no model to draw them from" in problems_of(GIVEN.replace('mutate 0 -> "A"', "delete 0..2"))

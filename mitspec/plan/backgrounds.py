@@ -94,9 +94,34 @@ def markov_sequences(bg: ir.MarkovBackground, key: np.uint64, rows: np.ndarray, 
     return out
 
 
-def sample_background(bg: ir.BackgroundIR, key: np.uint64, rows: np.ndarray, length: int) -> np.ndarray:
+def given_records(bg: ir.GivenBackground) -> dict[str, str]:
+    from ..fasta import FastaError, read_given
+
+    try:
+        return read_given(bg.path, bg.sha256)
+    except FastaError as exc:
+        raise BackgroundError(str(exc)) from None
+
+
+def given_sequences(bg: ir.GivenBackground, name: str, rows: np.ndarray, length: int) -> np.ndarray:
+    """(len(rows), length) codes of the records `<name>_<index:03d>` (the plan's ids)."""
+    from ..sequence import encode
+
+    records = given_records(bg)
+    ids = [f"{name}_{int(i):03d}" for i in rows]
+    missing = [i for i in ids if i not in records]
+    if missing:
+        raise BackgroundError(f"{bg.file} has no record {missing[0]}")
+    return np.stack([encode(records[i]) for i in ids]) if ids else np.empty((0, length), dtype=np.uint8)
+
+
+def sample_background(bg: ir.BackgroundIR, key: np.uint64, rows: np.ndarray, length: int,
+                      name: str = "") -> np.ndarray:
     """(len(rows), length) starting sequences; a genome background with a reserve returns
-    its continuation too: (len(rows), length + reserve)."""
+    its continuation too: (len(rows), length + reserve). `name`: the class whose records a
+    given-sequences background hands out."""
+    if isinstance(bg, ir.GivenBackground):
+        return given_sequences(bg, name, rows, length)
     if isinstance(bg, ir.IidBackground):
         return rng.categorical(key, rows, length, bg.probs).astype(np.uint8)
     if isinstance(bg, ir.GenomeBackground):

@@ -276,7 +276,7 @@ def _compile_class(program: ir.Program, cls: ir.ClassIR, built: dict[str, ClassS
                           {e: s[lo:hi] for e, s in parent.random.items()},
                           None if parent.tail is None else parent.tail[lo:hi], program.tables)
         else:
-            start = sample_background(cls.background, background_key, rows, program.length)
+            start = sample_background(cls.background, background_key, rows, program.length, cls.stream)
             tail = start[:, program.length:] if start.shape[1] > program.length else None
             chunk = Chunk(rows, np.ascontiguousarray(start[:, :program.length]), {}, {}, tail, program.tables)
         for k, (step, key) in enumerate(zip(cls.steps, keys)):

@@ -141,7 +141,21 @@ class MarkovBackground:
         return {"kind": "markov", "order": self.order, **self.source.describe()}
 
 
-BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground]
+@dataclass(frozen=True, slots=True)
+class GivenBackground:
+    """Sequences given in a FASTA file, taken whole: instance i of class X is the record
+    whose id (the header's first word, up to any `|`) is X's id for i (`X_007`). `path`
+    where the file was found, `sha256` of its bytes."""
+
+    file: str
+    path: str
+    sha256: str
+
+    def describe(self) -> dict:
+        return {"kind": "given", "file": self.file, "sha256": self.sha256}
+
+
+BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground, GivenBackground]
 
 
 # ---- features and operations -----------------------------------------------------------

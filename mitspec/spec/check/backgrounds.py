@@ -11,7 +11,8 @@ PROB_TOLERANCE = 1e-6
 MAX_MARKOV_ORDER = 8
 BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()",
                     "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both") or genome(file="data/x.fa.gz", ...)',
-                    "markov": 'markov(5, "ecoli_mg1655") or markov(5, file="data/x.fa.gz")'}
+                    "markov": 'markov(5, "ecoli_mg1655") or markov(5, file="data/x.fa.gz")',
+                    "given": 'given("data/sequences.fasta"): records named by the plan\'s ids (A_000, ...)'}
 
 
 def probability(diag: Diagnostics, value: ast.Value, what: str) -> float:
@@ -45,6 +46,8 @@ class Backgrounds:
             return ir.IidBackground((0.25, 0.25, 0.25, 0.25))
         if func == "genome":
             return self.genome(call)
+        if func == "given":
+            return self.given(call)
         if func == "markov":
             usage = BACKGROUND_FUNCS["markov"]
             from_file = any(k.name.text == "file" for k in call.kwargs)
@@ -109,6 +112,31 @@ class Backgrounds:
         if not (codes < 4).any():
             self.diag.fail(f'"{path.text}" holds no A, C, G or T', path.span, "give a FASTA file with sequence")
         return source
+
+    def given(self, call: ast.Call) -> ir.GivenBackground:
+        """Sequences given whole in a FASTA file: every record must be the benchmark's
+        length and of A, C, G, T only (classes check that their records exist)."""
+        from ...fasta import FastaError, read_given
+
+        usage = BACKGROUND_FUNCS["given"]
+        arity(self.diag, call, 1, (), usage)
+        path = call.args[0]
+        if not isinstance(path, ast.Literal):
+            self.diag.fail("`given` takes a FASTA file's path in quotes", path.span, f"usage: {usage}")
+        found, digest = self.scope.input_file(path, "sequences")
+        background = ir.GivenBackground(path.text, found, digest)
+        try:
+            records = read_given(found, digest)
+        except FastaError as exc:
+            self.diag.fail(str(exc), path.span, "give a FASTA file of the sequences, one record each")
+        for rid, seq in records.items():
+            if len(seq) != self.length:
+                self.diag.fail(f'record {rid} of "{path.text}" is {len(seq)} bp, not the benchmark\'s {self.length}',
+                               path.span, "every given sequence must have the benchmark's length")
+            if "N" in seq:
+                self.diag.fail(f'record {rid} of "{path.text}" holds N', path.span,
+                               "a plan's sequences are A, C, G and T only")
+        return background
 
     def genome(self, call: ast.Call) -> ir.GenomeBackground:
         diag, usage = self.diag, BACKGROUND_FUNCS["genome"]

@@ -7,6 +7,7 @@ from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
 from .diagnostics import Invalid
+from .state import GivenFill
 from .ops import Ops
 from .scope import Scope, kind_of
 from .state import ClassState
@@ -228,6 +229,8 @@ class Classes:
         if node.independent and parent is None:
             diag.error("`independent` only applies to a derived class", node.span, "add `from PARENT`, or remove `independent`")
             ok = False
+        if isinstance(background, ir.GivenBackground) and n is not None and (parent is None or node.independent):
+            ok &= self.given_records_exist(node, background, n)
         sweeps = [op for op in node.ops if isinstance(op, ast.Sweep)]
         ops = [(i, op) for i, op in enumerate(node.ops) if not isinstance(op, ast.Sweep)]
         if not sweeps:
@@ -238,6 +241,22 @@ class Classes:
         if not ok:
             raise Invalid
         return self.sweeps.expand(node, parent, ops, background, n, sweeps)
+
+    def given_records_exist(self, node: ast.ClassDef, background: ir.GivenBackground, n: int) -> bool:
+        """A class on given sequences takes records NAME_000 .. NAME_{n-1}: all must be there."""
+        from ...fasta import read_given
+
+        name = node.name.text
+        records = read_given(background.path, background.sha256)
+        missing = [f"{name}_{i:03d}" for i in range(n) if f"{name}_{i:03d}" not in records]
+        if missing:
+            held = sum(1 for r in records if r.rsplit("_", 1)[0] == name)
+            self.diag.error(f'"{background.file}" lacks {len(missing)} of class `{name}`\'s {n} records '
+                            f"(first: {missing[0]})", (node.n or node.name).span,
+                            f"records are named by the plan's ids ({name}_000, {name}_001, ...); the file holds "
+                            f"{held} for `{name}`")
+            return False
+        return True
 
     def simulate(self, node: ast.ClassDef, parent, ops, background, n: int, level=None, extra=None):
         """Run the class body statically: (ClassIR, final state). `level` is (title part,
@@ -255,6 +274,12 @@ class Classes:
             try:
                 produced = self.ops.check(op, state, node.allow_overlap)
             except Invalid:
+                ok = False
+                continue
+            except GivenFill:
+                self.diag.error("this edit needs fresh background bases, and a given-sequences background has no model "
+                                "to draw them from", op.span, "use place, mutate, shuffle, revcomp, insert or move on "
+                                "given sequences")
                 ok = False
                 continue
             if isinstance(produced, list):  # copies placed by one statement: a stream each

@@ -26,6 +26,8 @@ class ClassState:
     def fill(self, count: int) -> ir.Fill:
         """Where `count` fresh background bases for an edit come from (and, for a genome
         background, that they are now used)."""
+        if isinstance(self.background, ir.GivenBackground):
+            raise GivenFill()
         fill = ir.Fill(self.background, self.consumed)
         if isinstance(self.background, ir.GenomeBackground):
             self.consumed += count
@@ -33,6 +35,10 @@ class ClassState:
 
     def feature(self, name: str) -> ir.Feature | None:
         return next((f for f in self.features if f.name == name), None)
+
+
+class GivenFill(Exception):
+    """An edit needs fresh background bases, and a given-sequences background has no model to draw them from."""
 
 
 def mirror(state: ClassState, start: int, end: int) -> None:
