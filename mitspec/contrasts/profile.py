@@ -52,10 +52,11 @@ def level_effect_p(matrix: np.ndarray, seed: int, permutations: int = PERMUTATIO
 
 def compute(calc, c: dict, model: str) -> list[dict]:
     ref = calc.scores_by_index(c["reference"])
-    out, means = [], []
+    out, means, columns = [], [], []
     for name in c["classes"]:
         label = level_label(name, c["group"])
         values = calc.scores_by_index(name)
+        columns.append(values)
         idx = calc.boot(f"{c['name']}/{label}", len(values))
         ci = stats.percentile_interval(values[idx].mean(axis=1))
         means.append((values.mean(), label))
@@ -70,7 +71,6 @@ def compute(calc, c: dict, model: str) -> list[dict]:
                         "ci_high": dci.high, "p": stats.ttest_two_sided(diff, floor=stats.noise_floor(values, ref)), "n": len(diff), "level": label,
                         "boot_low": dci.low, "boot_high": dci.high,
                         "method": "mean paired difference to the reference level; bootstrap 95%; paired t-test"})
-    columns = [calc.scores_by_index(name) for name in c["classes"]]
     n = min(len(v) for v in columns)
     matrix = np.stack([v[:n] for v in columns], axis=1)
     seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.meta["seed"],
