@@ -1,15 +1,13 @@
 """FASTA in and out."""
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import MitspecError
-from .io import atomic_write
-
-_ALLOWED = set("ACGTN")
+from .io import atomic_write, gunzip, is_gzip, printable, read_input
+from .limits import FASTA_BYTES
 
 
 class FastaError(MitspecError):
@@ -22,47 +20,45 @@ class Record:
     sequence: str  # upper-cased
 
 
+_NOT_BASE = bytes(range(256)).translate(None, b"ACGTNacgtn")  # bytes.translate deletes the bases: what is left is bad
+_WHY = {"U": "U is RNA: write T"}
+
+
 def read_fasta(path: Path) -> list[Record]:
-    """Records in file order. Raises FastaError naming file:line for malformed input."""
+    """Records in file order. Raises FastaError naming file:line for malformed input, and
+    for a file (or its gzip content) over limits.FASTA_BYTES, refused before it is read."""
+    path = Path(path)
+    data = read_input(path, FASTA_BYTES, FastaError, "FASTA file")
+    if is_gzip(data):  # gzip, whatever the file is called
+        data = gunzip(data, FASTA_BYTES, FastaError, f"FASTA file {printable(str(path))}")
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FastaError(f"{path} is not a text FASTA file") from None
     records: list[Record] = []
     header, chunks, header_line = None, [], 0
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":  # gzip, whatever the file is called
-            data = gzip.decompress(data)
-        lines = data.decode("utf-8").split("\n")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise FastaError(f"{path} cannot be read ({exc})") from None
-    except UnicodeDecodeError:
-        raise FastaError(f"{path} is not a text FASTA file") from None
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(data.split(b"\n"), 1):
         line = line.strip()
-        if not line or line.startswith(";"):
+        if not line or line.startswith(b";"):
             continue
-        if line.startswith(">"):
+        if line.startswith(b">"):
             if header is not None:
                 records.append(_record(path, header, chunks, header_line))
             words = line[1:].split()
             if not words:
                 raise FastaError(f"{path}:{number}: a FASTA header needs an id after `>`")
-            header, chunks, header_line = words[0], [], number
+            try:
+                header = words[0].decode("utf-8")
+            except UnicodeDecodeError:
+                raise FastaError(f"{path}:{number}: the header is not UTF-8 text") from None
+            chunks, header_line = [], number
             continue
         if header is None:
             raise FastaError(f"{path}:{number}: sequence before the first `>` header; is this a FASTA file?")
-        seq = "".join(c.upper() if c.isascii() else c for c in line)
-        bad = set(seq) - _ALLOWED
-        if bad:
-            col = next(i for i, c in enumerate(seq, 1) if c in bad)
-            letter = seq[col - 1]
-            if bad - set("RYSWKMBDHVU"):
-                why = "is this protein or other text? sequences are written with A, C, G, T and N"
-            elif letter == "U":
-                why = "U is RNA: write T"
-            else:
-                why = f"{letter} is an IUPAC ambiguity code: write N for an unknown base"
-            raise FastaError(f"{path}:{number}:{col}: `{line[col - 1]}` is not a nucleotide (A, C, G, T or N); {why}")
-        chunks.append(seq)
+        if line.translate(None, _NOT_BASE) != line:  # not all bases: find the first bad one (rare path)
+            raise _bad_letter(path, number, line)
+        chunks.append(line.upper().decode("ascii"))
     if header is not None:
         records.append(_record(path, header, chunks, header_line))
     if not records:
@@ -73,6 +69,19 @@ def read_fasta(path: Path) -> list[Record]:
             raise FastaError(f"{path}: id {r.id!r} appears twice; ids (first word of each header) must be unique")
         seen.add(r.id)
     return records
+
+
+def _bad_letter(path: Path, number: int, line: bytes) -> FastaError:
+    at = next(i for i, b in enumerate(line) if b not in b"ACGTNacgtn")
+    col = len(line[:at].decode("ascii")) + 1
+    text = line[at:at + 4].decode("utf-8", errors="replace")[:1]
+    letter = text.upper()
+    others = line.upper().translate(None, b"ACGTN")
+    if not others.isascii() or others.translate(None, b"RYSWKMBDHVU"):
+        why = "is this protein or other text? sequences are written with A, C, G, T and N"
+    else:
+        why = _WHY.get(letter, f"{letter} is an IUPAC ambiguity code: write N for an unknown base")
+    return FastaError(f"{path}:{number}:{col}: `{printable(text)}` is not a nucleotide (A, C, G, T or N); {why}")
 
 
 @lru_cache(maxsize=4)

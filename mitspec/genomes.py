@@ -1,15 +1,15 @@
 """Genomes shipped with mitspec (see mitspec/data/genomes/PROVENANCE.md)."""
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 
 from .errors import MitspecError
+from .io import gunzip, is_gzip, read_input
+from .limits import GENOME_BYTES
 from .sequence import _ENCODE, at_mask, reverse_complement
 
 N_CODE = 4
@@ -23,7 +23,10 @@ class GenomeError(MitspecError):
     pass
 
 
-MAX_GENOME_BYTES = 1 << 30  # a user's FASTA, uncompressed
+_SKIP = 5  # whitespace inside a record
+_SEPARATOR = np.array([ord("N")], dtype=np.uint8)  # one N between records, so no k-mer spans two
+_GENOME_CODES = np.where(_ENCODE == 255, N_CODE, _ENCODE).astype(np.uint8)  # IUPAC codes and anything else: N
+_GENOME_CODES[np.frombuffer(b" \t\r\n", dtype=np.uint8)] = _SKIP
 
 
 def _key(source) -> tuple[str, str | None, str | None]:
@@ -34,26 +37,21 @@ def _key(source) -> tuple[str, str | None, str | None]:
 
 
 def fasta_bytes(raw: bytes, where: str) -> bytes:
-    """FASTA text, gunzipped when it is gzip; bounded, so a stray huge file is refused."""
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
-                raw = handle.read(MAX_GENOME_BYTES + 1)
-        except (OSError, EOFError) as exc:
-            raise GenomeError(f"{where} is not a readable gzip file ({exc})") from None
-    if len(raw) > MAX_GENOME_BYTES:
-        raise GenomeError(f"{where} holds over {MAX_GENOME_BYTES >> 20} MiB of sequence; use a smaller region")
+    """FASTA text, gunzipped when it is gzip; at most limits.GENOME_BYTES of it, refused
+    while decompressing (a gzip bomb costs no more memory than the limit)."""
+    if is_gzip(raw):
+        raw = gunzip(raw, GENOME_BYTES, GenomeError, f"genome {where}")
+    if len(raw) > GENOME_BYTES:
+        raise GenomeError(f"genome {where} holds over {GENOME_BYTES >> 20} MiB of sequence; use a smaller region")
     if not raw.lstrip().startswith(b">"):
         raise GenomeError(f"{where} is not FASTA (it does not start with a `>` header line)")
     return raw
 
 
 def read_genome_file(path: str) -> tuple[bytes, str]:
-    """(bytes, sha256) of a user's genome file, with a clear error when it cannot be read."""
-    try:
-        raw = open(path, "rb").read()
-    except OSError as exc:
-        raise GenomeError(f"cannot read genome file {path}: {exc.strerror or exc}") from None
+    """(bytes, sha256) of a user's genome file (a regular file of at most
+    limits.GENOME_BYTES), with a clear error when it cannot be read."""
+    raw = read_input(path, GENOME_BYTES, GenomeError, "genome file")
     return raw, hashlib.sha256(raw).hexdigest()
 
 
@@ -71,12 +69,22 @@ def _load(name: str, path: str | None, sha256: str | None) -> np.ndarray:
         if sha256 is not None and digest != sha256:
             raise GenomeError(f"genome file {name} changed since the spec was checked (sha256 {digest[:12]}..., "
                               f"expected {sha256[:12]}...); compile again")
-    records = []
-    for chunk in fasta_bytes(raw, name).split(b">")[1:]:
-        header, _, body = chunk.partition(b"\n")
-        records.append(body.replace(b"\n", b"").replace(b"\r", b"").replace(b" ", b""))
-    codes = _ENCODE[np.frombuffer(b"N".join(records), dtype=np.uint8)]
-    codes[codes == 255] = 4  # IUPAC ambiguity codes (and anything else) count as N
+    data = fasta_bytes(raw, name)
+    del raw
+    pieces = []
+    start = data.find(b">")
+    while start != -1:  # each record's body is a view of `data`: no copy per record
+        end_of_header = data.find(b"\n", start)
+        if end_of_header == -1:
+            break
+        following = data.find(b"\n>", end_of_header)
+        end = len(data) if following == -1 else following + 1
+        if pieces:
+            pieces.append(_SEPARATOR)
+        pieces.append(np.frombuffer(data, dtype=np.uint8, count=end - end_of_header - 1, offset=end_of_header + 1))
+        start = -1 if following == -1 else following + 1
+    codes = _GENOME_CODES[np.concatenate(pieces)] if pieces else np.zeros(0, dtype=np.uint8)
+    codes = codes[codes != _SKIP]
     return codes
 
 
@@ -97,10 +105,22 @@ def _window_at_counts(key, length: int) -> np.ndarray:
     codes = _load(*key)
     if len(codes) < length:
         return np.zeros(length + 1, dtype=np.int64)
-    at = np.concatenate([[0], np.cumsum(at_mask(codes), dtype=np.int64)])
-    n = np.concatenate([[0], np.cumsum(codes == N_CODE, dtype=np.int64)])
+    at, n = prefix_sums(codes)
     valid = n[length:] == n[:-length]
     return np.bincount((at[length:] - at[:-length])[valid], minlength=length + 1)
+
+
+def prefix_sums(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running counts of A/T and of N (length len(codes) + 1, int32: genomes are capped far
+    below 2^31 bases), so any window's counts are two subtractions."""
+    at = np.zeros(len(codes) + 1, dtype=np.int32)
+    np.cumsum(at_mask(codes), dtype=np.int32, out=at[1:])
+    n = np.zeros(len(codes) + 1, dtype=np.int32)
+    np.cumsum(codes == N_CODE, dtype=np.int32, out=n[1:])
+    return at, n
+
+
+COUNT_BLOCK = 1 << 22  # k-mers counted per block
 
 
 def markov_tables(genome, order: int) -> tuple[np.ndarray, ...]:
@@ -117,8 +137,9 @@ def _markov_tables(key, order: int) -> tuple[np.ndarray, ...]:
     for m in range(order + 1):
         counts = np.zeros(4 ** (m + 1))
         for strand in (fwd, reverse_complement(fwd)):
-            index, valid = kmer_index(strand[None, :], m + 1)
-            counts += np.bincount(index[valid], minlength=4 ** (m + 1))
+            for block in range(0, max(len(strand) - m, 0), COUNT_BLOCK):  # bounded memory on a large genome
+                index, valid = kmer_index(strand[None, block:block + COUNT_BLOCK + m], m + 1)
+                counts += np.bincount(index[valid], minlength=4 ** (m + 1))
         counts = counts.reshape(4 ** m, 4) + 1.0
         tables.append(np.log(counts / counts.sum(axis=1, keepdims=True)))
     return tuple(tables)

@@ -3,18 +3,22 @@ JASPAR's offline releases (the `pyjaspar` package), and the numbers the checker 
 sampler need. A matrix is (length, 4) counts over A, C, G, T."""
 from __future__ import annotations
 
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .errors import MitspecError
+from .io import printable, read_input
+from .limits import MATRIX_BYTES
 
 UNIFORM_SHARE = 0.01  # pseudocount: probabilities are 0.99 x column frequencies + 0.01 x 1/4
 SCORE_BIN = 0.01  # bits; the grid the acceptance probability of a min_score is computed on
 FORMATS = {".jaspar": "jaspar", ".pfm": "pfm", ".meme": "minimal", ".transfac": "transfac", ".dat": "transfac",
            ".txt": "pfm", ".counts": "pfm"}
 DEFAULT_RELEASE = "JASPAR2026"
-MAX_FILE_BYTES = 10 << 20  # a matrix file is a few kB; refuse what cannot be one
+MAX_COUNT = 1e9  # sites behind one column; JASPAR's largest matrices count thousands
 MAX_COLUMNS = 200
 
 
@@ -35,12 +39,20 @@ def read_pwm(path: str | Path, fmt: str | None = None) -> np.ndarray:
     if fmt is None:
         raise PwmError(f"cannot tell the matrix format of {path.name}",
                        f"name it .jaspar, .meme, .transfac or .pfm, or pass format=\"{'|'.join(sorted(set(FORMATS.values())))}\"")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise PwmError(f"{path.name} is over {MAX_FILE_BYTES >> 20} MB, too large for a matrix file",
-                       "give a file with one count matrix")
+    raw = read_input(path, MATRIX_BYTES, PwmError, "matrix file")
     try:
-        with open(path, encoding="utf-8") as handle:
-            found = list(motifs.parse(handle, fmt))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PwmError(f"{printable(path.name)} is not UTF-8 text", "give a text count-matrix file") from None
+    if fmt == "pfm":
+        rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", ">"))]
+        if len(rows) != 4:
+            raise PwmError(f"{printable(path.name)} has {len(rows)} rows of counts; a .pfm matrix has 4 (A, C, G, T)",
+                           "one row per base, one column per position")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Biopython's warnings would print before our one sentence
+            found = list(motifs.parse(io.StringIO(text), fmt))
         if not found:
             raise PwmError(f"{path.name} holds no motif", "give a file with one count matrix")
         return counts_of(found[0], path.name)
@@ -58,6 +70,9 @@ def counts_of(motif, where: str) -> np.ndarray:
     counts = np.array([[float(motif.counts[b][j]) for b in "ACGT"] for j in range(motif.length)])
     if counts.size == 0 or not np.isfinite(counts).all() or (counts < 0).any() or (counts.sum(axis=1) <= 0).any():
         raise PwmError(f"{where}: the matrix has empty or negative columns", "every column needs positive counts")
+    if counts.max() > MAX_COUNT:
+        raise PwmError(f"{where}: a count of {counts.max():.3g} is not a count of binding sites",
+                       f"counts are at most {MAX_COUNT:.0e}; give counts or frequencies")
     return counts
 
 
@@ -74,7 +89,9 @@ def jaspar_counts(matrix_id: str, release: str | None = None) -> tuple[dict, np.
         db = jaspardb(release=release)
     except Exception as exc:  # pyjaspar raises plain exceptions for unknown releases
         raise PwmError(f"pyjaspar has no release {release} ({exc})", f"e.g. release=\"{DEFAULT_RELEASE}\"") from None
-    motif = db.fetch_motif_by_id(matrix_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyjaspar warns (to stderr) before returning None for an unknown ID
+        motif = db.fetch_motif_by_id(matrix_id)
     if motif is None:
         raise PwmError(f"{release} has no matrix {matrix_id}", "JASPAR IDs look like MA0139 or MA0139.2")
     found = {"id": f"{motif.base_id}.{motif.version}", "name": motif.name, "release": release}

@@ -150,3 +150,20 @@ def test_a_mangled_matrix_file_is_a_diagnostic_or_a_matrix(tmp_path_factory, nam
         return
     probs = probabilities(counts)
     assert np.isfinite(log_odds(probs)).all() and 0 <= acceptance(probs, best_score(probs) - 1) <= 1
+
+
+@pytest.mark.parametrize("text, said", [
+    ("1e308 8 0\n1 1 1\n7 0 1\n1 1 8\n", "is not a count of binding sites"),  # stored a column of [0.0025] x 4
+    ("1 8 0\n1 1 1\n7 0 1\n1 1 8\n5 5 5\n", "has 5 rows of counts; a .pfm matrix has 4"),  # the 5th row was dropped
+])
+def test_matrices_that_cannot_be_counts_are_refused(tmp_path, text, said):
+    (tmp_path / "m.pfm").write_text(text)
+    with pytest.raises(PwmError, match=said):
+        read_pwm(tmp_path / "m.pfm")
+
+
+def test_an_unknown_jaspar_id_is_one_sentence_without_a_library_warning(tmp_path, capfd):
+    pytest.importorskip("pyjaspar")
+    with pytest.raises(SpecErrors, match="has no matrix SP1"):
+        _check(tmp_path, 'motif m = jaspar("SP1")\nclass A n=2 on bg { place m at 2 }\n')
+    assert "Warning" not in capfd.readouterr().err

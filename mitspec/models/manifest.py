@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
-from ..io import atomic_write, canonical_json, read_json, resolve_inside, sha256_file
+from ..io import atomic_write, canonical_json, printable, read_json, resolve_inside, sha256_file, unreadable_path
 from .errors import ModelError
 
 MANIFEST = "manifest.json"
@@ -154,8 +154,11 @@ def inside(directory: Path, name: str, where: str, key: str) -> Path:
     """`directory / name`, refused unless it stays inside `directory` (no absolute path,
     no `..` or symlink leading out): a shared model must not read other files."""
     resolved = resolve_inside(directory, name)
+    problem = unreadable_path(resolved) if resolved is not None else None
+    if problem:
+        raise ModelError(f"{where}: `{key}` ({printable(name)}) {problem}; a manifest names the model's own files")
     if resolved is None:
-        raise ModelError(f"{where}: `{key}` ({name}) is an absolute path or leads outside the model directory; "
+        raise ModelError(f"{where}: `{key}` ({printable(name)}) is an absolute path or leads outside the model directory; "
                          "a manifest names files inside its own directory")
     return resolved
 

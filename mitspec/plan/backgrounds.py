@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import rng
 from ..errors import MitspecError
-from ..genomes import N_CODE, load_genome, markov_tables
+from ..genomes import N_CODE, load_genome, markov_tables, prefix_sums
 from ..sequence import at_mask, reverse_complement
 from ..spec import program as ir
 
@@ -24,9 +24,7 @@ class BackgroundError(MitspecError):
 @lru_cache(maxsize=4)
 def _prefix_sums(genome: ir.GenomeSource) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes = load_genome(genome)
-    at = np.concatenate([[0], np.cumsum(at_mask(codes), dtype=np.int64)])
-    n = np.concatenate([[0], np.cumsum(codes == N_CODE, dtype=np.int64)])
-    return codes, at, n
+    return codes, *prefix_sums(codes)
 
 
 def genome_windows(bg: ir.GenomeBackground, key: np.uint64, rows: np.ndarray, length: int) -> np.ndarray:

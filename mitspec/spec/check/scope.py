@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ...io import resolve_inside, sha256_file
+from ...io import printable, resolve_inside, sha256_file, unreadable_path
+from ...limits import INPUT_LIMITS, LIMIT_HINTS
 from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
@@ -103,14 +104,25 @@ class Scope:
         `inputs` (the plan lists them)."""
         if not path.text:
             self.diag.fail("empty file path", path.span, 'e.g. "data/region.fa.gz", relative to the spec file')
+        if "\0" in path.text:
+            self.diag.fail("a file path cannot contain a NUL byte (\\0)", path.span, "remove it from the path")
+        if len(path.text) > 4096 or any(len(part) > 255 for part in Path(path.text).parts):
+            self.diag.fail("the file path is too long for a file system", path.span,
+                           "file names have at most 255 characters, paths 4096")
         found = resolve_inside(self.data_dir, os.path.relpath(self.base_dir / path.text, self.data_dir))
         if found is None or Path(path.text).is_absolute():
             self.diag.fail(f'"{path.text}" lies outside the data directory {self.data_dir.resolve()}', path.span,
                            "keep data beside the spec (paths are relative to it), or allow a wider --data-dir")
+        problem = unreadable_path(found)
+        if problem:
+            self.diag.fail(f'"{printable(path.text)}" {problem}', path.span, "name a file")
+        size = found.stat().st_size if found.exists() else 0
+        limit = INPUT_LIMITS[kind]
+        if size > limit:
+            self.diag.fail(f'"{printable(path.text)}" is {size:,} bytes, over the {limit >> 20} MiB limit for a {kind} file',
+                           path.span, LIMIT_HINTS[kind])
         try:
             digest = sha256_file(found)
-        except IsADirectoryError:
-            self.diag.fail(f'"{path.text}" is a directory', path.span, "name a file")
         except OSError as exc:
             self.diag.fail(f'cannot read "{path.text}" ({exc.strerror or exc})', path.span,
                            f"paths are relative to the spec's directory ({self.base_dir.resolve()})")
@@ -125,7 +137,7 @@ class Scope:
         text = name.text if isinstance(name, ast.Name) else name.dotted
         head = text.split(".")[0]
         node = self.defs.get(head)
-        hint = did_you_mean(head, self.names_of(kind), f"{what}s")
+        hint = did_you_mean(head, self.names_of(kind), f"{what}es" if what.endswith("s") else f"{what}s")
         if node is not None and not isinstance(node, kind):
             self.diag.fail(f"`{head}` is a {kind_of(node)}, not a {what}", name.span, hint)
         self.diag.fail(f"undefined {what} `{text}`", name.span, hint)
