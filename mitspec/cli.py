@@ -5,6 +5,7 @@ exit status 2, no traceback). Any other exception is a bug and keeps its traceba
 """
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import click
 
 from . import __version__
 from .errors import MitspecError
+from .io import printable
 
 # Commands import their heavy dependencies (polars, jsonschema) lazily: `check` and
 # `--help` should not pay for what only `compile` and `show` need.
@@ -27,13 +29,28 @@ def _fail(message: str):
     raise CliError(message)
 
 
+_SYSTEM_REFUSALS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _echo_error(exc: MitspecError) -> None:
+    """An error's sentence on stderr, with any control character from a user's file escaped."""
+    click.echo(printable(exc.render(), lines=True), err=True)
+
+
 class _Cli(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except MitspecError as exc:
-            click.echo(exc.render(), err=True)
+            _echo_error(exc)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # the system refused a file: say which and why, no traceback
+            if exc.errno not in _SYSTEM_REFUSALS:
+                raise
+            where = f" {printable(str(exc.filename))}" if exc.filename else ""
+            click.echo(f"error: cannot use{where}: {exc.strerror}; free space, or choose a place you may write "
+                       "(-o DIR, MITSPEC_CACHE)", err=True)
+            ctx.exit(2)
 
 
 def _project_specs() -> list[Path]:
@@ -95,7 +112,7 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
         try:
             result = build(spec, out_dir, force=force, **_limits(**budget))
         except MitspecError as exc:  # report it, and go on with the other specs
-            click.echo(exc.render(), err=True)
+            _echo_error(exc)
             failed += 1
             continue
         meta = result.meta
@@ -122,7 +139,7 @@ def check_cmd(specs: tuple[Path, ...], **budget) -> None:
         try:
             program = load(spec, **_limits(**budget))
         except MitspecError as exc:
-            click.echo(exc.render(), err=True)
+            _echo_error(exc)
             failed += 1
             continue
         click.echo(f"{spec}: ok ({len(program.classes)} classes, {program.total:,} sequences, "
@@ -481,8 +498,8 @@ def models_cmd():
         where = ", ".join(str(d) for d in model_dirs()) or "exported_models/ (absent)"
         click.echo(f"no models found (searched {where}); export one with `mitspec export`")
         return
-    rows = [[e.name, e.kind, f"{e.params:,}" if e.params is not None else "-", e.location] for e in entries]
-    click.echo(format_table(rows, ["name", "kind", "params", "from"], right={2}))
+    rows = [[e.name, e.kind, f"{e.params:,}" if e.params is not None else "-", e.context, e.location] for e in entries]
+    click.echo(format_table(rows, ["name", "kind", "params", "longest input", "from"], right={2}))
 
 
 if __name__ == "__main__":

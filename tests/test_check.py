@@ -323,3 +323,9 @@ def test_new_constructs_report_where_and_why(line, needle, message):
     hit = [e for e in info.value.errors if message in e.message]
     assert hit, [e.message for e in info.value.errors]
     assert (hit[0].span.line, hit[0].span.column) == (4, line.index(needle) + 1) and hit[0].hint
+
+
+def test_a_hint_listing_classes_spells_them_classes():
+    """The hint read "known classs"."""
+    errors = _errors(HEAD + 'class Alpha n=1 on bg { }\nclass Beta n=1 on bg { }\ncontrast W = Q > Alpha paired\n')
+    assert any("known classes" in (e.hint or "") for e in errors), [e.hint for e in errors]

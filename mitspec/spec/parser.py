@@ -9,7 +9,8 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from ..io import cache_dir, private_dir, private_file
+from ..io import cache_dir, private_dir, private_file, read_input
+from ..limits import RECOVERY_BYTES, SPEC_BYTES
 from . import ast
 from .errors import Span, SpecError, SpecErrors, source_lines
 
@@ -529,13 +530,15 @@ def parse(source: str, path: str = "<spec>") -> ast.Spec:
     errors: list[SpecError] = []
     text = source
     tree = None
+    budget = RECOVERY_BYTES  # re-parsing a large file many times is what a hostile spec would ask for
     while text is not None:
         try:
             tree = _parser().parse(text)
             break
         except UnexpectedInput as exc:
             errors.append(_syntax_error(exc, source))
-            text = _blank_failed_statement(text, exc) if len(errors) < MAX_SYNTAX_ERRORS else None
+            budget -= len(text)
+            text = _blank_failed_statement(text, exc) if len(errors) < MAX_SYNTAX_ERRORS and budget > 0 else None
     if errors:
         raise SpecErrors(errors, source, path) from None
     too_deep = _too_deep(tree)
@@ -552,10 +555,19 @@ def parse(source: str, path: str = "<spec>") -> ast.Spec:
     return ast.Spec(statements, path, source)
 
 
+class _Unreadable(Exception):
+    pass
+
+
 def read_spec(path: str | Path) -> str:
-    """A spec's text; a file that is not UTF-8 is reported like any other spec error."""
+    """A spec's text; a file that is not UTF-8, not a regular file or over limits.SPEC_BYTES
+    is reported like any other spec error."""
+    try:
+        data = read_input(path, SPEC_BYTES, _Unreadable, "spec")
+    except _Unreadable as exc:
+        raise SpecErrors([SpecError(str(exc), Span(1, 1, 1, 1), "give a .mit text file" if "over" not in str(exc)
+                                    else "split it: `import` a library of motifs and backgrounds")], "", str(path)) from None
     path = Path(path)
-    data = path.read_bytes()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import ast
 from .. import program as ir
-from ..errors import SpecErrors
+from ..errors import Span, SpecErrors
 from .classes import Classes, Limits
 from .contrasts import Contrasts
 from .diagnostics import Diagnostics, Invalid
@@ -39,6 +39,10 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     roles = check_roles(scope, positions)
     classes = Classes(scope, Ops(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
+    if not scope.of(ast.ClassDef) and not diag.errors:  # said alone: other errors come first
+        header = next(iter(scope.of(ast.Benchmark)), None)
+        diag.error("the spec defines no class, so there is nothing to generate", header.span if header else
+                   Span(1, 1, 1, 2), 'add one, e.g. `class A "name" n=100 on bg { place m at 10 }`')
     if diag.errors:
         raise SpecErrors(diag.errors, spec.source, spec.path)
     return ir.Program(scope.title, scope.seed, scope.length, tuple(classes), tuple(contrasts), dict(scope.tables),
