@@ -259,3 +259,16 @@ def test_sigma70_baselines_declare_what_they_read_and_skip_plans_without_it(tmp_
     assert result.meta["roles"] == {"minus35": {"start": 20, "end": 26}, "minus10": {"start": 43, "end": 49}}
     bound = resolve("pa_pwm").for_plan(result.meta)
     assert (bound.layout.minus35, bound.layout.minus10) == (20, 43) and bound.unmet(result.meta) is None
+
+
+def test_pa_pwm_with_minus35_near_the_start_cuts_the_up_window_short():
+    """A -35 box at 10 puts the UP window (15 bp upstream) at -5..4: it raised IndexError.
+    Columns off the 5' end add nothing. By hand, on an all-G background: -35 TTGACA 9.0,
+    -10 TATAAT 9.5 (as in test_pa_pwm_by_hand); the UP window's in-sequence columns are
+    its last four (AT-half, R, AT-half, R) on G: -0.5 + 0.5 - 0.5 + 0.5 = 0; ext GGG 0.3,
+    no credit; spacing 33 - 16 = 17, no penalty. Total 18.5."""
+    seq = construct(m35=(10, "TTGACA"), m10=(33, "TATAAT"))
+    meta = {"layouts": {"L": {"minus35": {"start": 10, "end": 16}, "minus10": {"start": 33, "end": 39}}}}
+    scorer = PAPWM().for_plan(meta)
+    assert scorer.layout == Layout(minus35=10, minus10=33, up=-5, ext10=30)
+    np.testing.assert_allclose(scorer.score([seq]).score, [18.5])

@@ -165,3 +165,22 @@ def test_run_of_a_spec_with_out_writes_nothing_into_build(project):
     assert not (project / "build").exists()
     assert {"plan.json", "scores.parquet", "report.html"} <= {p.name for p in (project / "elsewhere").iterdir()}
     assert invoke("report", "elsewhere").exit_code == 0
+
+
+def test_the_default_run_skips_a_model_whose_context_is_too_short(project):
+    """A plan longer than a bundled model's context aborted the default run (exit 2, no
+    report) after scoring the models before it. Skipped with a line; named, an error."""
+    write_toy_model(project / "exported_models" / "toy_short", ToyConfig(kind="causal", seed=3, max_len=100))
+    (project / "specs" / "long.mit").write_text(
+        'benchmark "long" seed 1 length 150\nbackground bg = iid(at=0.5)\n'
+        'class A n=3 on bg { place "TTGACA" at 30 }\nclass B n=3 from A { place "GGGGGG" at 30 }\n'
+        "contrast W = A > B paired\n")
+    assert invoke("compile", "specs/long.mit").exit_code == 0
+    result = invoke("run", "build/long")
+    assert result.exit_code == 0, result.output
+    assert "skipping toy_short: its context is 100 tokens and the plan's sequences need up to 150 (150 bp)" in result.output
+    assert "toy_short" in (project / "build/long/report.md").read_text().split("Not run on this plan:")[1]
+    named = invoke("run", "build/long", "-m", "toy_short")
+    assert named.exit_code == 2 and "toy_short cannot score" in named.output
+    listed = invoke("models")
+    assert "100 tokens (100 bp)" in listed.output and "longest input" in listed.output

@@ -132,6 +132,18 @@ class OnnxLM:
         return {"name": self.name, "kind": self.kind, "params": self.params, "provider": self.provider,
                 "source": str(self.manifest.directory), "about": about(self.manifest)}
 
+    def too_long(self, sequences: list[str]) -> str | None:
+        """Why the model cannot score these sequences (the longest needs more tokens than
+        its max_length), or None. A char tokenizer's count depends on the length alone,
+        so one sequence per length is encoded; other tokenizers encode them all."""
+        if self.tokenizer.spec.type == "char":
+            sequences = list({len(s): s for s in sequences}.values())
+        needed = max((len(self.tokenizer.encode(s).ids) for s in sequences), default=0)
+        if needed <= self.manifest.max_length:
+            return None
+        return (f"its context is {self.manifest.max_length} tokens and the plan's sequences need up to {needed} "
+                f"({max(map(len, sequences))} bp)")
+
     # ---- scoring -----------------------------------------------------------------------
     def score(self, sequences: list[str]) -> Scores:
         encodings = [self.tokenizer.encode(s) for s in sequences]

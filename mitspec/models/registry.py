@@ -35,6 +35,7 @@ class ModelEntry:
     kind: str
     params: int | None
     location: str
+    context: str = "any"  # the longest input: tokens, and bases where that follows from the tokenizer
 
 
 def exported() -> dict[str, Path]:
@@ -45,12 +46,22 @@ def exported() -> dict[str, Path]:
     return found
 
 
+def context(manifest: Manifest) -> str:
+    """`130 tokens (128 bp)`: a char tokenizer spends a token per base plus its BOS/EOS; for
+    other tokenizers the bases per token depend on the sequence, so only tokens are said."""
+    tokens = manifest.max_length
+    if manifest.tokenizer.type != "char":
+        return f"{tokens:,} tokens"
+    bases = tokens - (manifest.tokenizer.bos is not None) - (manifest.tokenizer.eos is not None)
+    return f"{tokens:,} tokens ({bases:,} bp)"
+
+
 def available() -> list[ModelEntry]:
     entries = []
     for name, directory in exported().items():
         try:
             m = read_manifest(directory)
-            entries.append(ModelEntry(name, m.kind, m.params, f"{directory}: {about(m)}"))
+            entries.append(ModelEntry(name, m.kind, m.params, f"{directory}: {about(m)}", context(m)))
         except ModelError as exc:
             entries.append(ModelEntry(name, "invalid", None, f"{directory} ({exc})"))
     for name, (factory, description) in sorted(_BUILTINS.items()):

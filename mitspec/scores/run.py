@@ -70,6 +70,11 @@ def unmet(scorer: Scorer, meta: dict) -> str | None:
     return scorer.unmet(meta) if hasattr(scorer, "unmet") else None
 
 
+def too_long(scorer: Scorer, sequences: list[str]) -> str | None:
+    """Why `scorer` cannot take the plan's sequences (more tokens than its context), or None."""
+    return scorer.too_long(sequences) if hasattr(scorer, "too_long") else None
+
+
 def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
              progress_for: Callable[[str, int], Callable[[int], None]] | None = None,
              named: frozenset[str] = frozenset(), say: Callable[[str], None] | None = None) -> Path:
@@ -90,7 +95,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     ids = plan.sequences.select("id", "class")
     skipped = {}
     for scorer in scorers:
-        reason = unmet(scorer, plan.meta)
+        reason = unmet(scorer, plan.meta) or too_long(scorer, sequences)
         if reason is not None and scorer.name in named:
             raise ModelError(f"{scorer.name} cannot score {plan.path.parent}: {reason}")
         if reason is not None:
@@ -132,7 +137,7 @@ def read_skipped(run_dir: Path) -> dict[str, str]:
     """{scorer: why it was left out} of a run directory (empty when none was)."""
     try:
         data = json.loads((Path(run_dir) / SKIPPED_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -149,7 +154,9 @@ def plan_of_run(run_dir: Path, plan_dir: Path | None = None) -> Path:
         return Path(plan_dir) if plan_dir is not None else run_dir
     try:
         recorded = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))["plan"]
-    except (OSError, ValueError, KeyError, TypeError):
+        if not isinstance(recorded, str) or "\0" in recorded:
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         raise PlanError(f"{run_dir} holds scores but no {PLAN_FILE} (scores written with `mitspec run -o` live "
                         f"apart from their plan); name the plan: `mitspec report {run_dir} --plan PLAN_DIR`") from None
     if not (Path(recorded) / PLAN_FILE).exists():
@@ -162,6 +169,6 @@ def read_models(run_dir: Path) -> dict[str, dict]:
     """{model name: info} recorded by earlier runs into run_dir ({} when absent or unreadable)."""
     try:
         models = json.loads((Path(run_dir) / MODELS_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):
         return {}
-    return models if isinstance(models, dict) else {}
+    return {str(k): v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}

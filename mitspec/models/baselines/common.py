@@ -41,9 +41,13 @@ def window_scores(codes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def window_at(codes: np.ndarray, matrix: np.ndarray, start: int) -> np.ndarray:
-    """Score of the window starting at `start`: (n,)."""
+    """Score of the window starting at `start`: (n,). Columns that fall off either end of
+    the sequence add nothing (an UP element 15 bp upstream of a -35 box at 10 is cut short)."""
     w = matrix.shape[0]
-    return matrix[np.arange(w), codes[:, start:start + w]].sum(axis=1)
+    cols = np.arange(max(0, -start), min(w, codes.shape[1] - start))
+    if len(cols) == 0:
+        return np.zeros(codes.shape[0])
+    return matrix[cols, codes[:, start + cols[0]:start + cols[-1] + 1]].sum(axis=1)
 
 
 def encode_groups(sequences: list[str]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
