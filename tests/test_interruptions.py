@@ -117,3 +117,33 @@ def test_two_runs_sharing_one_cache_both_finish(slow_project):
     b = pl.read_parquet(root / "two" / "scores.parquet").select("id", "score")
     unique = pl.read_parquet(root / "one" / "sequences.parquet")["sequence"].n_unique()
     assert a.equals(b) and _rows(shared) == unique  # each distinct sequence scored and stored once
+
+
+def test_a_full_disk_stops_caching_and_leaves_a_healthy_cache_in_place(tmp_path):
+    """On ENOSPC the healthy cache was renamed `.corrupt-...` and a 0-byte file left."""
+    path = tmp_path / "scores.sqlite"
+    cache = ScoreCache(path)
+    cache.put_many([(b"a" * 32, 1.0, None, 1)])
+    warnings = []
+    cache.warn = warnings.append
+    cache._db.execute("PRAGMA max_page_count = 1")  # what a full disk looks like to SQLite
+    cache.put_many([(i.to_bytes(32, "little"), float(i), None, 1) for i in range(5000)])
+    assert len(warnings) == 1 and "cannot be used" in warnings[0] and "full" in warnings[0]
+    assert cache.get_many([b"a" * 32]) == {}  # without the cache from here on, scoring goes on
+    cache.close()
+    assert [p.name for p in tmp_path.iterdir() if "corrupt" in p.name] == []
+    assert ScoreCache(path).get_many([b"a" * 32]) == {b"a" * 32: (1.0, None, 1)}  # what it held is still there
+
+
+def test_a_cache_that_cannot_be_opened_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    """A read-only cache directory raised sqlite3.OperationalError."""
+    def refuse(*args, **kwargs):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    warnings = []
+    cache = ScoreCache(tmp_path / "scores.sqlite", warn=warnings.append)
+    cache.put_many([(b"a" * 32, 1.0, None, 1)])
+    assert cache.get_many([b"a" * 32]) == {} and len(cache) == 0
+    assert len(warnings) == 1 and "unable to open database file" in warnings[0]
+    assert list(tmp_path.iterdir()) == []

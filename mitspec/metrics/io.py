@@ -12,10 +12,14 @@ import polars as pl
 
 from .. import __version__
 from ..contrasts import KINDS
-from ..io import atomic_write, canonical_json
+from ..io import atomic_write, canonical_json, loads_json, printable, read_input, unreadable_path
+from ..limits import JSON_BYTES, TABLE_BYTES
 from .engine import MetricsConfig, MetricsError
 
 METRICS_FORMAT = "mitspec-metrics/1"
+
+
+SCORE_COLUMNS = {"id": str, "score": (int, float), "model": str, "sequence": str}
 
 
 def read_scores(path: Path) -> pl.DataFrame:
@@ -24,30 +28,32 @@ def read_scores(path: Path) -> pl.DataFrame:
     metrics check it against the plan's for the same id).
 
     CSV/TSV with header `id,score[,model][,sequence]`; JSON as {id: score} or
-    [{id, score[, model][, sequence]}]; Parquet with columns id, score[, model][, sequence]."""
+    [{id, score[, model][, sequence]}]; Parquet with columns id, score[, model][, sequence].
+    Anything else (wrong JSON types, special files, files over the limits) is a MetricsError."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".parquet", ".json"):
+        raise MetricsError(f"{path}: unknown score format {suffix or '(no extension)'}; use .csv, .tsv, .json or .parquet")
+    problem = unreadable_path(path)
+    if problem:
+        raise MetricsError(f"score file {printable(str(path))} {problem}")
     try:
-        if suffix in (".csv", ".tsv"):
-            frame = pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema_length=10_000)
+        if suffix == ".json":
+            frame = _json_scores(path)
+        elif path.stat().st_size > TABLE_BYTES:
+            raise MetricsError(f"{path}: over {TABLE_BYTES >> 30} GiB, the limit for a score table")
         elif suffix == ".parquet":
             frame = pl.read_parquet(path)
-        elif suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                frame = pl.DataFrame({"id": list(data), "score": [float(v) for v in data.values()]})
-            elif isinstance(data, list) and all(isinstance(r, dict) for r in data):
-                frame = pl.DataFrame(data)
-            else:
-                raise MetricsError(f"{path}: JSON scores must be {{id: score}} or a list of {{id, score}} objects")
         else:
-            raise MetricsError(f"{path}: unknown score format {suffix or '(no extension)'}; use .csv, .tsv, .json or .parquet")
-    except (OSError, json.JSONDecodeError, pl.exceptions.PolarsError) as exc:
-        raise MetricsError(f"{path}: cannot read scores ({exc})") from None
+            frame = pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema_length=10_000)
+    except (OSError, pl.exceptions.PolarsError, ValueError, OverflowError) as exc:
+        raise MetricsError(f"{path}: cannot read scores ({printable(str(exc))[:300]})") from None
     missing = {"id", "score"} - set(frame.columns)
     if missing:
         raise MetricsError(f"{path}: needs columns id and score (missing {', '.join(sorted(missing))}); "
-                           f"it has {', '.join(frame.columns)}")
+                           f"it has {printable(', '.join(frame.columns))[:300]}")
+    if frame.height == 0:
+        raise MetricsError(f"{path} holds no scores (a header and no rows); score the plan first")
     if "model" not in frame.columns:
         frame = frame.with_columns(pl.lit(path.stem).alias("model"))
     extra = [pl.col("sequence").cast(pl.String).str.to_uppercase()] if "sequence" in frame.columns else []
@@ -55,7 +61,7 @@ def read_scores(path: Path) -> pl.DataFrame:
         frame = frame.select(pl.col("id").cast(pl.String), pl.col("model").cast(pl.String),
                              pl.col("score").cast(pl.Float64), *extra)
     except pl.exceptions.PolarsError:
-        raise MetricsError(f"{path}: scores must be numbers (and sequences text)") from None
+        raise MetricsError(f"{path}: scores must be numbers (and ids, models and sequences text)") from None
     if extra and frame["sequence"].is_null().any():
         ids = frame.filter(pl.col("sequence").is_null())["id"].head(3).to_list()
         raise MetricsError(f"{path}: the sequence column is empty for ids {', '.join(map(str, ids))}; "
@@ -66,7 +72,43 @@ def read_scores(path: Path) -> pl.DataFrame:
                            "every sequence needs a finite score")
     if frame["id"].is_null().any():
         raise MetricsError(f"{path}: some rows have no id")
+    if frame["model"].is_null().any():
+        raise MetricsError(f"{path}: some rows have no model name; fill the model column, or drop it to name "
+                           "the model after the file")
     return frame
+
+
+def _json_scores(path: Path) -> pl.DataFrame:
+    """{id: score} or [{id, score[, model][, sequence]}], every value of its type."""
+    data = loads_json(read_input(path, JSON_BYTES, MetricsError, "score file"), str(path),
+                      "give {id: score} or a list of {id, score} objects", MetricsError)
+    if isinstance(data, dict):
+        data = [{"id": k, "score": v} for k, v in data.items()]
+    elif not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise MetricsError(f"{path}: JSON scores must be {{id: score}} or a list of {{id, score}} objects")
+    columns: dict[str, list] = {}
+    for k, record in enumerate(data):
+        unknown = set(record) - set(SCORE_COLUMNS)
+        if unknown:
+            raise MetricsError(f"{path}: record {k} has unknown key(s) {printable(', '.join(sorted(unknown)))[:200]}; "
+                               f"the keys are {', '.join(SCORE_COLUMNS)}")
+        for key, value in record.items():
+            ok = isinstance(value, SCORE_COLUMNS[key]) and not isinstance(value, bool)
+            if key == "score" and ok:
+                try:
+                    value = float(value)
+                except OverflowError:
+                    ok = False
+            if not ok:
+                want = "a number" if key == "score" else "a string"
+                raise MetricsError(f"{path}: record {k} ({printable(str(record.get('id')))[:60]}): `{key}` must be "
+                                   f"{want}, not {printable(json.dumps(value))[:60]}")
+            columns.setdefault(key, [None] * k).append(value)
+        for key in columns:
+            if len(columns[key]) < k + 1:
+                columns[key].append(None)
+    schema = {key: pl.Float64 if key == "score" else pl.String for key in columns}
+    return pl.DataFrame(columns, schema=schema)
 
 
 def with_fasta_sequences(scores: pl.DataFrame, fasta: Path) -> pl.DataFrame:

@@ -34,7 +34,9 @@ def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -
     """The existing metrics.json when it was made from exactly these inputs, and the report exists."""
     try:
         doc = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("compiler"), dict):
         return None
     same = (doc.get("plan") == plan.plan_hash and doc.get("scores_sha256") == digest and doc.get("stats") == config.stats
             and doc.get("resamples") == config.resamples and doc.get("compiler", {}).get("version") == __version__

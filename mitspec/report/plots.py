@@ -18,7 +18,8 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                         "svg.hashsalt": "mitspec", "figure.dpi": 110})
+                         "svg.hashsalt": "mitspec", "figure.dpi": 110,
+                         "text.parse_math": False})  # labels are names from files: literal text, never mathtext
     return plt
 
 

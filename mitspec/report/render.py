@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 from pathlib import Path
 
 import polars as pl
 
 from ..contrasts import KINDS, correlate
-from ..io import atomic_write
+from ..io import atomic_write, printable
 from ..plan.store import Plan
 from ..plan.summary import class_summary
 from ..metrics.engine import with_covariate
@@ -192,7 +194,7 @@ def md(text) -> str:
     HTML is escaped, emphasis, code, links and table pipes are backslash-escaped, and so
     is a line start that would open a heading, list or quote. Intraword `_` is left alone
     (it is no emphasis there), so names like MES_synthetic read as written."""
-    text = str(text)
+    text = printable(text)  # a newline or \\r in a name must not start a Markdown line
     out = []
     for i, ch in enumerate(text):
         if ch in _MD_HTML:
@@ -221,14 +223,16 @@ def _longest_run(text: str, char: str) -> int:
 
 
 def code_span(text) -> str:
-    """`text` as an inline code span, whatever backticks it holds (content is literal)."""
-    text = str(text)
+    """`text` as an inline code span, whatever backticks it holds (content is literal;
+    control characters escaped, since a blank line would end the span and the paragraph)."""
+    text = printable(text)
     ticks = "`" * (_longest_run(text, "`") + 1)
     return f"{ticks} {text} {ticks}"
 
 
 def fenced(text: str) -> list[str]:
     """`text` as a fenced code block that no run of backticks inside can close."""
+    text = printable(text, lines=True)
     fence = "`" * max(3, _longest_run(text, "`") + 1)
     return [fence, text, fence]
 
@@ -395,6 +399,16 @@ def _covariate_frame(with_class: pl.DataFrame, plan: Plan, c: dict) -> pl.DataFr
     return with_covariate(frame, c["with"], c["classes"], c.get("levels"))
 
 
+def figure_file(key: str) -> str:
+    """A figure's file name: the key when it is a plain name (`profile_SPACING.png`), else
+    the key's safe characters and a hash of the whole key. Keys hold contrast names from
+    plan.json, which a hostile plan could fill with `../` or `/`: no key leaves figures/."""
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}", key) and ".." not in key:
+        return f"{key}.png"
+    safe = re.sub(r"[^A-Za-z0-9_]+", "_", key)[:60]
+    return f"{safe}-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.png"
+
+
 def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.DataFrame, doc: dict,
                  models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> dict[str, Path]:
     """report.md (+ figures/*.png) and a self-contained report.html, written atomically.
@@ -417,9 +431,9 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         images["forest"] = forest
     figures = {}
     for key, data in images.items():
-        path = out_dir / "figures" / f"{key}.png"
-        atomic_write(path, lambda p, d=data: p.write_bytes(d))
-        figures[key] = f"figures/{key}.png"
+        name = figure_file(key)
+        atomic_write(out_dir / "figures" / name, lambda p, d=data: p.write_bytes(d))
+        figures[key] = f"figures/{name}"
     atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures, models, skipped), encoding="utf-8"))
     atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images, models, skipped), encoding="utf-8"))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html"}

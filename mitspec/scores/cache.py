@@ -45,12 +45,18 @@ class ScoreCache:
     def __init__(self, path: Path | None = None, warn: Callable[[str], None] | None = None):
         self.path = Path(path) if path else default_cache_path()
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = None
         try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            self._set_aside(exc)
-            self._db = self._open()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if not self._broken(exc):
+                    raise
+                self._set_aside(exc)
+                self._db = self._open()
+        except (OSError, sqlite3.Error) as exc:  # a read-only or full directory: score without a cache
+            self._give_up(exc)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=60)  # waits for another run's transaction
@@ -84,11 +90,26 @@ class ScoreCache:
         self._db = self._open()
 
     def _broken(self, exc: sqlite3.DatabaseError) -> bool:
-        """A damaged cache (set it aside), as opposed to one busy with another run (wait or fail)."""
-        return not (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc))
+        """A damaged file (set it aside), as opposed to a healthy cache that cannot be used
+        now: busy with another run, on a full disk, in a read-only place (OperationalError)."""
+        return not isinstance(exc, sqlite3.OperationalError)
+
+    def _give_up(self, exc: Exception) -> None:
+        """Go on without the cache (every score is recomputed next time), saying why once;
+        the cache file itself is left untouched."""
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+        self._db = None
+        self.warn(f"the score cache {self.path} cannot be used ({exc}); scoring without it "
+                  "(nothing is lost but time; --no-cache says this up front)")
 
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[float, float | None, int]]:
         found = {}
+        if self._db is None:
+            return found
         try:
             for lo in range(0, len(keys), _CHUNK):
                 part = keys[lo:lo + _CHUNK]
@@ -97,29 +118,38 @@ class ScoreCache:
                         f"SELECT key, score, per_nt, tokens FROM scores WHERE key IN ({marks})", part):
                     found[key] = (score, per_nt, tokens)
         except sqlite3.DatabaseError as exc:
-            if not self._broken(exc):
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 raise
-            self._recover(exc)
+            if self._broken(exc):
+                self._recover(exc)
+            else:
+                self._give_up(exc)
             return {}
         return found
 
     def put_many(self, rows: Iterable[tuple[bytes, float, float | None, int]]) -> None:
         rows = list(rows)
         for attempt in (1, 2):  # the second, if any, on a fresh cache
+            if self._db is None:
+                return
             try:
                 with self._db:  # one transaction: all of the batch or none of it
                     self._db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
                 return
             except sqlite3.DatabaseError as exc:
-                if attempt == 2 or not self._broken(exc):
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                     raise
+                if attempt == 2 or not self._broken(exc):
+                    self._give_up(exc)  # disk full, read-only: the scores still reach the run's output
+                    return
                 self._recover(exc)
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+        return 0 if self._db is None else self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
 
 
 class NoCache:
