@@ -1,11 +1,13 @@
-"""Mutation fuzzing of the bundled specs: what a spec from someone else may look like.
+"""Fuzzing the spec pipeline: what a spec from someone else may look like.
 
 Each case takes a bundled spec and applies a few mutations (tokens deleted, duplicated
 and swapped; lines deleted, duplicated and swapped; numbers replaced by huge, negative,
 zero, fractional, inf and NaN values; junk, unicode and unbalanced braces inserted;
 deep nesting; names replaced by reserved words), then parses, checks and compiles it in
-a child process (from a forkserver) with a memory ceiling and a time limit. The only acceptable outcomes are
-a compiled plan and a MitspecError.
+a child process (from a forkserver) with a memory ceiling and a time limit. Half the cases
+are instead generated from the grammar (SpecGenerator), naming hostile files (a FIFO, a
+gzip bomb, a link to /dev/zero, ...) beside copies of the bundled data. The only
+acceptable outcomes are a compiled plan and a MitspecError.
 
     python benchmarks/fuzz_specs.py --cases 10000 [--seed 0]     # counts per outcome
 (the suite runs a few hundred cases through hypothesis: tests/test_fuzz.py)
@@ -88,9 +90,122 @@ def mutate(source: str, mutations: list[tuple[str, float, float, int]]) -> str:
     return "".join(toks)
 
 
-def compile_source(source: str, max_bases: int = 10**7) -> None:
-    # named as if it sat in specs/, so the files the bundled specs read (imports, PWMs, genomes) resolve
-    compile_program(check(parse(source, str(ROOT / "specs" / "fuzz.mit")), Limits(max_bases=max_bases)))
+class SpecGenerator:
+    """Random specs from the grammar itself (mit.lark, as Lark compiled it): each rule is
+    expanded at random; past `depth`, only the expansions that end soonest are taken, so
+    every spec is finite. Terminals are drawn from pools that name what the bundled specs
+    define and the hostile files in `hostile_data_dir`, so specs get past the parser often."""
+
+    NAMES = ("bg", "A", "B", "C", "m", "m2", "L", "box", "minus35", "minus10", "up", "ext10", "core", "T", "all",
+             "end", "random", "none", "spacer", "at_content", "sigma70", "x" * 70, "iid", "uniform", "genome",
+             "markov", "given", "pwm", "jaspar", "iupac", "choice", "revcomp", "consensus", "at", "file", "strands",
+             "min_score", "weights", "reference", "low", "high", "composition", "position", "correct", "wrong")
+    INTS = ("0", "1", "2", "5", "10", "17", "30", "59", "60", "100", "1000", "99999999", "9" * 25)
+    NUMBERS = ("0.5", "0.0", "1.0", "0.3", "0.8", "1e-300", "1e400", "2.5", "17")
+    STRINGS = ("TATAAT", "TTGACA", "A", "N", "ACGTRYKM", "", "TGT", "AAAAAAGAG", "ecoli_mg1655", "saureus_n315",
+               "data/saureus_40kb.fa.gz", "motifs/MA0139.2.jaspar", "lib/ecoli.mit", "data/mit_paper/sequences.fasta",
+               "hostile/fifo.fa", "hostile/dir.fa", "hostile/bomb.fa.gz", "hostile/empty.fa", "hostile/binary.jaspar",
+               "hostile/dev.fa", "nul\0byte.fa", "../../../etc/passwd", "/etc/passwd", "<img src=x onerror=alert(1)>",
+               "\x1b[2J\x1b]0;owned\x07", "a\rb", "MA0139", "both", "forward", "x" * 300)
+
+    def __init__(self):
+        parser = _parser()
+        self.rules: dict[str, list[list[tuple[str, bool]]]] = {}
+        for rule in parser.rules:
+            self.rules.setdefault(rule.origin.name, []).append([(s.name, s.is_term) for s in rule.expansion])
+        self.patterns = {t.name: t.pattern for t in parser.terminals}
+        self.height = {name: float("inf") for name in self.rules}  # fewest levels to a string of terminals
+        changed = True
+        while changed:
+            changed = False
+            for name, expansions in self.rules.items():
+                best = min(1 + max((self.height[s] for s, term in e if not term), default=0) for e in expansions)
+                if best < self.height[name]:
+                    self.height[name], changed = best, True
+
+    def _terminal(self, name: str, rnd) -> str:
+        pattern = self.patterns[name]
+        if pattern.type == "str":
+            return pattern.value
+        pools = {"NAME": self.NAMES, "INT": self.INTS, "NUMBER": self.NUMBERS, "SIGN": ("+", "-"),
+                 "PICK": ("cycle", "random")}
+        if name == "STRING":
+            return '"' + rnd.choice(self.STRINGS) + '"'
+        return rnd.choice(pools[name])
+
+    def generate(self, rnd, depth: int = 9, max_tokens: int = 600) -> str:
+        """One spec of 1-8 statements, each `_statement` expanded with `rnd` (a random.Random)."""
+        return "\n".join(self.expand("_statement", rnd, depth, max_tokens // 4) for _ in range(rnd.randint(1, 8)))
+
+    def expand(self, symbol: str, rnd, depth: int, max_tokens: int) -> str:
+        out: list[str] = []
+        stack = [(symbol, False, 0)]
+        while stack and len(out) < max_tokens:
+            name, term, level = stack.pop()
+            if term:
+                out.append(self._terminal(name, rnd))
+                out.append("\n" if out[-1] in ("}", ")") and rnd.random() < 0.5 else " ")
+                continue
+            expansions = self.rules[name]
+            if level >= depth or len(out) > max_tokens // 2:
+                lowest = min(1 + max((self.height[s] for s, t in e if not t), default=0) for e in expansions)
+                expansions = [e for e in expansions
+                              if 1 + max((self.height[s] for s, t in e if not t), default=0) == lowest]
+            expansion = rnd.choice(expansions)
+            stack.extend((s, t, level + 1) for s, t in reversed(expansion))
+        return "".join(out)
+
+
+HEADER = 'benchmark "generated" seed 7 length 60\nbackground bg = iid(at=0.5)\nmotif m = "TATAAT"\n'
+
+
+def generated_spec(seed: int) -> str:
+    """A grammar-generated spec; half of them after a valid header, so checks past the
+    header (classes, ops, contrasts) see them."""
+    import random
+
+    rnd = random.Random(seed)
+    body = _generator().generate(rnd)
+    return HEADER + body if rnd.random() < 0.5 else body
+
+
+_GENERATOR = None
+
+
+def _generator() -> SpecGenerator:
+    global _GENERATOR
+    if _GENERATOR is None:
+        _GENERATOR = SpecGenerator()
+    return _GENERATOR
+
+
+def hostile_data_dir(root: Path) -> Path:
+    """A copy of specs/ (so the bundled specs' imports, matrices and genomes resolve) with a
+    `hostile/` folder of files no spec should be able to hang or blow up on: a FIFO nobody
+    writes to, a directory, a gzip bomb (80 MiB of zeros, 80 kB on disk), an empty file,
+    binary junk and a link to /dev/zero. Returns the copy's directory."""
+    import gzip
+    import os
+    import shutil
+
+    specs = root / "specs"
+    if not specs.exists():
+        shutil.copytree(ROOT / "specs", specs)
+        hostile = specs / "hostile"
+        hostile.mkdir()
+        os.mkfifo(hostile / "fifo.fa")
+        (hostile / "dir.fa").mkdir()
+        (hostile / "bomb.fa.gz").write_bytes(gzip.compress(b">x\n" + bytes(80 << 20)))
+        (hostile / "empty.fa").write_bytes(b"")
+        (hostile / "binary.jaspar").write_bytes(bytes(range(256)) * 8)
+        os.symlink("/dev/zero", hostile / "dev.fa")
+    return specs
+
+
+def compile_source(source: str, max_bases: int = 10**7, specs: str | None = None) -> None:
+    # named as if it sat in specs/ (or a copy of it), so the files the bundled specs read resolve
+    where = Path(specs) if specs else ROOT / "specs"
+    compile_program(check(parse(source, str(where / "fuzz.mit")), Limits(max_bases=max_bases)))
 
 
 def _case(source: str, run, time_limit: int, conn) -> None:
@@ -123,7 +238,8 @@ def _context():
         import multiprocessing
 
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["tests.fuzz_specs"])  # by name: run as a script, __name__ is __main__
+        # by name (run as a script, __name__ is __main__); the CLI and file fuzzers too, so no case imports them
+        _CONTEXT.set_forkserver_preload(["tests.fuzz_specs", "tests.fuzz_files", "mitspec.cli"])
     return _CONTEXT
 
 
@@ -150,29 +266,36 @@ def outcome(source: str, run=compile_source, time_limit: int = TIME_LIMIT) -> st
 
 
 def main() -> None:
+    import functools
     import random
+    import tempfile
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rnd = random.Random(args.seed)
-    counts: Counter[str] = Counter()
+    specs = str(hostile_data_dir(Path(tempfile.mkdtemp(prefix="fuzz-specs-"))))
+    run = functools.partial(compile_source, specs=specs)
+    counts: dict[str, Counter[str]] = {"mutated": Counter(), "generated": Counter()}
     first: dict[str, str] = {}
     started = time.perf_counter()
-    for _ in range(args.cases):
-        name = rnd.choice(sorted(SPECS))
-        mutations = [(rnd.choice(OPS), rnd.random(), rnd.random(), rnd.randrange(1 << 16))
-                     for _ in range(rnd.randint(1, 4))]
-        source = mutate(SPECS[name], mutations)
-        result = outcome(source)
-        kind = result if result in ("ok", "spec-error", "hang", "bomb") else "exception"
-        counts[kind] += 1
+    for k in range(args.cases):
+        if k % 2 == 0:  # a bundled spec, mutated
+            name = rnd.choice(sorted(SPECS))
+            mutations = [(rnd.choice(OPS), rnd.random(), rnd.random(), rnd.randrange(1 << 16))
+                         for _ in range(rnd.randint(1, 4))]
+            kind, source = "mutated", mutate(SPECS[name], mutations)
+        else:  # a spec from the grammar, reading the hostile files too
+            kind, source = "generated", generated_spec(rnd.randrange(1 << 32))
+        result = outcome(source, run=run)
+        counts[kind][result if result in ("ok", "spec-error", "hang", "bomb") else "exception"] += 1
         first.setdefault(result, source)
     seconds = time.perf_counter() - started
-    print(f"{args.cases} cases in {seconds:.0f} s (seed {args.seed}):")
-    for kind in ("ok", "spec-error", "exception", "hang", "bomb"):
-        print(f"  {kind:<11}{counts[kind]:>7}")
+    print(f"{args.cases} cases in {seconds:.0f} s (seed {args.seed}), each under {MEMORY_CEILING >> 30} GiB "
+          f"of address space and {TIME_LIMIT} s:")
+    for kind, c in counts.items():
+        print(f"  {kind:<10}" + "  ".join(f"{o} {c[o]}" for o in ("ok", "spec-error", "exception", "hang", "bomb")))
     for result, source in first.items():
         if result not in ("ok", "spec-error"):
             print(f"\n{result}\n--- first case ---\n{source}")
