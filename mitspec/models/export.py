@@ -1,7 +1,7 @@
 """Hugging Face checkpoint -> ONNX model directory (model.onnx + tokenizer + manifest.json).
 
 Needs the `export` extra (torch, transformers, optimum, optimum-onnx, onnxscript). Three
-exporters are tried in turn, each graph checked against PyTorch at two sequence lengths
+exporters are tried in turn, each graph checked against PyTorch at several sequence lengths
 (random DNA tokens, k-mers included) before it is accepted: optimum's (the architectures
 it knows: BERT-like, ESM, GPT-2/Llama-like), `torch.onnx.export` of the LM's
 `input_ids -> logits` forward (TorchScript tracing), and the dynamo exporter
@@ -11,6 +11,7 @@ graph, the error names each exporter's reason.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -230,9 +231,23 @@ def _specials(tok) -> dict:
     return {"bos": bos, "eos": eos}
 
 
-def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, length: int = 64) -> float:
-    """Max |logits_onnx - logits_torch| on random sequences of the given token ids, at
-    `length` tokens and at a second, odd length (a graph that froze its length fails)."""
+VERIFY_LONGEST = 512  # tokens: the longest input the export check feeds (PyTorch runs it on the CPU)
+
+
+def verify_lengths(max_length: int) -> list[int]:
+    """Sequence lengths (tokens) the logit check runs, for a model taking `max_length`:
+    64, an odd length below it, and odd and even lengths near the longest it checks
+    (max_length, capped at VERIFY_LONGEST). A graph that froze its length fails at one;
+    one whose arithmetic holds at powers of two only (an FFT of a size with no fast
+    algorithm loses precision) fails at the odd ones."""
+    top = max(2, min(max_length, VERIFY_LONGEST))
+    base = min(64, top)
+    return sorted({base, max(2, base // 2 - 1), top, max(2, top - 1), max(2, (3 * top // 4) | 1)})
+
+
+def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, max_length: int = 64) -> float:
+    """Max |logits_onnx - logits_torch| on random sequences of the given token ids at each
+    of `verify_lengths(max_length)`."""
     import torch
 
     from .runtime import create_session
@@ -241,7 +256,7 @@ def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, length
     names = [i.name for i in session.get_inputs()]
     rng = np.random.default_rng(0)
     worst = 0.0
-    for n in dict.fromkeys((length, max(2, length // 2 - 1))):
+    for n in verify_lengths(max_length):
         ids = rng.choice(np.array(token_ids, dtype=np.int64), size=(2, n))
         with torch.no_grad():
             expected = _logits(model(input_ids=torch.from_numpy(ids))).numpy()
@@ -266,7 +281,7 @@ def dna_token_ids(vocab: list[str]) -> list[int]:
 
 
 def _faithful_graph(source: str, model_type: str, model, vocab_size: int, staging: Path, kind: str,
-                    token_ids: list[int], length: int, tolerance: float, trust_remote_code: bool,
+                    token_ids: list[int], max_length: int, tolerance: float, trust_remote_code: bool,
                     use_optimum: bool, reference=None) -> tuple[str, float]:
     """Try each exporter until one writes staging/model.onnx whose logits match PyTorch
     (`reference`, else `model` itself) within `tolerance`: (exporter, max |diff|). Else
@@ -289,7 +304,7 @@ def _faithful_graph(source: str, model_type: str, model, vocab_size: int, stagin
             reasons[name] = _reason(exc)
             continue
         try:
-            diff = verify(reference if reference is not None else model, graph, token_ids, vocab_size, length=length)
+            diff = verify(reference if reference is not None else model, graph, token_ids, vocab_size, max_length)
         except ModelError as exc:
             reasons[name] = f"onnxruntime cannot run its graph ({_reason(exc)})"
             continue
@@ -342,6 +357,8 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
     _import_plugins(imports)
     out_dir = Path(out_dir)
     local = Path(source)
+    if not local.exists():
+        _require_hub(source)
     native = _native_checkpoint(source)
     if fp16 and native is None:
         from .native import FAMILIES
@@ -375,7 +392,7 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
         fields["vocab"] += [f"<unused{i}>" for i in range(len(fields["vocab"]), config.vocab_size)]
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 64
         exporter, diff = _faithful_graph(source, config.model_type, model, config.vocab_size, staging, kind,
-                                         dna_token_ids(fields["vocab"]), min(64, positions), tolerance,
+                                         dna_token_ids(fields["vocab"]), positions, tolerance,
                                          trust_remote_code, use_optimum)
         fields.update({
             "name": name or out_dir.name,
@@ -390,6 +407,38 @@ def export(source: str, out_dir: Path, name: str | None = None, kind: str | None
         return fields, exporter, diff
 
     return _write_model(out_dir, fill)
+
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+HUB_PROBE_SECONDS = 5
+
+
+def _require_hub(source: str) -> None:
+    """A `source` that is no local path must be a hub id the hub (HF_ENDPOINT) can serve, or
+    one already in the local cache: else one ModelError now, instead of a minute of
+    retries and a misleading hint afterwards."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not HUB_ID.match(source):
+        raise ModelError(f"{source}: no such checkpoint directory (and not a Hugging Face hub id, owner/name)")
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(source, "config.json"), str):
+            return  # in the local cache: transformers reads it from there
+        endpoint = constants.ENDPOINT
+    except Exception:  # noqa: BLE001 - an old or broken huggingface_hub: let transformers say what it says
+        return
+    where = urlsplit(endpoint)
+    try:
+        socket.create_connection((where.hostname, where.port or (443 if where.scheme == "https" else 80)),
+                                 timeout=HUB_PROBE_SECONDS).close()
+    except OSError as exc:
+        raise ModelError(f"cannot reach the Hugging Face hub ({endpoint}: {exc.strerror or exc}) to fetch {source}, "
+                         f"and it is not in the local cache; download it where there is network "
+                         f"(`hf download {source} --local-dir DIR`), then export the directory: "
+                         "`mitspec export DIR`") from None
 
 
 def _native_checkpoint(source: str) -> Path | None:
@@ -459,11 +508,11 @@ def export_module(model, out_dir: Path, fields: dict, token_ids: list[int], voca
         for name, path in (files or {}).items():
             shutil.copyfile(path, staging / name)
         model.eval()
-        length = min(64, fields.get("max_length") or 64)  # stay within the model's positions
         exporter, diff = _faithful_graph(provenance.get("source", fields.get("name", "the model")),
                                          provenance.get("model_type", "torch module"),
                                          half_precision(model) if fp16 else model, vocab_size, staging,
-                                         fields["kind"], token_ids, length, tolerance, False, use_optimum=False,
+                                         fields["kind"], token_ids, fields.get("max_length") or 64, tolerance, False,
+                                         use_optimum=False,
                                          reference=model)
         return ({**fields, "provenance": {**provenance, "exporter": exporter, "opset": OPSET, "max_abs_diff": diff,
                                           "precision": "float16" if fp16 else "float32"}},

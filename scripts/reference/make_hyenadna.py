@@ -25,10 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SEED, arguments, perturb, upstream_package, write_reference  # noqa: E402
 
 FILES = ("modeling_hyena.py", "configuration_hyena.py")
-CONFIG = dict(vocab_size=12, d_model=16, d_inner=32, n_layer=2, max_seq_len=160, emb_dim=5, filter_order=16,
+CONFIG = dict(vocab_size=12, d_model=16, d_inner=32, n_layer=2, max_seq_len=302, emb_dim=5, filter_order=16,
               num_inner_mlps=2, hyena_order=2, short_filter_order=3, activation_freq=10, train_freq=True,
               pad_vocab_size_multiple=8, embed_dropout=0.0)
-LENGTHS = (37, 100)  # tokens: an odd length and the canonical plan's
+# tokens: odd lengths and powers of two up to the maximum (302: 301 bases + [SEP]), since
+# an FFT graph can be exact at powers of two only; 100 is the canonical plan's length
+LENGTHS = (17, 37, 100, 128, 201, 255, 256, 299, 302)
 
 
 def main() -> None:
