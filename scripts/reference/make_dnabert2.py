@@ -1,7 +1,8 @@
 """Reference data for the native DNABERT-2 (tests/test_native.py), made once with the
 upstream implementation: a tiny random checkpoint in the upstream format (config.json
 with its auto_map, pytorch_model.bin with upstream parameter names, the published BPE
-tokenizer.json) and the MLM logits the upstream code gives at two lengths.
+tokenizer.json) and the MLM logits the upstream code gives at two lengths; and a variant
+whose hidden_act is relu (relu/), since upstream's MLM head follows hidden_act.
 
 Upstream: the code published with zhihan1996/DNABERT-2-117M on the Hugging Face hub
 (`bert_layers.py`, `bert_padding.py`, `configuration_bert.py`, `flash_attn_triton.py`,
@@ -38,6 +39,9 @@ CONFIG = dict(vocab_size=4096, hidden_size=24, num_hidden_layers=2, num_attentio
               auto_map={"AutoConfig": "configuration_bert.BertConfig", "AutoModel": "bert_layers.BertModel",
                         "AutoModelForMaskedLM": "bert_layers.BertForMaskedLM"})
 LENGTHS = (23, 64)  # tokens, [CLS] and [SEP] included
+# variant -> (config changes, lengths), written to --out/<variant>; "" is the published layout.
+# relu: the MLM head's activation follows hidden_act upstream (the GLU's is always exact GELU)
+VARIANTS = {"": ({}, LENGTHS), "relu": ({"hidden_act": "relu"}, (17, 41))}
 
 
 def main() -> None:
@@ -49,27 +53,31 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Unable to import Triton": the PyTorch path is the one we want
             layers, configuration = upstream("bert_layers"), upstream("configuration_bert")
-            torch.manual_seed(SEED)
-            model = layers.BertForMaskedLM(configuration.BertConfig(**CONFIG)).eval()
-        perturb(model)
-        args.out.mkdir(parents=True, exist_ok=True)
-        model.config.auto_map = CONFIG["auto_map"]
-        model.save_pretrained(args.out, safe_serialization=False)  # decoder tied to the embeddings, as upstream
-        config = json.loads((args.out / "config.json").read_text())
-        config.pop("model_type", None)  # the published config has none
-        (args.out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        shutil.copy(args.upstream / "tokenizer.json", args.out / "tokenizer.json")
-        vocab = Tokenizer.from_file(str(args.upstream / "tokenizer.json")).get_vocab()
-        dna = sorted(i for t, i in vocab.items() if set(t) <= set("ACGT"))
-        rng = np.random.default_rng(7)
-        ids = {}
-        for length in LENGTHS:
-            row = rng.choice(dna, size=(1, length))  # one row: 4,096 logits per token already weigh 1 MB
-            row[:, 0], row[:, -1] = vocab["[CLS]"], vocab["[SEP]"]
-            ids[length] = row
-        write_reference(args.out, model, ids, args.source,
-                        {n: args.upstream / n for n in (*FILES, "tokenizer.json")}, CONFIG, "make_dnabert2.py")
-
+        for variant, (changes, lengths) in VARIANTS.items():
+            config = {**CONFIG, **changes}
+            out = args.out / variant if variant else args.out
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.manual_seed(SEED)
+                model = layers.BertForMaskedLM(configuration.BertConfig(**config)).eval()
+            perturb(model)
+            out.mkdir(parents=True, exist_ok=True)
+            model.config.auto_map = CONFIG["auto_map"]
+            model.save_pretrained(out, safe_serialization=False)  # decoder tied to the embeddings, as upstream
+            saved = json.loads((out / "config.json").read_text())
+            saved.pop("model_type", None)  # the published config has none
+            (out / "config.json").write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
+            shutil.copy(args.upstream / "tokenizer.json", out / "tokenizer.json")
+            vocab = Tokenizer.from_file(str(args.upstream / "tokenizer.json")).get_vocab()
+            dna = sorted(i for t, i in vocab.items() if set(t) <= set("ACGT"))
+            rng = np.random.default_rng(7)
+            ids = {}
+            for length in lengths:
+                row = rng.choice(dna, size=(1, length))  # one row: 4,096 logits per token already weigh 1 MB
+                row[:, 0], row[:, -1] = vocab["[CLS]"], vocab["[SEP]"]
+                ids[length] = row
+            write_reference(out, model, ids, args.source,
+                            {n: args.upstream / n for n in (*FILES, "tokenizer.json")}, config, "make_dnabert2.py")
 
 if __name__ == "__main__":
     main()

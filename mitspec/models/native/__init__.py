@@ -139,6 +139,27 @@ def take(weights: dict, name: str, where: Path):
         raise ModelError(f"{where}: the checkpoint lacks {name}; is it a complete checkpoint of this family?") from None
 
 
+def activation(config: dict, key: str, where: Path, default: str = "gelu"):
+    """The activation function config[key] names (Hugging Face's ACT2FN names), or a
+    ModelError naming the ones implemented here: an unknown name is refused, never
+    replaced by a default."""
+    import torch
+    from torch.nn import functional as F
+
+    def tanh_gelu(x):
+        return F.gelu(x, approximate="tanh")
+
+    functions = {"gelu": F.gelu, "gelu_new": tanh_gelu, "gelu_fast": tanh_gelu, "gelu_pytorch_tanh": tanh_gelu,
+                 "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x), "relu": F.relu, "silu": F.silu,
+                 "swish": F.silu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "gelu_accurate": tanh_gelu}
+    name = config.get(key, default)
+    if name not in functions:
+        source = where if Path(where).suffix else Path(where) / "config.json"
+        raise ModelError(f"{source}: `{key}` {name!r} is not implemented natively; mitspec implements "
+                         + ", ".join(sorted(functions)))
+    return functions[name]
+
+
 def require(config: dict, key: str, where: Path):
     """config[key]; `where` is the checkpoint directory (its config.json) or the config file."""
     if key not in config:

@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import ModelError
-from . import NativeModel, native_model, read_weights, require, take
+from . import NativeModel, activation, native_model, read_weights, require, take
 
 
 def alibi_slopes(heads: int) -> list[float]:
@@ -75,6 +75,7 @@ class DNABERT2(nn.Module):
         self.register_buffer("slopes", torch.tensor(alibi_slopes(heads)), persistent=False)
         self.transform = nn.Linear(d, d)
         self.transform_norm = nn.LayerNorm(d, eps=1e-12)  # upstream fixes this one's eps
+        self.head_act = activation(config, "hidden_act", where)  # upstream: the GLU's is always exact GELU
         self.decoder_bias = nn.Parameter(torch.zeros(vocab))
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
@@ -84,7 +85,7 @@ class DNABERT2(nn.Module):
         h = self.embed_norm(self.word(input_ids) + self.token_type)
         for layer in self.layers:
             h = layer(h, bias)
-        h = self.transform_norm(F.gelu(self.transform(h)))
+        h = self.transform_norm(self.head_act(self.transform(h)))
         return h @ self.word.weight.T + self.decoder_bias
 
 
