@@ -2,7 +2,7 @@
 the upstream implementation: tiny random checkpoints in Evo 2's published format (a
 `torch.save`d state dict, `<name>.pt`, with vortex's parameter names, beside the vortex
 YAML config; the arcinstitute/evo2_* hub repositories add a config.json naming the
-architecture and the .pt) and the logits the upstream code gives at two lengths, for two
+architecture and the .pt) and the logits the upstream code gives at two lengths, for three
 variants:
 
 - evo2: Evo 2's layout and switches (hcs, hcm, hcl and attention blocks in turn,
@@ -12,7 +12,9 @@ variants:
   one;
 - other: the other code paths a config can select (`hyena_flip_x1x2`, projections split
   by heads, no interleave, a short-filter bias, projection biases, linearly interpolated
-  rotary positions as the 1M-context models have, an untied unembedding), YAML only.
+  rotary positions as the 1M-context models have, an untied unembedding), YAML only;
+- filter_lengths: Evo 2's layout with a short (hcs) filter of 128 taps and a medium (hcm)
+  one of 64: upstream convolves with a D term from 128 taps on, whatever the layer.
 
 Lengths 17 and 150: the medium filter (128 taps) is cut short at one and whole at the other.
 
@@ -69,6 +71,11 @@ VARIANTS = {
     "other": dict(column_split_hyena=True, column_split=False, interleave=False, hyena_flip_x1x2=True,
                   short_filter_bias=True, qkv_proj_bias=True, tie_embeddings=False, rotary_emb_base=1000000,
                   use_interpolated_rotary_pos_emb=True, rotary_emb_scaling_factor=4),
+    # upstream decides an explicit filter's arithmetic by its length, not by the layer's kind:
+    # 128 taps or more, a convolution with a D term; fewer, a cross-correlation without one
+    "filter_lengths": dict(column_split_hyena=False, column_split=True, interleave=True, hyena_flip_x1x2=False,
+                           short_filter_bias=False, qkv_proj_bias=False, tie_embeddings=True, rotary_emb_base=10000,
+                           hcs_filter_length=128, hcm_filter_length=64),
 }
 LENGTHS = (17, 150)  # byte tokens
 

@@ -5,8 +5,10 @@ Every hyena block projects to 3D channels, runs a depthwise FIR of length 3 over
 optionally regroups them (`interleave`: channel 3c+i -> i*D + c) and splits them into
 (x2, x1, v) (`column_split_hyena`: per head instead); then, with u = x1 * v:
 - hcs, short explicit: y = FIR_h(u), h of length 7 shared by each group of channels;
-- hcm, medium regularised: y = h * u + D u, h of length 128 (a true convolution, where hcs
-  and the short filter are cross-correlations, as upstream computes them);
+- hcm, medium regularised: y = h * u + D u, h of length 128;
+  as upstream, an explicit filter's length decides its arithmetic, whatever the layer:
+  from FFT_TAPS (128) taps on, a true convolution plus D u; below, a cross-correlation
+  without D (as the short filter);
 - hcl, long implicit: y = h * u + D u, h_t = sum_n r_n exp(lambda_n t) with real
   log-poles lambda, one filter per channel; upstream convolves with FFTs of size 2L, here
   the recurrence s_t = exp(lambda) s_(t-1) + u_t, y_t = sum_n r_n s_t runs as an ONNX Scan
@@ -89,6 +91,9 @@ def decay_filter(u: torch.Tensor, decay: torch.Tensor, residues: torch.Tensor) -
     return (states * residues).sum(-1).permute(1, 2, 0).to(u.dtype)
 
 
+FFT_TAPS = 128  # explicit filters this long or longer convolve (with D); shorter ones correlate
+
+
 class Cascade(nn.Module):
     """One StripedHyena 2 operator, `kind` short (hcs), medium (hcm) or long (hcl):
     projections z (B, L, 3D) -> (B, L, D)."""
@@ -100,10 +105,11 @@ class Cascade(nn.Module):
         self.column_split, self.interleave, self.flip = column_split, interleave, flip
         self.short_filter_weight = nn.Parameter(torch.zeros(3 * d, 1, short))
         self.short_filter_bias = nn.Parameter(torch.zeros(3 * d)) if short_bias else None
+        self.convolves = kind == "long" or length >= FFT_TAPS
         if kind in ("short", "medium"):
             self.h = nn.Parameter(torch.zeros(groups, 1, length))
             self.repeat = d // groups  # each group's filter serves d / groups consecutive channels
-        if kind in ("medium", "long"):
+        if self.convolves:
             self.D = nn.Parameter(torch.zeros(d))
         if kind == "long":
             self.log_poles = nn.Parameter(torch.zeros(d, states, 1))
@@ -135,10 +141,10 @@ class Cascade(nn.Module):
         else:
             h = self.h.repeat_interleave(self.repeat, dim=0)  # (D, 1, K)
             taps = h.shape[-1]
-            if self.kind == "medium":
+            if self.convolves:
                 h = h.flip(-1)  # upstream convolves (FFT), where conv1d correlates
             y = F.conv1d(u, h, padding=taps - 1, groups=self.d)[..., :length]
-            if self.kind == "medium":
+            if self.convolves:
                 y = y + u * self.D[:, None]
         return (y * x2).transpose(1, 2)
 
