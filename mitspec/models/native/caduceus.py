@@ -43,7 +43,10 @@ def linear_scan(decay: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
         state = a * state + b
         return state, state.clone()
 
-    _, states = scan(step, torch.zeros_like(drive[:, 0]), (decay.movedim(1, 0), drive.movedim(1, 0)))
+    # a contiguous initial state: scan checks that it has the carry's strides, and zeros_like of
+    # drive[:, 0] keeps drive's batch stride, which differs from the carry's at batch size 1
+    start = torch.zeros_like(drive[:, 0], memory_format=torch.contiguous_format)
+    _, states = scan(step, start, (decay.movedim(1, 0), drive.movedim(1, 0)))
     return states.movedim(0, 1)
 
 
