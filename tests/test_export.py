@@ -108,6 +108,26 @@ def test_not_a_checkpoint(tmp_path):
         export(str(tmp_path / "empty"), tmp_path / "out")
 
 
+def test_a_hub_id_with_no_hub_to_reach_fails_at_once_and_says_so(tmp_path, monkeypatch):
+    """Offline, a hub id spent a minute in retries and then hinted at --trust-remote-code.
+    The hub here is a closed local port, and the cache is empty."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ModelError) as caught:
+        export("LongSafari/hyenadna-tiny-1k-seqlen-hf", tmp_path / "out")
+    message = str(caught.value)
+    assert "cannot reach the Hugging Face hub (http://127.0.0.1:9" in message
+    assert "--local-dir DIR" in message and "mitspec export DIR" in message and "trust-remote-code" not in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_path_that_is_neither_a_directory_nor_a_hub_id_is_named(tmp_path):
+    with pytest.raises(ModelError, match="no such checkpoint directory"):
+        export(str(tmp_path / "no" / "such" / "dir"), tmp_path / "out")
+
+
 SIXMERS = ["".join(p) for p in itertools.product("ACGT", repeat=6)]
 
 

@@ -20,6 +20,10 @@ from .conftest import ROOT  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "upstream"
 TOLERANCE = 1e-4  # issue: native and exported logits within 1e-4 of upstream's
+# HyenaDNA's reference runs to 302 tokens, odd lengths included: its float64 FFTs keep the
+# graph within 1e-6 there; with float32 ones it drifted to 2e-4 at 299 (1e-3 on larger
+# checkpoints) while exact at 128 and 256, so its bar is tighter than the others'
+FAMILY_TOLERANCE = {"hyenadna": 1e-5}
 
 
 def reference(family):
@@ -30,7 +34,7 @@ def reference(family):
 
 
 FAMILIES = {"hyenadna": "torch.onnx dynamo",  # checkpoint under DATA -> the exporter that must take it
-            "dnabert2": "torch.onnx", "gpn": "torch.onnx", "ntv2": "torch.onnx",
+            "dnabert2": "torch.onnx", "dnabert2/relu": "torch.onnx", "gpn": "torch.onnx", "ntv2": "torch.onnx",
             # Caduceus: RCPS with the fused add+norm (as published), without RCPS, RCPS unfused;
             # its selective scan is an ONNX Scan, which only the dynamo exporter writes
             "caduceus/ps": "torch.onnx dynamo", "caduceus/ph": "torch.onnx dynamo",
@@ -38,8 +42,11 @@ FAMILIES = {"hyenadna": "torch.onnx dynamo",  # checkpoint under DATA -> the exp
             # StripedHyena 1: Evo 1's layout, and the other code paths a config can select
             "evo1/evo1": "torch.onnx dynamo", "evo1/grouped": "torch.onnx dynamo",
             # StripedHyena 2: Evo 2's layout as the hub publishes it, and the other code paths
-            "evo2/evo2": "torch.onnx dynamo", "evo2/other": "torch.onnx dynamo"}
-PUBLISHED = [f for f in FAMILIES if f not in ("caduceus/ph", "caduceus/ps_unfused", "evo1/grouped", "evo2/other")]
+            "evo2/evo2": "torch.onnx dynamo", "evo2/other": "torch.onnx dynamo",
+            # an hcs filter of 128 taps and an hcm one of 64: upstream decides by length
+            "evo2/filter_lengths": "torch.onnx dynamo"}
+PUBLISHED = [f for f in FAMILIES if f not in ("dnabert2/relu", "caduceus/ph", "caduceus/ps_unfused", "evo1/grouped",
+                                              "evo2/other", "evo2/filter_lengths")]
 
 
 def test_checkpoints_are_recognised_by_their_config():
@@ -61,7 +68,18 @@ def test_native_implementation_gives_upstream_logits(family):
         with torch.no_grad():
             got = model(torch.from_numpy(ids)).numpy()
         assert got.shape == expected.shape
-        assert np.abs(got - expected).max() <= TOLERANCE
+        assert np.abs(got - expected).max() <= FAMILY_TOLERANCE.get(family, TOLERANCE), ids.shape
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_native_implementation_runs_one_sequence_at_a_time(family):
+    """Batch size 1 in eager PyTorch (Caduceus's scan refused it: its initial state kept the
+    batch stride of a larger tensor)."""
+    model = load_native(DATA / family).module
+    for ids, expected in reference(family):
+        with torch.no_grad():
+            got = model(torch.from_numpy(ids[:1])).numpy()
+        assert np.abs(got - expected[:1]).max() <= FAMILY_TOLERANCE.get(family, TOLERANCE), ids.shape
 
 
 def test_dnabert2_alibi_slopes_for_a_head_count_that_is_not_a_power_of_two():
@@ -80,6 +98,15 @@ def test_a_checkpoint_missing_a_parameter_names_it(tmp_path):
     torch.save(weights, broken / "pytorch_model.bin")
     with pytest.raises(ModelError, match="lacks hyena.backbone.layers.1.mixer.filter_fn.pos_emb.z"):
         load_native(broken)
+
+
+def test_an_activation_not_implemented_natively_is_refused_not_replaced(tmp_path):
+    checkpoint = shutil.copytree(DATA / "dnabert2" / "relu", tmp_path / "mish")
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["hidden_act"] = "mish"
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="`hidden_act` 'mish' is not implemented natively; mitspec implements"):
+        load_native(checkpoint)
 
 
 def test_plain_esm_configs_are_left_to_transformers():
@@ -234,7 +261,7 @@ def test_export_keeps_the_length_dynamic_and_the_upstream_logits(exported, famil
     session = ort.InferenceSession(str(report.manifest.onnx_path), providers=["CPUExecutionProvider"])
     for ids, expected in reference(family):
         got = session.run(["logits"], {"input_ids": ids})[0]
-        assert np.abs(got - expected).max() <= TOLERANCE
+        assert np.abs(got - expected).max() <= FAMILY_TOLERANCE.get(family, TOLERANCE), ids.shape
 
 
 @pytest.mark.slow
@@ -243,10 +270,23 @@ def test_hyenadna_log_likelihood_is_read_off_upstream_logits(exported_hyenadna):
     the LL computed here from upstream's own logits (token ids 7-11 are A, C, G, T, N)."""
     lm = OnnxLM(exported_hyenadna.manifest)
     for ids, logits in reference("hyenadna"):
+        if ids.shape[1] + 1 > lm.manifest.max_length:  # mitspec appends [SEP], as upstream does
+            continue
         sequences = ["".join("ACGTN"[i - 7] for i in row) for row in ids]
         logp = log_softmax(logits)
         expected = [sum(logp[r, t - 1, ids[r, t]] for t in range(1, ids.shape[1])) for r in range(len(ids))]
         np.testing.assert_allclose(lm.score(sequences).score, expected, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_hyenadna_takes_the_bases_upstreams_tokenizer_takes(exported_hyenadna):
+    """Upstream's CharacterTokenizer appends [SEP] (id 1) to every sequence, so a checkpoint
+    of max_seq_len 302 (the reference's) reads at most 301 bases: 302 must be refused."""
+    lm = OnnxLM(exported_hyenadna.manifest)
+    assert lm.tokenizer.encode("ACGT").ids.tolist() == [7, 8, 9, 10, 1]
+    assert lm.too_long(["A" * 301]) is None
+    assert "302 bp" in lm.too_long(["A" * 302])
+    assert np.isfinite(lm.score(["ACGT" * 75 + "A"]).score).all()
 
 
 @pytest.mark.slow
