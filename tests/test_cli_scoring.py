@@ -72,6 +72,18 @@ def test_score_fasta_to_csv(project, tmp_path):
     np.testing.assert_allclose(written["score"].to_list(), [float(x.split(",")[1]) for x in lines[1:]])
 
 
+@pytest.mark.parametrize("model", ["oracle", "oracle_near", "motif_scan"])
+def test_score_refuses_scorers_that_read_a_plan(project, tmp_path, model):
+    """They score a spec's motifs where its classes place them: on a FASTA every sequence
+    scored 0.0, silently."""
+    fasta = tmp_path / "mine.fa"
+    fasta.write_text(">seq1\nTTGACAATTAATCATCGGCTCGTATAATGTGTGG\n")
+    out = invoke("score", "--fasta", str(fasta), "-m", model)
+    assert out.exit_code == 2, out.output
+    assert "a FASTA file has neither" in out.output and f"mitspec run PLAN -m {model}" in out.output
+    assert "Traceback" not in out.output and "id,score" not in out.output
+
+
 def test_bad_fasta_and_unknown_model_are_clear_errors(project, tmp_path):
     bad = tmp_path / "bad.fa"
     bad.write_text(">x\nACGU\n")

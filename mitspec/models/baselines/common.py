@@ -114,6 +114,9 @@ class Baseline:
     accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
     requires: tuple[str, ...] = ()  # roles (elements) the scorer reads; a plan without them is not its to score
     per_class = False  # True: what it expects depends on the class, and `for_class` binds it to one
+    # what it scores comes from a plan (the spec's motifs, the classes' placements): without
+    # one (`mitspec score --fasta`) it would score every sequence 0
+    needs_plan = False
 
     def config(self) -> dict:
         return {}

@@ -62,6 +62,7 @@ class Grammar(Baseline):
 
     name = "oracle"
     per_class = True  # what it expects depends on the class: `for_class` binds it
+    needs_plan = True
     params = None
     tolerance = 0
 
@@ -131,6 +132,7 @@ class MotifScan(Baseline):
 
     name = "motif_scan"
     params = None
+    needs_plan = True
 
     def __init__(self, motifs: dict | None = None):
         self.motifs = motifs or {}
