@@ -56,6 +56,22 @@ def test_html_is_self_contained_and_complete(run_dir):
     assert md.count("| model | value | 95% CI | p | q | n | ties | note |") == 7
 
 
+def test_report_opens_with_its_findings_in_words(run_dir):
+    """The first section says, per model, what it shows (findings.py; its sentences are
+    tested in test_findings.py): beta's scores are alpha's negated, so its MES is negative."""
+    report_run(load_plan(run_dir), run_dir / "scores.parquet", run_dir, MetricsConfig())
+    md = (run_dir / "report.md").read_text()
+    sections = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert sections[:2] == ["Findings", "Summary"]
+    findings = md.split("## Findings", 1)[1].split("## Summary", 1)[0]
+    assert "- **alpha**: clear effects: MES\n" in findings and "- **beta**: clear effects: MES (negative)\n" in findings
+    assert "  - scores C higher than D by 3.10 standard deviations" in findings
+    assert "- CSS (Compensation Sensitivity Score): P(E &gt; D), paired by lineage, 4 pairs" in findings
+    assert "## CSS (Compensation Sensitivity Score): win rate" in md
+    html = (run_dir / "report.html").read_text()
+    assert html.index("<h2>Findings</h2>") < html.index("<h2>Summary</h2>")
+
+
 def test_unchanged_inputs_are_not_recomputed_but_changed_ones_are(run_dir):
     plan = load_plan(run_dir)
     report_run(plan, run_dir / "scores.parquet", run_dir, MetricsConfig())

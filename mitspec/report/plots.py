@@ -85,11 +85,23 @@ def forest(metrics: pl.DataFrame, contrasts: list[str], groups: list[tuple[str, 
 MAX_BOXES = 12  # classes per panel shown as boxes; more are shown as means with intervals
 
 
-def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] | None = None) -> bytes:
-    """Per model, each class's score distribution, classes in plan order. Up to MAX_BOXES
-    classes: a box and the points of each; more (sweeps, factorials): each class's mean
-    with its 95% interval, the conditions of one swept class side by side and separated
-    from the next group, labelled by group."""
+SCORE_UNITS = {"causal": "log-likelihood (nats)", "masked": "pseudo-log-likelihood (nats)",
+               "blindspot": "pseudo-log-likelihood (nats)", "baseline": "baseline score"}
+
+
+def class_tick(c: dict) -> str:
+    """A class's axis label: its name and the title its spec gave it (`E: Synthetic Compensated`)."""
+    title = c.get("title")
+    return f"{c['name']}: {title}" if title and title != c["name"] else c["name"]
+
+
+def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] | None = None,
+                  kinds: dict[str, str] | None = None) -> bytes:
+    """Per model, each class's score distribution, classes in plan order, each named with
+    its title; the y axis says what the score is (`kinds`: model -> kind). Up to
+    MAX_BOXES classes: a box and the points of each; more (sweeps, factorials): each
+    class's mean with its 95% interval, the conditions of one swept class side by side
+    and separated from the next group, labelled by group."""
     plt = _pyplot()
     present = set(scores["model"].unique().to_list())
     models = [m for m in (models or sorted(present)) if m in present]
@@ -97,8 +109,8 @@ def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] |
     many = len(order) > MAX_BOXES
     cols = min(2 if many else 4, len(models))
     rows = math.ceil(len(models) / cols)
-    width = min(14.0, 3.1 + 0.09 * len(order)) if many else 3.1
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 2.4 * rows), squeeze=False)
+    width = min(14.0, 3.1 + 0.09 * len(order)) if many else 3.1 + 0.25 * max(0, len(order) - 4)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 3.0 * rows), squeeze=False)
     jitter = np.random.default_rng(0)
     # x positions: a gap of one slot between groups (a swept class's conditions share a group)
     xs, ticks, x, previous = [], [], 0.0, None
@@ -124,9 +136,10 @@ def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] |
             for i, values in enumerate(data, 1):
                 ax.plot(i + jitter.uniform(-0.18, 0.18, len(values)), values, ".", ms=2, alpha=0.45,
                         color=PALETTE[(i - 1) % len(PALETTE)])
-            tilt = len(order) > 6 or max(map(len, order)) > 4
-            ax.set_xticks(range(1, len(order) + 1), order, rotation=45 if tilt else 0, ha="right" if tilt else "center",
-                          fontsize=7 if tilt else 9)
+            ticks_text = [class_tick(c) for c in classes]
+            tilt = len(order) > 6 or max(map(len, ticks_text)) > 4
+            ax.set_xticks(range(1, len(order) + 1), ticks_text, rotation=45 if tilt else 0,
+                          ha="right" if tilt else "center", fontsize=6 if tilt else 9)
         else:
             table = {r["class"]: r for r in stats_by.filter(pl.col("model") == model).iter_rows(named=True)}
             for i, (c, xx) in enumerate(zip(order, xs)):
@@ -139,6 +152,7 @@ def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] |
             ax.set_xticks([(a + b) / 2 for a, b, _ in ticks], [g for _, _, g in ticks],
                           rotation=45 if len(ticks) > 4 else 0, ha="right" if len(ticks) > 4 else "center", fontsize=7)
         ax.set_title(model, fontsize=9)
+        ax.set_ylabel(SCORE_UNITS.get((kinds or {}).get(model), "score"), fontsize=7)
     for k in range(len(models), rows * cols):
         axes[k // cols][k % cols].axis("off")
     if many:

@@ -16,7 +16,7 @@ from ..plan.summary import class_summary
 from ..metrics.engine import with_covariate
 from ..sequence import at_fraction_expr, cpg_fraction_expr
 from ..text import format_table
-from . import plots
+from . import findings, plots
 
 def _num(x, digits=2) -> str:
     if x is None:
@@ -237,6 +237,46 @@ def fenced(text: str) -> list[str]:
     return [fence, text, fence]
 
 
+def model_findings(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """[(group label, [(model, sentences)])]: what each model shows, gLMs first (findings.py)."""
+    lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
+    groups = model_groups(doc, set(metrics["model"].unique().to_list()))
+    return [(label, [(m, [findings.headline(plan.meta, lookup, doc, m), *findings.model_findings(plan.meta, lookup, doc, m)])
+                     for m in names]) for label, names in groups]
+
+
+FINDINGS_INTRO = ("What each model shows, in the spec's terms (each term is defined below); \"clear\" and "
+                  "\"prefers\" mean q < 0.05 ({family}). Baselines are reference scorers: what a model that "
+                  "reads only composition, or only the declared motifs, would show.")
+
+
+def findings_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[str]:
+    out = ["## Findings", "", md(FINDINGS_INTRO.format(family=doc["family"])), ""]
+    for label, models in model_findings(plan, metrics, doc):
+        if label:
+            out += [f"**{md(label)}**", ""]
+        for model, (head, *sentences) in models:
+            out.append(f"- **{md(model)}**: {md(head)}")
+            out += [f"  - {md(s)}" for s in sentences]
+        out.append("")
+    if plan.meta["contrasts"]:
+        out += ["Terms:", "", *(f"- {md(t)}" for t in findings.terms(plan.meta)), ""]
+    return out
+
+
+def findings_html(plan: Plan, metrics: pl.DataFrame, doc: dict) -> str:
+    e = html.escape
+    parts = [f"<h2>Findings</h2><p>{e(FINDINGS_INTRO.format(family=doc['family']))}</p>"]
+    for label, models in model_findings(plan, metrics, doc):
+        if label:
+            parts.append(f"<h3>{e(label)}</h3>")
+        parts.append("<ul>" + "".join(f"<li><b>{e(m)}</b>: {e(head)}<ul>" + "".join(f"<li>{e(s)}</li>" for s in rest)
+                                      + "</ul></li>" for m, (head, *rest) in models) + "</ul>")
+    if plan.meta["contrasts"]:
+        parts.append("<p>Terms:</p><ul>" + "".join(f"<li>{e(t)}</li>" for t in findings.terms(plan.meta)) + "</ul>")
+    return "".join(parts)
+
+
 def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str],
                     models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> str:
     meta = plan.meta
@@ -246,6 +286,7 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
            f"{', '.join(md(m) for m in doc['models'])}.", "",
            f"Statistics: **{doc['stats']}** ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). "
            f"Multiple testing: {doc['family']}.", ""]
+    out += findings_markdown(plan, metrics, doc)
     out += ["## Summary", "", *fenced(terminal_summary(metrics, meta, doc)), ""]
     if "forest" in figures:
         out += [f"![win rates with 95% intervals]({figures['forest']})", ""]
@@ -253,8 +294,10 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
     out += ["| " + " | ".join(md(x) for x in r) + " |" for r in model_rows(doc, models or {})] + [""]
     if skipped:
         out += ["Not run on this plan:", "", *(f"- {md(name)}: {md(reason)}" for name, reason in sorted(skipped.items())), ""]
+    defined = dict(zip((c["name"] for c in meta["contrasts"]), findings.terms(meta)))
     for c in meta["contrasts"]:
-        out += [f"## {md(c['name'])}: {KINDS[c['kind']].label}", "", md(describe_contrast(c)), ""]
+        out += [f"## {md(findings.term(c['name'], c['kind']))}: {KINDS[c['kind']].label}", "",
+                md(defined[c["name"]]), ""]
         rows = contrast_rows(metrics, c["name"], doc)
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|" + "---|" * len(HEADER))
@@ -360,6 +403,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
         model_table += ("<p class=method>Not run on this plan:</p><ul>"
                         + "".join(f"<li>{e(n)}: {e(r)}</li>" for n, r in sorted(skipped.items())) + "</ul>")
     sections = []
+    defined = dict(zip((c["name"] for c in meta["contrasts"]), findings.terms(meta)))
     for c in meta["contrasts"]:
         rows = []
         for r in _by_model(metrics.filter(of_contrast(c["name"])), doc).iter_rows(named=True):
@@ -368,8 +412,8 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
                         f"<td>{e(_ci(r))}</td><td>{_p(r['p'])}</td><td>{_p(r['q'])}</td><td>{r['n']}</td>"
                         f"<td>{'-' if r['ties'] is None else r['ties']}</td><td class=note>{e(r['note'] or '')}</td></tr>")
         methods = "; ".join(m for m in metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list() if m)
-        sections.append(f"<h2>{e(c['name'])} <small class=meta>{e(KINDS[c['kind']].label)}</small></h2>"
-                        f"<p>{e(describe_contrast(c))}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
+        sections.append(f"<h2>{e(findings.term(c['name'], c['kind']))} <small class=meta>{e(KINDS[c['kind']].label)}"
+                        f"</small></h2><p>{e(defined[c['name']])}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
                         f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>"
                         f"{img('profile_' + c['name'], c['name'])}{img('heatmap_' + c['name'], c['name'])}"
                         f"{img('scatter_' + c['name'], c['name'])}")
@@ -381,6 +425,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
 {meta['sequences']['count']:,} sequences of {meta['length']} bp. Statistics: <b>{e(doc['stats'])}</b>
 ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). Multiple testing: {e(doc['family'])}.
 Values in red: q &lt; 0.05.</p>
+{findings_html(plan, metrics, doc)}
 <h2>Summary</h2>{''.join(summary)}
 {img('forest', 'win rates with 95% intervals')}
 <h2>Models</h2>{model_table}
@@ -416,7 +461,8 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
     out_dir = Path(out_dir)
     win_rates = [c["name"] for c in plan.meta["contrasts"] if c["kind"] == "win_rate"]
     with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
-    images = {"distributions": plots.distributions(with_class, plan.meta["classes"], ordered_models(doc))}
+    images = {"distributions": plots.distributions(with_class, plan.meta["classes"], ordered_models(doc),
+                                                   doc.get("model_kinds"))}
     for c in plan.meta["contrasts"]:
         if c["kind"] == "profile":
             images[f"profile_{c['name']}"] = plots.profile(metrics, c, ordered_models(doc))
