@@ -202,10 +202,39 @@ def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = Non
     return scorers
 
 
-def _progress_for(name: str, total: int):
-    """One bar per model over every worker: rows scored, rows/s since the start, ETA."""
+PROGRESS_LOG_SECONDS = 30.0  # without a terminal: a progress line at most this often, and one at the end
+
+
+def _progress_lines(name: str, total: int):
+    """For a log file or CI (stderr not a terminal), where a bar prints nothing until it
+    ends: `scoring NAME: done/total rows (pct), rate rows/s, ~eta s left` every
+    PROGRESS_LOG_SECONDS and when the model is done."""
     import time
 
+    done, started, last = 0, time.perf_counter(), time.perf_counter()
+
+    def advance(k: int) -> None:
+        nonlocal done, last
+        done += k
+        now = time.perf_counter()
+        if done < total and now - last < PROGRESS_LOG_SECONDS:
+            return
+        last = now
+        rate = done / max(now - started, 1e-9)
+        left = f", ~{(total - done) / rate:,.0f} s left" if done < total and rate > 0 else f" in {now - started:,.1f} s"
+        click.echo(f"scoring {name}: {done:,}/{total:,} rows ({100 * done / total:.0f}%), {rate:,.0f} rows/s{left}",
+                   err=True)
+
+    return advance
+
+
+def _progress_for(name: str, total: int):
+    """One bar per model over every worker: rows scored, rows/s since the start, ETA
+    (lines instead when stderr is not a terminal)."""
+    import time
+
+    if not sys.stderr.isatty():
+        return _progress_lines(name, total)
     bar = click.progressbar(length=total, label=f"scoring {name}", show_eta=True, show_pos=True, file=sys.stderr,
                             item_show_func=lambda rate: rate)
     bar.__enter__()

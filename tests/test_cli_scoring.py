@@ -1,4 +1,5 @@
 """`mitspec run`, `score` and `models` from the command line."""
+import re
 import shutil
 
 import numpy as np
@@ -57,6 +58,16 @@ def test_run_a_spec_with_one_model_then_add_another(project):
     assert r2.exit_code == 0, r2.output
     scores = pl.read_parquet(project / "build/small/scores.parquet")
     assert dict(scores.group_by("model").len().iter_rows()) == {"toy_causal": 10, "toy_masked": 10}
+
+
+def test_a_run_without_a_terminal_logs_progress_lines(project, monkeypatch):
+    """A bar prints nothing to a log file until it ends: minutes of silence in CI. Without a
+    terminal (CliRunner's stderr is none) progress comes as lines, and one when a model ends."""
+    monkeypatch.setattr("mitspec.cli.PROGRESS_LOG_SECONDS", 0.0)
+    (project / "small.mit").write_text(BASE)
+    result = CliRunner().invoke(main, ["run", "small.mit", "-m", "toy_causal", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^scoring toy_causal: 10/10 rows \(100%\), [\d,]+ rows/s in [\d.]+ s$", result.output, re.M)
 
 
 def test_score_fasta_to_csv(project, tmp_path):

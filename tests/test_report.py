@@ -257,3 +257,16 @@ def test_a_two_sweep_profile_gets_a_heatmap_and_a_one_sweep_profile_does_not():
     assert plots.heatmap(metrics, contrast, classes)[:4] == b"\x89PNG"
     single = [{"name": "S[1]", "group": "S", "condition": {"sweep": "x", "level": 1}}]
     assert plots.heatmap(metrics, {"name": "P", "group": "S", "classes": ["S[1]"]}, single) is None
+
+
+def test_audit_tables_list_the_glms_before_the_baselines():
+    """The README says every table lists gLMs first; the audit's per-contrast tables listed
+    models in the order the audit computed them (a baseline first)."""
+    from mitspec.report.render import audit_model_rows
+
+    row = {"contrast": "CSS", "raw": 0.9, "raw_low": 0.8, "raw_high": 0.95, "difference": 1.0,
+           "composition_part": 0.5, "share": 0.5, "share_low": 0.2, "share_high": 0.8, "remainder_low": 0.1,
+           "remainder_high": 0.9, "adjusted": 0.7, "verdict": "inconclusive"}
+    audit = {"models": [{**row, "model": "at_content"}, {**row, "model": "zeta_glm"}]}
+    doc = {"models": ["at_content", "zeta_glm"], "model_kinds": {"at_content": "baseline", "zeta_glm": "causal"}}
+    assert [r[0] for r in audit_model_rows(audit, "CSS", doc)] == ["zeta_glm", "at_content"]

@@ -15,7 +15,7 @@ import math
 from .. import stats
 
 ALPHA = 0.05
-# the MIT paper's names for its statistics (../shared/MIT.md), spelled out where a spec uses them
+# the MIT paper's names for its statistics (Cheng & Zhang, 2026), spelled out where a spec uses them
 PAPER_TERMS = {"CSS": "Compensation Sensitivity Score", "SCR": "Scramble Control Ratio", "MES": "Motif Effect Size",
                "CM": "Compensation Magnitude", "CIR": "Context Independence Ratio"}
 PAPER_KINDS = {"CSS": "win_rate", "SCR": "win_rate", "MES": "cohens_d", "CM": "magnitude", "CIR": "ratio"}

@@ -308,7 +308,7 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
             if key in figures:
                 out += [f"![{md(c['name'])}]({figures[key]})", ""]
     if doc.get("audit") and doc["audit"]["composition"]:
-        out += audit_markdown(doc["audit"])
+        out += audit_markdown(doc["audit"], doc)
     out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
             "## Plan", "", *fenced(_plan_table(plan)), ""]
     return "\n".join(out)
@@ -318,26 +318,31 @@ AUDIT_MODEL_HEADER = ["model", "value [95% CI]", "mean score difference", "compo
                       "share [95% CI]", "remainder [95% CI]", "adjusted value", "verdict"]
 
 
-def audit_model_rows(audit: dict, contrast: str) -> list[list[str]]:
+def audit_model_rows(audit: dict, contrast: str, doc: dict | None = None) -> list[list[str]]:
+    """One row per model (gLMs first when `doc` says what each model is)."""
+    records = [r for r in audit["models"] if r["contrast"] == contrast]
+    if doc is not None:
+        order = {m: i for i, m in enumerate(ordered_models(doc, {r["model"] for r in records}))}
+        records.sort(key=lambda r: order.get(r["model"], len(order)))
     return [[r["model"], f"{_num(r['raw'])} [{_num(r['raw_low'])}, {_num(r['raw_high'])}]",
              _signed(r["difference"]), _signed(r["composition_part"]),
              f"{_num(r['share'])} [{_num(r['share_low'])}, {_num(r['share_high'])}]",
              f"{_signed(r['remainder_low'])}, {_signed(r['remainder_high'])}", _num(r["adjusted"]), r["verdict"]]
-            for r in audit["models"] if r["contrast"] == contrast]
+            for r in records]
 
 
-def audit_markdown(audit: dict) -> list[str]:
+def audit_markdown(audit: dict, doc: dict | None = None) -> list[str]:
     out = ["## Composition audit", "", md("Method: " + audit["method"] + "."), "",
            "| " + " | ".join(AUDIT_HEADER) + " |", "|" + "---|" * len(AUDIT_HEADER)]
     out += ["| " + " | ".join(md(x) for x in r) + " |" for r in audit_composition_rows(audit)] + [""]
     for c in audit["composition"]:
         out += [f"### {md(c['contrast'])}", "", "| " + " | ".join(AUDIT_MODEL_HEADER) + " |",
                 "|" + "---|" * len(AUDIT_MODEL_HEADER)]
-        out += ["| " + " | ".join(md(x) for x in r) + " |" for r in audit_model_rows(audit, c["contrast"])] + [""]
+        out += ["| " + " | ".join(md(x) for x in r) + " |" for r in audit_model_rows(audit, c["contrast"], doc)] + [""]
     return out
 
 
-def audit_html(audit: dict) -> str:
+def audit_html(audit: dict, doc: dict | None = None) -> str:
     e = html.escape
 
     def table(header, rows):
@@ -347,7 +352,7 @@ def audit_html(audit: dict) -> str:
     parts = [f"<h2>Composition audit</h2><p class=method>Method: {e(audit['method'])}.</p>",
              table(AUDIT_HEADER, audit_composition_rows(audit))]
     for c in audit["composition"]:
-        parts.append(f"<h3>{e(c['contrast'])}</h3>" + table(AUDIT_MODEL_HEADER, audit_model_rows(audit, c["contrast"])))
+        parts.append(f"<h3>{e(c['contrast'])}</h3>" + table(AUDIT_MODEL_HEADER, audit_model_rows(audit, c["contrast"], doc)))
     return "".join(parts)
 
 
@@ -430,7 +435,7 @@ Values in red: q &lt; 0.05.</p>
 {img('forest', 'win rates with 95% intervals')}
 <h2>Models</h2>{model_table}
 {''.join(sections)}
-{audit_html(doc["audit"]) if doc.get("audit") and doc["audit"]["composition"] else ""}
+{audit_html(doc["audit"], doc) if doc.get("audit") and doc["audit"]["composition"] else ""}
 <h2>Score distributions</h2>{img('distributions', 'per-class score distributions')}
 <h2>Plan</h2><pre>{e(_plan_table(plan))}</pre>
 <p class=meta>mitspec {e(doc['compiler']['version'])}</p>

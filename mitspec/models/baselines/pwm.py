@@ -1,4 +1,4 @@
-"""Position-weight-matrix baselines for sigma70 promoters (weights from MIT.md).
+"""Position-weight-matrix baselines for sigma70 promoters (weights from the MIT paper, Cheng & Zhang, 2026).
 
 PA-PWM reads each element at a fixed position of the plan's layout; RPA-PWM uses only
 relative constraints (both strands, spacing, UP upstream, extended -10 adjacent);
@@ -164,7 +164,7 @@ class Scan(Baseline):
                 + ext_term(self._best(codes, PWM_EXT, lay.ext10), box10))
 
 
-baseline("pa_pwm", "position-aware PWM (MIT.md), layout from the plan")(PAPWM)
+baseline("pa_pwm", "position-aware PWM (the MIT paper), layout from the plan")(PAPWM)
 baseline("pa_pwm_nocomp", "PA-PWM without UP / extended -10 terms")(PAPWMNoComp)
 baseline("pa_pwm_nopos", "PA-PWM with best-anywhere matches")(PAPWMNoPos)
 baseline("rpa_pwm", "relative position-aware PWM, both strands")(RPAPWM)
