@@ -1,6 +1,6 @@
 """Scale-out benchmark: rows/s of the local engine and of the Ray executor with 1 and 2
 workers, for a causal and a masked bundled gLM; then the measured FLOP rate behind the
-README's sizing table (README: Scaling out).
+the sizing table in docs/scoring.md (Scaling out).
 
 Part 1 scores the canonical plan's sequences (no cache) with `ecoli_gpt2_small` (causal
 LL) and `ecoli_esm` (masked PLL, the first --masked-n sequences) four ways: the local

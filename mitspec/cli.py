@@ -160,7 +160,7 @@ def show_cmd(plan: Path) -> None:
 
 # ---- scoring ------------------------------------------------------------------------------
 _no_audit = click.option("--no-audit", is_flag=True,
-                         help="Skip the composition audit (README: Composition audit).")
+                         help="Skip the composition audit (docs/metrics.md: Composition audit).")
 _fdr = click.option("--fdr", type=click.Choice(["model", "run"]), default="model", show_default=True,
                     help="Benjamini-Hochberg family (sound statistics): each model's own tests, or the whole run's.")
 
@@ -287,7 +287,7 @@ _executor_options = [
     click.option("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local one on this machine)."),
     click.option("--workers", type=click.IntRange(min=1), help="Ray workers per model (default: one per GPU, else CPUs / threads)."),
     click.option("--worker-threads", type=click.IntRange(min=1),
-                 help="Intra-op threads per CPU Ray worker (default 4, at most the CPUs; README: Scaling out)."),
+                 help="Intra-op threads per CPU Ray worker (default 4, at most the CPUs; docs/scoring.md: Scaling out)."),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Every size limit on what mitspec reads, in one place (the README's "Limits" lists them).
+"""Every size limit on what mitspec reads, in one place (docs/robustness.md, "Input limits", lists them).
 
 Each is enforced before memory is spent on the input: a file's size is checked before it
 is read, a gzip file is refused as soon as its output passes the limit, and a spec's

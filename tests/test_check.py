@@ -196,13 +196,13 @@ def test_layout_slots_may_refer_to_earlier_slots():
     assert [(f.start, f.end) for f in program.classes[0].features] == [(53, 59)]
 
 
-def test_readme_language_example_is_a_valid_spec():
-    """The README's language tour must stay true: it is checked as a spec."""
+def test_the_language_tour_in_the_docs_is_a_valid_spec():
+    """docs/language.md's tour must stay true: it is checked as a spec."""
     from .conftest import ROOT
 
-    text = (ROOT / "README.md").read_text()
-    example = text.split("## The `.mit` language")[1].split("```text\n")[1].split("```")[0]
-    program = check_source(example, "README.md")
+    text = (ROOT / "docs" / "language.md").read_text()
+    example = text.split("# The `.mit` language")[1].split("```text\n")[1].split("```")[0]
+    program = check_source(example, "docs/language.md")
     assert [c.name for c in program.classes] == ["A", "B", "C", "D", "E", "H", "K", "R", "P"]
 
 

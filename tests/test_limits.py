@@ -1,17 +1,17 @@
-"""The README's "Input limits" table is where users read the limits: it must state the values
-that mitspec/limits.py enforces."""
+"""docs/robustness.md's "Input limits" table is where users read the limits: it must state
+the values that mitspec/limits.py enforces."""
 
 import re
 from pathlib import Path
 
 from mitspec import limits
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "robustness.md"
 
 
 def _limits_table() -> dict[str, str]:
-    text = README.read_text()
-    section = text.split("### Input limits", 1)[1].split("\n#", 1)[0]
+    text = PAGE.read_text()
+    section = text.split("## Input limits", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| (.+?) \| (.+?) \|$", section, flags=re.M)
     return {name: value for name, value in rows if not set(name) <= {"-"} and name != "input"}
 
@@ -20,7 +20,7 @@ def _mib(n_bytes: int) -> str:
     return f"{n_bytes >> 30} GiB" if n_bytes >= 1 << 30 else f"{n_bytes >> 20} MiB"
 
 
-def test_readme_limits_table_states_the_enforced_values():
+def test_the_documented_limits_table_states_the_enforced_values():
     table = _limits_table()
     expected = {
         "a spec, and each library it imports": _mib(limits.SPEC_BYTES),
@@ -34,6 +34,6 @@ def test_readme_limits_table_states_the_enforced_values():
     }
     for row, value in expected.items():
         matches = [v for name, v in table.items() if name.startswith(row)]
-        assert matches, f"README limits table lacks a row for {row!r}"
-        assert matches[0].startswith(value), f"README says {matches[0]!r} for {row!r}; limits.py: {value}"
+        assert matches, f"docs/robustness.md's limits table lacks a row for {row!r}"
+        assert matches[0].startswith(value), f"docs/robustness.md says {matches[0]!r} for {row!r}; limits.py: {value}"
     assert f"at most {limits.QUOTED_LINE_CHARS} characters" in table["diagnostics per spec"]

@@ -267,7 +267,7 @@ def test_new_statements_parse_into_typed_nodes():
 
 
 def test_a_semicolon_may_end_any_statement():
-    """The README says `;` between statements is optional; at top level it was a syntax error."""
+    """docs/language.md says `;` between statements is optional; at top level it was a syntax error."""
     spec = parse('benchmark "s" seed 1 length 10; background bg = iid(at=0.5);\n'
                  'class A n=1 on bg { place "A" at 0; }; contrast W = A > A paired;', "s.mit")
     assert [type(s).__name__ for s in spec.statements] == ["Benchmark", "Background", "ClassDef", "WinRate"]

@@ -260,7 +260,7 @@ def test_a_two_sweep_profile_gets_a_heatmap_and_a_one_sweep_profile_does_not():
 
 
 def test_audit_tables_list_the_glms_before_the_baselines():
-    """The README says every table lists gLMs first; the audit's per-contrast tables listed
+    """docs/metrics.md says every table lists gLMs first; the audit's per-contrast tables listed
     models in the order the audit computed them (a baseline first)."""
     from mitspec.report.render import audit_model_rows
 

@@ -94,7 +94,7 @@ def check_sequences(sequences: pl.DataFrame, scores: pl.DataFrame) -> None:
         shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
         raise MetricsError(f"{len(ids)} scored sequence(s) differ from the plan's under the same id ({shown}; "
                            f"model {differ['model'][0]}): these scores belong to other sequences. Make a plan of the "
-                           "sequences that were scored (README: Given sequences) and evaluate the scores against it")
+                           "sequences that were scored (docs/metrics.md: Scores computed elsewhere, and given sequences) and evaluate the scores against it")
 
 
 def with_covariate(frame: pl.DataFrame, covariate: str, classes: list[str], levels: list | None = None) -> pl.DataFrame:

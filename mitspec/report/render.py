@@ -162,7 +162,7 @@ def audit_summary(audit: dict, doc: dict | None = None) -> str:
             "no contrast of this spec is a position control (arms with the same bases); add one (a scramble or a move) "
             "to ask whether an effect is positional")
     return ("composition audit: how the arms differ, and the share of each effect that composition (base and "
-            "dinucleotide content, genome k-mer chains, AT tracts) predicts (README: Composition audit)\n"
+            "dinucleotide content, genome k-mer chains, AT tracts) predicts (docs/metrics.md: Composition audit)\n"
             + format_table(audit_composition_rows(audit), AUDIT_HEADER) + "\n"
             + "share of the effect composition predicts, and verdict (explained >= 0.8 / partly / not explained "
             "<= 0.2 / ? inconclusive / no effect)\n"

@@ -38,7 +38,7 @@ from ..models.manifest import Manifest
 from .cache import NoCache
 from .engine import Chunk, Chunker, score_cached
 
-CPU_WORKER_THREADS = 4  # per CPU worker (at most the cluster's CPUs): README "Scaling out" has the measurement
+CPU_WORKER_THREADS = 4  # per CPU worker (at most the cluster's CPUs): docs/scoring.md "Scaling out" has the measurement
 IN_FLIGHT = 2  # chunks queued per worker, so a worker never waits for the driver
 RESTARTS = 3  # times Ray restarts a dead worker (and retries its chunks) before the run fails
 
