@@ -25,6 +25,15 @@ class Interval(NamedTuple):
     high: float
 
 
+def unstable_ratio(value: float, low: float, high: float) -> bool:
+    """A ratio's percentile interval that runs from negative to positive and is more than
+    four times as wide as the value's size (and at least 2 wide): its denominator comes
+    near 0 in some resamples, so the value says little. False when the interval is missing."""
+    if any(x is None or math.isnan(x) for x in (value, low, high)):
+        return False
+    return low < 0 < high and (high - low) > max(2.0, 4 * abs(value))
+
+
 def noise_floor(*arrays) -> float:
     """RESOLUTION x the largest finite |value| in `arrays`: spreads and differences at or
     below it are float noise of those values (0 when they are all 0 or empty)."""

@@ -1,6 +1,6 @@
 """The report's plain-language findings (report/findings.py): each sentence rests on the
 same record the tables show, says a reversed effect as reversed, and calls a ratio whose
-interval straddles zero far beyond its value unstable."""
+interval straddles zero far beyond its value (stats.unstable_ratio) unstable."""
 import math
 
 import pytest

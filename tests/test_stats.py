@@ -130,3 +130,12 @@ def test_win_rate_tests_against_scipy():
             scipy_stats.binomtest(wins, wins + losses, 0.5, alternative="greater").pvalue, rel=1e-10)
         ci = scipy_stats.binomtest(wins, wins + losses).proportion_ci(method="wilson")
         assert tuple(stats.wilson(wins, wins + losses)) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
+def test_unstable_ratio_is_an_interval_across_zero_far_wider_than_the_value():
+    """Issue 29's CM 12.29 [-59.14, 69.54] is unstable; an interval that keeps its sign
+    (CIR 2.56 [1.51, 6.68]) or is narrow around a small value is not; no interval, no call."""
+    assert stats.unstable_ratio(12.29, -59.14, 69.54)
+    assert not stats.unstable_ratio(2.56, 1.51, 6.68)
+    assert not stats.unstable_ratio(0.1, -0.5, 0.7)
+    assert not stats.unstable_ratio(1.0, math.nan, math.nan)

@@ -20,6 +20,9 @@ def compute(calc, c: dict, model: str) -> dict:
     calc.replicates[c["name"]] = replicates
     ci = stats.percentile_interval(replicates)
     note = "undefined: mean of the intact class equals the broken one" if math.isnan(value) else None
+    if note is None and stats.unstable_ratio(value, ci.low, ci.high):
+        note = (f"unstable: the interval runs from {ci.low:.3g} to {ci.high:.3g}, since mean {c['toward']} - "
+                f"mean {c['start']} comes near 0 in some resamples; the value says little")
     return {"value": value, "ci_low": ci.low, "ci_high": ci.high, "n": sum(len(g) for g in groups),
             "boot_low": ci.low, "boot_high": ci.high,
             "method": "(mean end - mean start) / (mean toward - mean start); bootstrap 95%", "note": note}

@@ -23,6 +23,9 @@ def compute(calc, c: dict, model: str) -> dict:
     elif not (den["ci_low"] > 0 or den["ci_high"] < 0):
         note = f"unstable: the CI of {c['denominator']} includes 0, so this ratio's interval is unbounded"
         ci = stats.Interval(math.nan, math.nan)
+    elif stats.unstable_ratio(value, ci.low, ci.high):
+        note = (f"unstable: the interval runs from {ci.low:.3g} to {ci.high:.3g}, since {c['denominator']} comes "
+                "near 0 in some resamples; the value says little")
     return {"value": value, "ci_low": ci.low, "ci_high": ci.high, "n": num["n"], "boot_low": ci.low,
             "boot_high": ci.high, "method": f"{c['numerator']} / {c['denominator']}; bootstrap 95%", "note": note}
 

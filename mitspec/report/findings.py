@@ -71,13 +71,14 @@ def opposite_p(r: dict, paper: bool) -> float | None:
 
 
 def unstable(r: dict) -> bool:
-    """A ratio whose 95% interval runs from one sign to the other and is more than four
-    times as wide as its value's size (and at least 2 wide): its denominator comes near 0
-    in some resamples, so the value says little."""
+    """The record says it is unstable (a ratio whose denominator's interval includes 0), or
+    its interval is (stats.unstable_ratio: from negative to positive, far wider than the value)."""
+    if (r.get("note") or "").startswith("unstable"):
+        return True
     low, high = r.get("ci_low"), r.get("ci_high")
     if low is None or high is None or not _defined(r):
         return False
-    return low < 0 < high and (high - low) > max(2.0, 4 * abs(r["value"]))
+    return stats.unstable_ratio(r["value"], low, high)
 
 
 def finding(c: dict, r: dict, titles: dict[str, str], paper: bool = False, denominator: dict | None = None) -> str:
@@ -112,8 +113,9 @@ def finding(c: dict, r: dict, titles: dict[str, str], paper: bool = False, denom
                     else f"95% CI {_number(r['ci_low'])} to {_number(r['ci_high'])}")
         shown = f"{name} = {_number(value)} ({interval})"
         if unstable(r):
-            return (f"{shown}: unstable, its interval runs from negative to positive far beyond the value (the "
-                    "denominator comes near 0 for this model), so it says little.")
+            return (f"{shown}: unstable, its denominator comes near 0 for this model (its interval runs from "
+                    "negative to positive far beyond the value, or the denominator's own interval includes 0), "
+                    "so it says little.")
         if denominator is not None and not _significant(denominator):
             return (f"{shown}: it divides by {denominator['contrast']}, which shows no clear effect for this "
                     "model, so it says little.")
