@@ -329,3 +329,45 @@ def test_a_hint_listing_classes_spells_them_classes():
     """The hint read "known classs"."""
     errors = _errors(HEAD + 'class Alpha n=1 on bg { }\nclass Beta n=1 on bg { }\ncontrast W = Q > Alpha paired\n')
     assert any("known classes" in (e.hint or "") for e in errors), [e.hint for e in errors]
+
+
+GRAMMAR_BASE = """benchmark "g" seed 1 length 60
+background bg = iid(at=0.5)
+motif ww = "AAT"
+class S "s" n=4 on bg { place "TTGACA" at 5 as a  place "TATAAT" at 28 as b  place ww at 40, 50
+  sweep gap(a, b) over 15..19 }
+contrast SP = profile(S, reference=17)
+contrast W = S[17] > S[15] paired
+"""
+
+
+def test_declared_grammar_and_expectations_reach_the_program():
+    program = check_source(GRAMMAR_BASE + "grammar { spacing a .. b = 17 +/- 1  orientation b = -  period ww = 10.5 "
+                           "cooperative a, b within 40 weight 2 }\nexpect peak(SP) in 16..18\nexpect S[17] > S[15]\n"
+                           "expect W > 0.6\n")
+    assert [(r.kind, r.names, r.value, r.tolerance, r.weight) for r in program.rules] == [
+        ("spacing", ("a", "b"), 17.0, 1.0, 4.0), ("orientation", ("b",), -1.0, None, 4.0),
+        ("period", ("ww",), 10.5, None, 4.0), ("cooperative", ("a", "b"), None, None, 2.0)]
+    assert [(e.kind, e.contrast, e.low, e.high) for e in program.expectations] == [
+        ("peak", "SP", 16.0, 18.0), ("direction", "W", None, None), ("above", "W", 0.6, None)]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("grammar { spacing a .. c = 17 }", "no class places an element `c`"),
+    ("grammar { spacing a .. a = 17 }", "a spacing rule relates two different elements"),
+    ("grammar { period zz = 10.5 }", "no class places copies of a motif `zz`"),
+    ("grammar { period ww = 0 }", "a period must be positive"),
+    ("grammar { orientation a = + weight 0 }", "a weight of 0 makes the rule do nothing"),
+    ("grammar { orientation a = +  orientation a = - }", "this orientation rule is already declared"),
+    ("expect nothing", "no contrast `nothing` is declared"),
+    ("expect periodicity(SP)", "`SP` is a profile contrast, which `periodicity(...)` cannot judge"),
+    ("expect SP", "`SP` is a profile contrast, which a direction cannot judge"),
+    ("expect S[15] > S[17]", "no win-rate contrast of S[15] over S[17] is declared"),
+    ("expect S[99] > S[17]", "`S` has no condition S[99]"),
+    ("expect peak(SP) in 18..16", "the range 18..16 is empty"),
+    ("grammar { spacing a .. b = 17 }\nexpect peak(SP) in 18..19",
+     "the grammar prefers a spacing of 17 between a and b, outside the expected peak 18..19"),
+])
+def test_grammar_and_expectation_mistakes_are_diagnostics(text, message):
+    assert any(message in e.message for e in _errors(GRAMMAR_BASE + text + "\n")), [e.message for e in
+                                                                                   _errors(GRAMMAR_BASE + text + "\n")]

@@ -193,6 +193,10 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         doc["audit"] = {"method": METHOD,
                         "composition": [{k: _clean(v) for k, v in r.items()} for r in audit[0]],
                         "models": [{k: _clean(v) for k, v in r.items()} for r in audit[1]]}
+    if meta["spec"].get("expectations"):
+        from .expectations import judge_all
+
+        doc["expectations"] = judge_all(meta, doc["results"], doc["models"], paper=config.stats == "paper")
     jsonschema.Draft202012Validator(metrics_schema()).validate(doc)
     return doc
 

@@ -189,7 +189,11 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
         "length": program.length,
         "spec": {"path": spec_path, "sha256": hashlib.sha256(source.encode()).hexdigest(), "source": source,
                  **({"inputs": list(program.inputs)} if program.inputs else {}),
-                 "motifs": motif_matrices(program.motifs)},
+                 "motifs": motif_matrices(program.motifs),
+                 # the declared grammar and expectations describe the spec (outside plan_hash, as
+                 # the motifs): the oracle scores the rules, the metrics judge the expectations
+                 **({"grammar": [r.describe() for r in program.rules]} if program.rules else {}),
+                 **({"expectations": [e.describe() for e in program.expectations]} if program.expectations else {})},
         "classes": [
             {"name": c.name, "title": c.title, "n": c.n, "parent": c.parent, "independent": c.independent,
              "background": c.background.describe(), "background_root": c.background_root,

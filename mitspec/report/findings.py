@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from .. import stats
+from ..metrics.expectations import reverse_p
 
 ALPHA = 0.05
 # the MIT paper's names for its statistics (Cheng & Zhang, 2026), spelled out where a spec uses them
@@ -61,13 +62,7 @@ def _significant(r: dict) -> bool:
 def opposite_p(r: dict, paper: bool) -> float | None:
     """One-sided exact sign-test p that the *second* class wins (the contrast's reverse),
     from the win rate's value, pairs and ties; None when it cannot be read off."""
-    n, ties = r.get("n") or 0, r.get("ties") or 0
-    decided = n if paper else n - ties
-    if not _defined(r) or decided <= 0:
-        return None
-    wins = round(r["value"] * decided)
-    losses = (n - ties - wins) if paper else decided - wins
-    return stats.sign_test_greater(losses, wins) if losses + wins > 0 else None
+    return reverse_p(r, paper)
 
 
 def unstable(r: dict) -> bool:
@@ -123,6 +118,15 @@ def finding(c: dict, r: dict, titles: dict[str, str], paper: bool = False, denom
             return (f"{shown}: going from {c['start']} to {c['end']} recovers {100 * value:.0f}% of the score "
                     f"difference between {c['start']} and {c['toward']}.")
         return f"{shown}."
+    if c["kind"] == "profile":
+        if _significant(r):
+            return f"scores differ across the levels of {c['group']} and peak at {r.get('level')} ({name}: {_q(r)})."
+        return f"shows no clear difference across the levels of {c['group']} ({name}: {_q(r)})."
+    if c["kind"] == "periodicity":
+        if _significant(r):
+            return (f"scores rise and fall with a period of {c['period']:g} over the levels of {c['group']} "
+                    f"({name}: amplitude {_number(value)}, {_q(r)}).")
+        return f"shows no {c['period']:g}-periodic rhythm over the levels of {c['group']} ({name}: {_q(r)})."
     verdict = "significant" if _significant(r) else "not significant"
     note = f"; {r['note']}" if r.get("note") else ""
     return f"{name} = {_number(value)} ({verdict}, {_q(r)}{note})."

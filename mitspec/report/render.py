@@ -250,6 +250,68 @@ FINDINGS_INTRO = ("What each model shows, in the spec's terms (each term is defi
                   "reads only composition, or only the declared motifs, would show.")
 
 
+VERDICT_MARK = {"pass": "pass", "fail": "FAIL", "undetermined": "?"}
+
+
+def expectation_rows(doc: dict) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the expectations table: one row per expectation, one column per
+    model (gLMs first), the oracle's verdict as the positive control."""
+    models = [m for m in ordered_models(doc) if m != "oracle"]
+    header = ["expectation", *models, "oracle (positive control)"]
+    rows = []
+    for e in doc.get("expectations") or ():
+        control = e["control"]
+        flag = {None: "not run", "pass": "pass"}.get(control, f"{VERDICT_MARK[control]}: uninformative")
+        rows.append([e["text"], *(VERDICT_MARK[e["results"][m]["verdict"]] for m in models), flag])
+    return header, rows
+
+
+def undetected_contrasts(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[str]:
+    """Contrasts on which the oracle, run here, shows no clear effect: this design cannot
+    show them with a positive control (or the declared grammar does not imply them)."""
+    if "oracle" not in set(metrics["model"].unique().to_list()):
+        return []
+    lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
+    paper = doc.get("stats") == "paper"
+    return [c["name"] for c in plan.meta["contrasts"] if (c["name"], "oracle") in lookup
+            and c["kind"] not in ("magnitude", "ratio", "effect_ratio")
+            and findings.direction(c, lookup[(c["name"], "oracle")], paper) is None]
+
+
+EXPECT_INTRO = ("The spec's expectations, judged per model: pass, FAIL (the data contradict it) or ? "
+                "(undetermined); rules in docs/metrics.md (Expectations). The oracle scores the grammar the spec "
+                "declares: an expectation it does not pass is uninformative (this design cannot show it).")
+
+
+def expectations_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[str]:
+    out = []
+    if doc.get("expectations"):
+        header, rows = expectation_rows(doc)
+        out += ["## Expectations", "", md(EXPECT_INTRO), "", "| " + " | ".join(md(h) for h in header) + " |",
+                "|" + "---|" * len(header), *("| " + " | ".join(md(x) for x in r) + " |" for r in rows), ""]
+    missed = undetected_contrasts(plan, metrics, doc)
+    if missed:
+        out += [md(f"Uninformative here: the oracle (the positive control) shows no clear effect on "
+                   f"{', '.join(missed)}, so a model's result on them cannot be read as learning or not "
+                   "(declare the grammar they test: docs/language.md, Declared grammar)."), ""]
+    return out
+
+
+def expectations_html(plan: Plan, metrics: pl.DataFrame, doc: dict) -> str:
+    e = html.escape
+    parts = []
+    if doc.get("expectations"):
+        header, rows = expectation_rows(doc)
+        parts.append(f"<h2>Expectations</h2><p>{e(EXPECT_INTRO)}</p><table><tr>"
+                     + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"
+                     + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in rows) + "</table>")
+    missed = undetected_contrasts(plan, metrics, doc)
+    if missed:
+        parts.append(f"<p class=note>Uninformative here: the oracle (the positive control) shows no clear effect on "
+                     f"{e(', '.join(missed))}.</p>")
+    return "".join(parts)
+
+
 def findings_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[str]:
     out = ["## Findings", "", md(FINDINGS_INTRO.format(family=doc["family"])), ""]
     for label, models in model_findings(plan, metrics, doc):
@@ -286,6 +348,7 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
            f"{', '.join(md(m) for m in doc['models'])}.", "",
            f"Statistics: **{doc['stats']}** ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). "
            f"Multiple testing: {doc['family']}.", ""]
+    out += expectations_markdown(plan, metrics, doc)
     out += findings_markdown(plan, metrics, doc)
     out += ["## Summary", "", *fenced(terminal_summary(metrics, meta, doc)), ""]
     if "forest" in figures:
@@ -430,6 +493,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
 {meta['sequences']['count']:,} sequences of {meta['length']} bp. Statistics: <b>{e(doc['stats'])}</b>
 ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). Multiple testing: {e(doc['family'])}.
 Values in red: q &lt; 0.05.</p>
+{expectations_html(plan, metrics, doc)}
 {findings_html(plan, metrics, doc)}
 <h2>Summary</h2>{''.join(summary)}
 {img('forest', 'win rates with 95% intervals')}

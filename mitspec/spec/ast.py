@@ -378,7 +378,50 @@ class Effect:
 
 
 Contrast = Union[WinRate, Magnitude, Ratio, Effect]
-Statement = Union[Benchmark, Import, Role, Background, Motif, Table, Layout, ClassDef, Contrast]
+
+
+# ---- declared grammar and expectations ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of a `grammar { ... }` block. kind: spacing | position | orientation |
+    period | cooperative; names: the elements (or, for period, the motif) it is about;
+    value: preferred spacing, position or period, or the strand (+1/-1); tolerance (bp),
+    phase (bp), within (bp) and weight (bits) when given."""
+
+    kind: str
+    names: tuple[Name, ...]
+    value: Number | None
+    tolerance: Number | None
+    phase: Number | None
+    within: Int | None
+    weight: Number | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """`grammar { ... }`: the grammar the spec declares, which the oracle scores."""
+
+    rules: tuple[Rule, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """`expect ...`. kind: direction (`expect CSS`), pair (`expect E > D`), above / below
+    (`expect CM > 0.5`), peak (`expect peak(P) in 16..18`), periodic (`expect periodicity(H)`).
+    subject: the contrast named, or for a pair the better class; other: the worse class;
+    low/high: the threshold (above: low; below: high) or the peak's range."""
+
+    kind: str
+    subject: Name | ClassRef
+    other: Name | ClassRef | None
+    low: Number | None
+    high: Number | None
+    span: Span
+
+
+Statement = Union[Benchmark, Import, Role, Background, Motif, Table, Layout, ClassDef, Contrast, Rules, Expect]
 
 
 @dataclass(frozen=True, slots=True)

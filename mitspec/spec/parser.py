@@ -387,6 +387,66 @@ class _ToAst(Transformer):
     def effect(self, meta, ch):
         return ast.Effect, (ch[0],)
 
+    # the declared grammar
+    def rules(self, meta, ch):
+        return ast.Rules(tuple(ch), _span(meta))
+
+    def _rule(self, kind, meta, names, value, extras):
+        opts = self._options(extras)
+        return ast.Rule(kind, tuple(_name(t) for t in names), value, opts.get("tolerance"), opts.get("phase"),
+                        opts.get("within"), opts.get("weight"), _span(meta))
+
+    def spacing_rule(self, meta, ch):
+        return self._rule("spacing", meta, ch[:2], ch[2], ch[3:])
+
+    def position_rule(self, meta, ch):
+        return self._rule("position", meta, ch[:1], ch[1], ch[2:])
+
+    def orientation_rule(self, meta, ch):
+        strand = ast.Number(-1.0 if str(ch[1]) == "-" else 1.0, str(ch[1]), _tok_span(ch[1]))
+        return self._rule("orientation", meta, ch[:1], strand, ch[2:])
+
+    def period_rule(self, meta, ch):
+        return self._rule("period", meta, ch[:1], ch[1], ch[2:])
+
+    def cooperative_rule(self, meta, ch):
+        return self._rule("cooperative", meta, ch[:2], None, ch[2:])
+
+    def tolerance(self, meta, ch):
+        return _option("tolerance", ch[0], _span(meta))
+
+    def phase(self, meta, ch):
+        return _option("phase", ch[0], _span(meta))
+
+    def within(self, meta, ch):
+        return _option("within", self._int(ch[0]), _span(meta))
+
+    def weight(self, meta, ch):
+        return _option("weight", ch[0], _span(meta))
+
+    # expectations
+    def expect(self, meta, ch):
+        kind, subject, other, low, high = ch[0]
+        return ast.Expect(kind, subject, other, low, high, _span(meta))
+
+    def expect_contrast(self, meta, ch):
+        return "direction", _name(ch[0]), None, None, None
+
+    def expect_above(self, meta, ch):
+        left, right = ch
+        if isinstance(right, ast.Number):
+            return "above", self._class(left), None, right, None
+        return "pair", self._class(left), self._class(right), None, None
+
+    def expect_below(self, meta, ch):
+        return "below", _name(ch[0]), None, None, ch[1]
+
+    def expect_peak(self, meta, ch):
+        return "peak", _name(ch[0]), None, ch[1], ch[2]
+
+    def expect_periodic(self, meta, ch):
+        return "periodic", _name(ch[0]), None, None, None
+
 
 def _describe_expected(names) -> str:
     parser = _parser()
@@ -413,7 +473,8 @@ def _lines_to_eof(source: str) -> list[str]:
     return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
-STATEMENT_KEYWORDS = ("benchmark", "import", "role", "background", "motif", "table", "layout", "class", "contrast")
+STATEMENT_KEYWORDS = ("benchmark", "import", "role", "background", "motif", "table", "layout", "class", "contrast",
+                      "grammar", "expect")
 MAX_SYNTAX_ERRORS = 20
 
 

@@ -349,6 +349,37 @@ class ContrastIR:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleIR:
+    """A rule of the declared grammar (see spec/check/rules.py for each kind's meaning)."""
+
+    kind: str  # spacing | position | orientation | period | cooperative
+    names: tuple[str, ...]
+    value: float | None  # preferred spacing / position / period (bp), or the strand (+1, -1)
+    tolerance: float | None = None
+    phase: float | None = None
+    within: int | None = None
+    weight: float = 4.0  # bits the oracle adds when the rule holds exactly
+
+    def describe(self) -> dict:
+        return {"rule": self.kind, "names": list(self.names), "value": self.value, "tolerance": self.tolerance,
+                "phase": self.phase, "within": self.within, "weight": self.weight}
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectIR:
+    """An expectation on a declared contrast (see spec/check/expectations.py)."""
+
+    kind: str  # direction | above | below | peak | periodic
+    contrast: str
+    low: float | None = None
+    high: float | None = None
+    text: str = ""  # as written, for the report
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "contrast": self.contrast, "low": self.low, "high": self.high, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
 class Program:
     title: str
     seed: int
@@ -360,6 +391,8 @@ class Program:
     inputs: tuple = ()  # files and databases the spec read: {"kind", "path" or "id", "sha256", ...}
     roles: dict = field(default_factory=dict, hash=False)  # role -> (start, end or None) from `role` statements
     motifs: dict = field(default_factory=dict, hash=False)  # declared motif name -> MotifIR (what grammar scorers read)
+    rules: tuple[RuleIR, ...] = ()  # the declared grammar (`grammar { ... }`)
+    expectations: tuple[ExpectIR, ...] = ()  # `expect ...`
 
     @property
     def total(self) -> int:

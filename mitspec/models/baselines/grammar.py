@@ -25,6 +25,7 @@ from ...pwm import UNIFORM_SHARE, smoothed
 from ...pwm import log_odds as pwm_log_odds
 from ...sequence import reverse_complement
 from .common import Baseline, baseline, window_scores
+from .rules import Placed, rule_scores
 
 
 def log_odds(matrix) -> np.ndarray:
@@ -58,7 +59,7 @@ def element_model(feature: dict, motifs: dict, partners: dict) -> dict | None:
 
 
 class Grammar(Baseline):
-    """Grammar oracle: log-odds of the spec's own declared motifs where each class places them."""
+    """Grammar oracle: log-odds of the spec's own declared motifs where each class places them, plus its declared grammar's rules."""
 
     name = "oracle"
     per_class = True  # what it expects depends on the class: `for_class` binds it
@@ -66,43 +67,60 @@ class Grammar(Baseline):
     params = None
     tolerance = 0
 
-    def __init__(self, motifs: dict | None = None, elements: tuple = ()):
+    def __init__(self, motifs: dict | None = None, elements: tuple = (), rules: tuple = (), placements: tuple = (),
+                 origin: int | None = None):
         self.motifs = motifs or {}
         self.elements = elements  # ({start, end, strand, kind, motif | partner}, ...)
+        self.rules = rules  # the declared grammar: plan.json's spec.grammar records
+        self.placements = placements  # ({name, start, end, strand, motif, random}, ...): what the rules read
+        self.origin = origin  # the class's origin, if it declares one
 
     def config(self) -> dict:
         digest = hashlib.sha256(json.dumps(self.motifs, sort_keys=True).encode()).hexdigest()
-        return {"tolerance": self.tolerance, "motifs_sha256": digest, "elements": list(self.elements)}
+        return {"tolerance": self.tolerance, "motifs_sha256": digest, "elements": list(self.elements),
+                **({"rules": list(self.rules), "placements": list(self.placements), "origin": self.origin}
+                   if self.rules else {})}
 
     def for_plan(self, meta: dict) -> Grammar:
-        return type(self)(meta["spec"].get("motifs") or {})
+        return type(self)(meta["spec"].get("motifs") or {}, rules=tuple(meta["spec"].get("grammar") or ()))
 
     def for_class(self, meta: dict, name: str) -> Grammar:
         cls = next(c for c in meta["classes"] if c["name"] == name)
         fixed = {f["name"]: f for f in cls["features"] if "random" not in f}
-        elements = []
+        elements, placements = [], []
         for f in cls["features"]:
             model = element_model(f, self.motifs, fixed)
+            if self.rules and f["strand"] in "+-":
+                flip = model is not None and model.get("revcomp", False)
+                placements.append({"name": f["name"], "start": f["start"], "end": f["end"],
+                                   "strand": {"+": "-", "-": "+"}[f["strand"]] if flip else f["strand"],
+                                   "motif": model["motif"] if model and model["kind"] == "motif" else None,
+                                   "random": f.get("random")})
             if model is None or (model["kind"] == "pair" and "random" in f):
                 continue
             low, high = (f["random"][0], f["random"][1]) if "random" in f else (f["start"], f["end"])
             elements.append({"name": f["name"], "start": low, "end": high, "width": f["end"] - f["start"]
                              if "random" not in f else f["random"][2], "strand": f["strand"], **model,
                              **({"partner_start": fixed[model["partner"]]["start"]} if model["kind"] == "pair" else {})})
-        return type(self)(self.motifs, tuple(elements))
+        origin = (cls.get("origin") or {}).get("position")
+        return type(self)(self.motifs, tuple(elements), self.rules, tuple(placements), origin)
 
     def unmet(self, meta: dict) -> str | None:
         motifs = meta["spec"].get("motifs")
         if motifs is None:
             return "the plan records no motif matrices (compiled by an older mitspec); recompile it"
+        if meta["spec"].get("grammar"):
+            return None
         if not any(element_model(f, motifs, {g["name"]: g for g in c["features"]})
                    for c in meta["classes"] for f in c["features"]):
-            return "no class places an element named after, or placed from, a motif the spec declares"
+            return ("no class places an element named after, or placed from, a motif the spec declares, and the "
+                    "spec declares no grammar (`grammar { ... }`)")
         return None
 
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
         n, length = codes.shape
         total = np.zeros(n)
+        found = {}  # element name -> (start per sequence, match log-odds)
         for e in self.elements:
             w = e["width"]
             if e["kind"] == "pair":
@@ -116,8 +134,29 @@ class Grammar(Baseline):
             low = max(0, e["start"] - self.tolerance)
             high = min(length, max(e["end"], e["start"] + len(matrix)) + self.tolerance)
             if high - low >= len(matrix):
-                total += window_scores(codes[:, low:high], matrix).max(axis=1)
+                scores = window_scores(codes[:, low:high], matrix)
+                best = scores.max(axis=1)
+                total += best
+                found[e["name"]] = (low + scores.argmax(axis=1), best)
+        if self.rules:
+            total += rule_scores(list(self.rules), self._placed(found, n), self.origin, n)
         return np.round(total, 9)  # the same bases give the same score, whatever the summation order
+
+    def _placed(self, found: dict, n: int) -> dict[str, Placed]:
+        """Where each element sits in each sequence: a fixed element where the class put it,
+        a randomly placed one where its motif matches best; present unless its motif
+        matches worse than chance."""
+        placed = {}
+        for p in self.placements:
+            if p["random"] is not None and p["name"] not in found:
+                continue  # placed at random with no motif to find it by
+            start, score = found.get(p["name"], (None, None))
+            if p["random"] is None or start is None:
+                start = np.full(n, p["start"])
+            present = np.ones(n, bool) if score is None else score > 0
+            width = p["random"][2] if p["random"] is not None else p["end"] - p["start"]
+            placed[p["name"]] = Placed(np.asarray(start), width, p["strand"], present, p["motif"])
+        return placed
 
 
 class GrammarNear(Grammar):

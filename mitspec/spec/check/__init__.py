@@ -4,7 +4,8 @@ The checker resolves names, evaluates positions, and simulates each class's layo
 statically (all motifs have fixed lengths, so every instance of a class has the same
 element coordinates). It keeps going after an error so one run reports them all.
 Its parts, in the order they run: scope (header, names) -> imports -> backgrounds,
-motifs, tables, layouts (positions) -> roles -> classes (ops, sweeps) -> contrasts.
+motifs, tables, layouts (positions) -> roles -> classes (ops, sweeps) -> contrasts -> the
+declared grammar (rules) -> expectations.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from ..errors import Span, SpecErrors
 from .classes import Classes, Limits
 from .contrasts import Contrasts
 from .diagnostics import Diagnostics, Invalid
+from .expectations import Expectations
 from .imports import Imports, resolve_definitions
 from .ops import Ops
 from .positions import Positions
+from .rules import Rules
 from .scope import Scope
 from .state import ClassState
 from .sweeps import RESERVED as SWEEP_TARGETS
@@ -39,6 +42,8 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     roles = check_roles(scope, positions)
     classes = Classes(scope, Ops(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
+    rules = Rules(scope).check_all(classes)
+    expectations = Expectations(scope).check_all(classes, contrasts, rules)
     if not scope.of(ast.ClassDef) and not diag.errors:  # said alone: other errors come first
         header = next(iter(scope.of(ast.Benchmark)), None)
         diag.error("the spec defines no class, so there is nothing to generate", header.span if header else
@@ -47,7 +52,7 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
         raise SpecErrors(diag.errors, spec.source, spec.path)
     return ir.Program(scope.title, scope.seed, scope.length, tuple(classes), tuple(contrasts), dict(scope.tables),
                       dict(scope.layouts), tuple(scope.inputs), roles,
-                      {name: m for name, m in scope.motifs.items() if m is not None})
+                      {name: m for name, m in scope.motifs.items() if m is not None}, tuple(rules), tuple(expectations))
 
 
 ROLES = {"minus35": "the sigma70 -35 box", "minus10": "the sigma70 -10 box", "up": "the UP element",

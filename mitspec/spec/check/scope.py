@@ -81,7 +81,7 @@ class Scope:
 
     def collect_names(self) -> None:
         for node in self.spec.statements:
-            if isinstance(node, (ast.Benchmark, ast.Import, ast.Role, *CONTRAST_NODES)):
+            if isinstance(node, (ast.Benchmark, ast.Import, ast.Role, ast.Rules, ast.Expect, *CONTRAST_NODES)):
                 continue
             name = node.name.text
             if not self.check_reserved(node.name):
