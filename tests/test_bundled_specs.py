@@ -52,7 +52,7 @@ def test_every_command_on_a_bundled_spec(project, monkeypatch, spec):
 @pytest.mark.parametrize("spec", [p.stem for p in CANONICAL])
 def test_the_grammar_baselines_score_or_skip_every_bundled_spec(project, monkeypatch, spec):
     """The default run's treatment of the spec-aware baselines: scored where the spec
-    declares motifs it places, skipped with a reason where not (spacing.mit places literals)."""
+    declares motifs it places (or, for the oracle, a grammar), skipped with a reason where not."""
     from mitspec.models.registry import resolve
     from mitspec.scores.cache import NoCache
     from mitspec.scores.run import read_skipped, run_plan
@@ -65,4 +65,26 @@ def test_the_grammar_baselines_score_or_skip_every_bundled_spec(project, monkeyp
     skipped = read_skipped(out)
     sigma70 = "minus35" in (project / "specs" / f"{spec}.mit").read_text()
     assert ("pa_pwm" in skipped) != sigma70
-    assert ("oracle" in skipped) == (spec in ("spacing", "mit_sigma70_published"))  # literals only; given sequences
+    # spacing.mit places literals but declares its grammar, which the oracle scores; the
+    # published spec's sequences are given whole, with no elements to read
+    assert ("oracle" in skipped) == (spec == "mit_sigma70_published")
+    assert ("motif_scan" in skipped) == (spec in ("spacing", "mit_sigma70_published"))
+
+
+EXPECTING = [p.stem for p in CANONICAL if "\nexpect " in p.read_text()]
+
+
+def test_the_bundled_specs_state_expectations():
+    assert {"mit_sigma70", "spacing", "ctcf_orientation", "nucleosome_phasing"} <= set(EXPECTING)
+
+
+@pytest.mark.parametrize("spec", EXPECTING)
+def test_the_oracle_passes_every_expectation_of_a_bundled_spec(project, monkeypatch, spec):
+    """The oracle scores the grammar each spec declares: it is the positive control, so it
+    must pass every expectation the spec states (else the spec asks what it cannot show)."""
+    out = project / "expect_runs" / spec
+    result = run(project, monkeypatch, "run", f"specs/{spec}.mit", "-m", "oracle", "-o", str(out), "--no-audit")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["expectations"] and all(e["control"] == "pass" for e in doc["expectations"]), \
+        [(e["text"], e["results"]["oracle"]) for e in doc["expectations"] if e["control"] != "pass"]

@@ -261,7 +261,8 @@ def expectation_rows(doc: dict) -> tuple[list[str], list[list[str]]]:
     rows = []
     for e in doc.get("expectations") or ():
         control = e["control"]
-        flag = {None: "not run", "pass": "pass"}.get(control, f"{VERDICT_MARK[control]}: uninformative")
+        flag = ("not run" if control is None else "pass" if control == "pass"
+                else f"{VERDICT_MARK[control]}: uninformative")
         rows.append([e["text"], *(VERDICT_MARK[e["results"][m]["verdict"]] for m in models), flag])
     return header, rows
 

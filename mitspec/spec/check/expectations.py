@@ -18,7 +18,7 @@ from .. import ast
 from .. import program as ir
 from .classes import condition_error, find_condition
 from .diagnostics import Invalid
-from .scope import Scope
+from .scope import CONTRAST_NODES, Scope
 
 SIGNED = ("win_rate", "cohens_d", "magnitude", "ratio", "interaction", "effect_ratio", "correlate")
 NUMERIC = SIGNED
@@ -52,6 +52,8 @@ class Expectations:
 
     def _contrast(self, name: ast.Name, kinds: tuple[str, ...], how: str) -> ir.ContrastIR:
         c = self.contrasts.get(name.text)
+        if c is None and name.text in {n.name.text for n in self.scope.of(CONTRAST_NODES)}:
+            raise Invalid  # declared, with its own diagnostic: one error, not two
         if c is None:
             shown = ", ".join(self.contrasts) or "none"
             self.diag.fail(f"no contrast `{name.text}` is declared", name.span,
