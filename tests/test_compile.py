@@ -297,3 +297,62 @@ def test_random_placement_with_no_room_is_a_checker_error():
     with pytest.raises(SpecErrors, match="placed at random, so it has no fixed position"):
         check_source(HEAD.format(seed=1, length=100)
                      + 'class R n=2 on bg { place "GGGG" at random(10..40) as r  mutate r.start -> "A" }\n')
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=st.integers(0, 60), span=st.integers(1, 120), step=st.sampled_from([3, 7.5, 10, 10.5, 11.25, 33.3]))
+def test_periodic_placement_puts_each_copy_at_its_rounded_turn(first, span, step):
+    """`place m at A..B step S`: a copy at floor(A + k S + 0.5) for every A + k S < B (the
+    stated rounding: half up), named m_1, m_2, ...; the sequence keeps its length and the
+    bases outside the copies are the background's (the same class without the placement)."""
+    import math
+
+    stop = first + span
+    expected = [math.floor(first + k * step + 0.5) for k in range(math.ceil(span / step))]
+    spec = (f'benchmark "p" seed 5 length 200\nbackground bg = iid(at=0.5)\nmotif m = "GC"\n'
+            f'class base "b" n=4 on bg {{ }}\n'
+            f'class P "p" n=4 from base {{ place m at {first}..{stop} step {step} allow overlap }}\n')
+    program = check_source(spec)
+    placed = next(c for c in program.classes if c.name == "P")
+    assert [(f.name, f.start) for f in placed.features] == [(f"m_{k + 1}", s) for k, s in enumerate(expected)]
+    built = compile_program(program)
+    base, p = decode_rows(built["base"].codes), decode_rows(built["P"].codes)
+    covered = {i for f in placed.features for i in range(f.start, f.end)}
+    for b_seq, p_seq in zip(base, p):
+        assert len(p_seq) == 200
+        assert all(p_seq[f.start:f.end] == "GC" for f in placed.features)
+        assert all(b_seq[i] == p_seq[i] for i in range(200) if i not in covered)
+
+
+def test_periodic_placement_mistakes_are_diagnostics():
+    head = 'benchmark "p" length 100\nbackground bg = iid(at=0.5)\nmotif m = "GC"\n'
+    for where, message in (("50..20 step 5", "holds no position"), ("10..20 step 0", "a step must be positive"),
+                           ("0..100 step 0.01", "copies do not fit")):
+        with pytest.raises(SpecErrors) as info:
+            check_source(head + f'class P "p" n=2 on bg {{ place m at {where} allow overlap }}\n')
+        assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.integers(0, 25), codes=st.text(alphabet="ACGTWSRYN", min_size=1, max_size=8))
+def test_a_range_mutation_sets_one_code_per_base_and_nothing_else(start, codes):
+    """`mutate A..B -> "CODES"`: base A + k drawn from code k (a plain base is that base, an
+    IUPAC code one of its bases), every other base as the parent had it, the length kept."""
+    spec = (f'benchmark "m" seed 9 length 40\nbackground bg = iid(at=0.5)\n'
+            f'class A "a" n=5 on bg {{ }}\nclass M "m" n=5 from A {{ mutate {start}..{start + len(codes)} -> "{codes}" }}\n')
+    built = compile_program(check_source(spec))
+    parent, child = decode_rows(built["A"].codes), decode_rows(built["M"].codes)
+    for p, c in zip(parent, child):
+        assert len(c) == 40
+        assert all(c[start + k] in IUPAC[code] for k, code in enumerate(codes))
+        assert c[:start] == p[:start] and c[start + len(codes):] == p[start + len(codes):]
+
+
+def test_range_mutation_mistakes_are_diagnostics():
+    head = 'benchmark "m" length 40\nbackground bg = iid(at=0.5)\n'
+    for body, message in (('mutate 10..12 -> "A"', "10..12 is 2 bp but 1 code(s) are given"),
+                          ('mutate 10..12 -> "AZ"', "'Z' is not a nucleotide code"),
+                          ('mutate 38..42 -> "AAAA"', "runs past the end of the sequence")):
+        with pytest.raises(SpecErrors) as info:
+            check_source(head + f'class M "m" n=2 on bg {{ {body} }}\n')
+        assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]

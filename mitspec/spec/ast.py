@@ -206,6 +206,7 @@ class Place:
     allow_overlap: bool
     span: Span
     numbered: bool = False  # name copies NAME_1, NAME_2 even when one position is left (copies sweeps)
+    every: tuple[Position, Position, Number] | None = None  # `at A..B step S`: copies A + k S below B
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +248,12 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Mutate:
+    """`mutate P -> "G"`, or `mutate A..B -> "WW"` (one IUPAC code per base of A..B)."""
+
     at: Position
     base: Literal
     span: Span
+    end: Position | None = None
 
 
 @dataclass(frozen=True, slots=True)

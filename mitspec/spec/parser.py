@@ -83,6 +83,10 @@ class _Option(tuple):
     """(keyword, value, span) of an option such as `seed 42`, `n=100`, `allow overlap`."""
 
 
+class _Periodic(tuple):
+    """(start, stop, step) of `at A..B step S`, told apart from a list of positions."""
+
+
 def _option(word: str, value, span: Span) -> _Option:
     return _Option((word, value, span))
 
@@ -263,9 +267,15 @@ class _ToAst(Transformer):
     def place(self, meta, ch):
         opts = self._options(ch[2:])
         where = ch[1]
+        if isinstance(where, _Periodic):
+            return ast.Place(ch[0], (), None, opts.get("strand", "+"), opts.get("as"),
+                             bool(opts.get("allow overlap")), _span(meta), numbered=True, every=tuple(where))
         at, random = ((), where) if isinstance(where, ast.RangeRegion) else (where, None)
         return ast.Place(ch[0], at, random, opts.get("strand", "+"), opts.get("as"),
                          bool(opts.get("allow overlap")), _span(meta))
+
+    def periodic(self, meta, ch):
+        return _Periodic(ch)
 
     def positions(self, meta, ch):
         return tuple(ch)
@@ -290,7 +300,7 @@ class _ToAst(Transformer):
         return ast.Origin(ch[0], _span(meta))
 
     def mutate(self, meta, ch):
-        return ast.Mutate(ch[0], _string(ch[1]), _span(meta))
+        return ast.Mutate(ch[0], _string(ch[-1]), _span(meta), ch[1] if len(ch) == 3 else None)
 
     def shuffle(self, meta, ch):
         flags = self._options(ch[1:])

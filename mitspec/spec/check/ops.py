@@ -2,6 +2,8 @@
 the static layout (ClassState) the way the compiled operation will change every instance."""
 from __future__ import annotations
 
+import math
+
 from ...sequence import IUPAC
 from ...text import did_you_mean
 from .. import ast
@@ -28,13 +30,26 @@ class Ops:
     def sweep(self, op: ast.Sweep, state: ClassState, class_overlap: bool):
         self.diag.fail("a sweep belongs in a class body", op.span, "write it as the class's last statement")
 
-    def mutate(self, op: ast.Mutate, state: ClassState, class_overlap: bool) -> ir.MutateOp:
+    def mutate(self, op: ast.Mutate, state: ClassState, class_overlap: bool) -> ir.MutateOp | list:
         at = self.positions.position(op.at, state)
+        if op.end is not None:  # `mutate A..B -> "WW"`: one code per base
+            end = self.positions.position(op.end, state)
+            self.positions.bounds(at, end, op.span, "mutation")
+            codes = op.base.text.upper()
+            if end - at != len(codes):
+                self.diag.fail(f"{at}..{end} is {end - at} bp but {len(codes)} code(s) are given", op.base.span,
+                               f"give one base or IUPAC code per position, {end - at} in all")
+            bad = sorted({c for c in codes if c not in IUPAC})
+            if bad:
+                self.diag.fail(f"{', '.join(repr(c) for c in bad)} {'is not a nucleotide code' if len(bad) == 1 else 'are not nucleotide codes'}",
+                               op.base.span, "use A, C, G, T, N or IUPAC codes (W, S, R, ...)")
+            return [ir.MutateOp(at + k, code) for k, code in enumerate(codes)]
         self.positions.bounds(at, at + 1, op.at.span, "mutation")
         code = op.base.text.upper()
         if len(code) != 1 or code not in IUPAC:
             self.diag.fail(f"`{op.base.text}` is not a single nucleotide", op.base.span,
-                           'write one base ("G") or one IUPAC code ("R")')
+                           'write one base ("G") or one IUPAC code ("R"); for several, a range: '
+                           '`mutate 12..14 -> "GG"`')
         return ir.MutateOp(at, code)
 
     def random_guard(self, state: ClassState, start: int, end: int, verb: str, span: Span) -> None:
@@ -203,6 +218,8 @@ class Ops:
         motif = self.motifs.resolve(op.motif, state)
         if op.random is not None:
             return self.place_random(op, motif, state)
+        if op.every is not None:
+            return self.place_periodic(op, motif, state, class_overlap)
         label = None
         first = op.at[0].base
         if (len(op.at) == 1 and isinstance(first, ast.Ref) and not op.at[0].offsets
@@ -221,6 +238,24 @@ class Ops:
             copy = name if len(op.at) == 1 and not op.numbered else f"{name}_{k + 1}"
             out.append(self.place_one(op, copy, start, motif, state, class_overlap))
         return out[0] if len(out) == 1 else out
+
+    def place_periodic(self, op: ast.Place, motif: ir.MotifIR, state: ClassState, class_overlap: bool) -> list:
+        """`at A..B step S`: copies at A + k S for every k with A + k S < B, each rounded half
+        up (floor(x + 0.5): 30 + 10.5 -> 41), named NAME_1, NAME_2, ..."""
+        first, stop, step = op.every
+        a, b = self.positions.position(first, state), self.positions.position(stop, state)
+        if not step.value > 0:
+            self.diag.fail("a step must be positive", step.span, "e.g. `at 30..170 step 10.5`")
+        if b <= a:
+            self.diag.fail(f"the range {a}..{b} holds no position", op.span, "write the first position first")
+        count = math.ceil((b - a) / step.value)
+        if count > self.scope.length:
+            self.diag.fail(f"{count:,} copies do not fit a {self.scope.length} bp sequence", step.span,
+                           "use a larger step")
+        name = self.new_name(op, op.alias, state, None)
+        starts = [math.floor(a + k * step.value + 0.5) for k in range(count)]
+        return [self.place_one(op, f"{name}_{k + 1}", start, motif, state, class_overlap)
+                for k, start in enumerate(starts)]
 
     def place_one(self, op: ast.Place, name: str, start: int, motif: ir.MotifIR, state: ClassState,
                   class_overlap: bool) -> ir.PlaceOp:
