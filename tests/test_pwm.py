@@ -83,6 +83,26 @@ def test_min_score_keeps_only_sites_above_the_threshold(matrices):
     assert exact - 0.02 <= acceptance(probs, 3.5) <= exact + 1e-12
 
 
+def test_max_score_keeps_weak_sites_only(matrices):
+    """Weak sites (issue 28): every drawn site scores within [min_score, max_score], where
+    unbounded draws from the same matrix score above it."""
+    program = _check(matrices, 'motif weak = pwm("motifs/g.pfm", min_score=0, max_score=3)\n'
+                               'class G n=2000 on bg { place weak at 10 }\n')
+    codes = compile_program(program)["G"].codes[:, 10:13]
+    odds = log_odds(program.classes[0].steps[0].op.motif.probs)
+    scores = odds[np.arange(3), codes].sum(axis=1)
+    assert scores.min() >= 0 and scores.max() <= 3 + 1e-9 and len(np.unique(scores.round(6))) >= 2
+    free = _check(matrices, 'motif g = pwm("motifs/g.pfm")\nclass G n=2000 on bg { place g at 10 }\n')
+    unbounded = odds[np.arange(3), compile_program(free)["G"].codes[:, 10:13]].sum(axis=1)
+    assert unbounded.max() > 3
+    for body, message in (('min_score=3, max_score=1', "max_score=1 is below min_score=3"),
+                          ('min_score=0.1, max_score=1', "of sites drawn from this matrix score within min_score=0.1, max_score=1"),
+                          ('max_score="x"', "`max_score` is a number")):
+        with pytest.raises(SpecErrors) as info:
+            _check(matrices, f'motif g = pwm("motifs/g.pfm", {body})\nclass G n=1 on bg {{ }}\n')
+        assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+
+
 def test_consensus_and_threshold_errors(matrices):
     program = _check(matrices, 'motif gata = pwm("motifs/g.meme")\nmotif best = consensus(gata)\n'
                                'class G n=3 on bg { place best at 10 }\n')

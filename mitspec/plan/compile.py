@@ -93,26 +93,30 @@ def _sample_column(motif: ir.ColumnMotif, key, chunk: Chunk) -> np.ndarray:
 
 
 def _sample_pwm(motif: ir.PwmMotif, key, chunk: Chunk) -> np.ndarray:
-    """Column by column from the matrix; with min_score, redrawn (attempt k from its own
-    keyed stream) until the site's log-odds score reaches it."""
+    """Column by column from the matrix; with min_score / max_score, redrawn (attempt k from
+    its own keyed stream) until the site's log-odds score lies within them."""
     probs = np.asarray(motif.probs)
     cumulative = np.cumsum(probs, axis=1)
     cumulative[:, -1] = 1.0
     out = np.empty((len(chunk.rows), motif.length), dtype=np.uint8)
     open_rows = np.arange(len(chunk.rows))
     log_odds = pwm_log_odds(motif.probs)  # (length, 4) bits
-    for attempt in range(MAX_PWM_ATTEMPTS if motif.min_score is not None else 1):
+    bounded = motif.min_score is not None or motif.max_score is not None
+    low = -np.inf if motif.min_score is None else motif.min_score - 1e-9
+    high = np.inf if motif.max_score is None else motif.max_score + 1e-9
+    for attempt in range(MAX_PWM_ATTEMPTS if bounded else 1):
         u = rng.uniform(rng.subkey(key, "pwm", attempt) if attempt else key, chunk.rows[open_rows], motif.length)
         site = (u[:, :, None] >= cumulative[None, :, :]).sum(axis=2).astype(np.uint8)
-        if motif.min_score is None:
+        if not bounded:
             return site
-        ok = log_odds[np.arange(motif.length), site].sum(axis=1) >= motif.min_score - 1e-9
+        score = log_odds[np.arange(motif.length), site].sum(axis=1)
+        ok = (score >= low) & (score <= high)
         out[open_rows[ok]] = site[ok]
         open_rows = open_rows[~ok]
         if not len(open_rows):
             return out
-    raise BackgroundError(f"motif {motif.name}: no site reached min_score={motif.min_score:g} in "
-                          f"{MAX_PWM_ATTEMPTS} draws for {len(open_rows)} instance(s); lower min_score")
+    raise BackgroundError(f"motif {motif.name}: no site scored within its bounds (min_score, max_score) in "
+                          f"{MAX_PWM_ATTEMPTS} draws for {len(open_rows)} instance(s); widen them")
 
 
 def _sample_linked(motif: ir.LinkedMotif, key, chunk: Chunk) -> np.ndarray:

@@ -58,11 +58,13 @@ class ColumnMotif:
 @dataclass(frozen=True, slots=True)
 class PwmMotif:
     """Each position drawn from its column's probabilities (A, C, G, T); with `min_score`,
-    only sites whose log-odds score (log2 p / 0.25, summed) reaches it are kept."""
+    only sites whose log-odds score (log2 p / 0.25, summed) reaches it are kept; with
+    `max_score`, only those that do not exceed it (weak sites)."""
 
     name: str
     probs: tuple[tuple[float, float, float, float], ...]
     min_score: float | None = None
+    max_score: float | None = None
 
     @property
     def length(self) -> int:

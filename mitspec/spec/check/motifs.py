@@ -14,8 +14,8 @@ from .state import ClassState
 
 MAX_MOTIF_DEPTH = 64  # motifs defined in terms of motifs ... (each level is a few stack frames)
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",
-               "revcomp": "revcomp(motif or element)", "pwm": 'pwm("motifs/gata.jaspar", min_score=8.0)',
-               "jaspar": 'jaspar("MA0139", min_score=10.0)', "consensus": "consensus(pwm_motif)"}
+               "revcomp": "revcomp(motif or element)", "pwm": 'pwm("motifs/gata.jaspar", min_score=8.0, max_score=12.0)',
+               "jaspar": 'jaspar("MA0139", min_score=10.0, max_score=14.0)', "consensus": "consensus(pwm_motif)"}
 
 
 class Motifs:
@@ -147,7 +147,7 @@ class Motifs:
     def pwm_file(self, call: ast.Call, state, stack, usage: str) -> ir.PwmMotif:
         from ...pwm import PwmError, read_pwm
 
-        arity(self.diag, call, 1, ("min_score", "format"), usage)
+        arity(self.diag, call, 1, ("min_score", "max_score", "format"), usage)
         path, kw = call.args[0], {k.name.text: k.value for k in call.kwargs}
         self.text(path, "pwm() takes a file path as a string", f"usage: {usage}")
         fmt = self.text(kw["format"], "`format` is a string", 'e.g. format="meme"') if "format" in kw else None
@@ -156,12 +156,12 @@ class Motifs:
             counts = read_pwm(found, fmt)
         except PwmError as exc:
             self.diag.fail(str(exc), path.span, exc.hint)
-        return self.weighted(path.text, counts, kw.get("min_score"), call)
+        return self.weighted(path.text, counts, kw.get("min_score"), call, kw.get("max_score"))
 
     def jaspar(self, call: ast.Call, state, stack, usage: str) -> ir.PwmMotif:
         from ...pwm import PwmError, jaspar_counts
 
-        arity(self.diag, call, 1, ("min_score", "release"), usage)
+        arity(self.diag, call, 1, ("min_score", "max_score", "release"), usage)
         matrix, kw = call.args[0], {k.name.text: k.value for k in call.kwargs}
         self.text(matrix, "jaspar() takes a matrix ID as a string", f"usage: {usage}")
         release = self.text(kw["release"], "`release` is a string", 'e.g. release="JASPAR2026"') if "release" in kw else None
@@ -171,27 +171,40 @@ class Motifs:
             self.diag.fail(str(exc), matrix.span, exc.hint)
         self.scope.inputs.append({"kind": "jaspar", "id": found["id"], "release": found["release"],
                                   "name": found["name"]})
-        return self.weighted(found["id"], counts, kw.get("min_score"), call)
+        return self.weighted(found["id"], counts, kw.get("min_score"), call, kw.get("max_score"))
 
-    def weighted(self, name: str, counts, min_score: ast.Value | None, call: ast.Call) -> ir.PwmMotif:
-        from ...pwm import acceptance, best_score, probabilities
+    def weighted(self, name: str, counts, min_score: ast.Value | None, call: ast.Call,
+                 max_score: ast.Value | None = None) -> ir.PwmMotif:
+        """A matrix motif; `min_score` keeps strong sites, `max_score` weak ones (log2 odds
+        against uniform bases); at least 1 drawn site in 1,000 must fall within them."""
+        from ...pwm import SCORE_BIN, acceptance, best_score, probabilities
 
         probs = probabilities(counts)
-        threshold = None
-        if min_score is not None:
-            if not isinstance(min_score, ast.Number):
-                self.diag.fail("`min_score` is a number (log2 odds against uniform bases)", min_score.span,
-                               "e.g. min_score=8.0")
-            threshold = min_score.value
-            best = best_score(probs)
-            if threshold > best + 1e-9:
-                self.diag.fail(f"min_score={threshold:g} is above the best site's score ({best:.2f})", min_score.span,
-                               f"choose a threshold up to {best:.2f}")
-            share = acceptance(probs, threshold)
+        bounds = {}
+        for word, value in (("min_score", min_score), ("max_score", max_score)):
+            if value is not None:
+                if not isinstance(value, ast.Number):
+                    self.diag.fail(f"`{word}` is a number (log2 odds against uniform bases)", value.span,
+                                   f"e.g. {word}=8.0")
+                bounds[word] = value.value
+        threshold, ceiling = bounds.get("min_score"), bounds.get("max_score")
+        best = best_score(probs)
+        if threshold is not None and threshold > best + 1e-9:
+            self.diag.fail(f"min_score={threshold:g} is above the best site's score ({best:.2f})", min_score.span,
+                           f"choose a threshold up to {best:.2f}")
+        if threshold is not None and ceiling is not None and ceiling < threshold:
+            self.diag.fail(f"max_score={ceiling:g} is below min_score={threshold:g}", max_score.span,
+                           "max_score bounds the sites from above: give it a larger value")
+        if bounds:
+            above_floor = acceptance(probs, threshold) if threshold is not None else 1.0
+            above_ceiling = acceptance(probs, ceiling + SCORE_BIN) if ceiling is not None else 0.0
+            share = above_floor - above_ceiling
             if share < 1e-3:
-                self.diag.fail(f"only {share:.2g} of sites drawn from this matrix reach min_score={threshold:g}",
-                               min_score.span, "lower min_score (at least 1 site in 1,000 must pass)")
-        return ir.PwmMotif(name, probs, threshold)
+                where = min_score if threshold is not None else max_score
+                shown = ", ".join(f"{k}={v:g}" for k, v in bounds.items())
+                self.diag.fail(f"only {max(share, 0):.2g} of sites drawn from this matrix score within {shown}",
+                               where.span, "widen the bounds (at least 1 site in 1,000 must fall within them)")
+        return ir.PwmMotif(name, probs, threshold, ceiling)
 
     def consensus(self, call: ast.Call, state, stack, usage: str) -> ir.LiteralMotif:
         arity(self.diag, call, 1, (), usage)
