@@ -356,3 +356,20 @@ def test_range_mutation_mistakes_are_diagnostics():
         with pytest.raises(SpecErrors) as info:
             check_source(head + f'class M "m" n=2 on bg {{ {body} }}\n')
         assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+
+
+@settings(max_examples=40, deadline=None)
+@given(at=st.integers(0, 39), count=st.integers(1, 20))
+def test_inserting_background_bases_shifts_downstream_and_keeps_the_length(at, count):
+    """`insert background(K) at P` (a neutral length control): bases before P as the parent
+    had them, the parent's bases from P on shifted K to the right (the 3' end cut), the
+    length kept; elements downstream move with them."""
+    spec = (f'benchmark "i" seed 4 length 40\nbackground bg = iid(at=0.5)\nclass A "a" n=5 on bg {{ }}\n'
+            f'class B "b" n=5 from A {{ insert background({count}) at {at} }}\n')
+    built = compile_program(check_source(spec))
+    for parent, child in zip(decode_rows(built["A"].codes), decode_rows(built["B"].codes)):
+        assert len(child) == 40 and child[:at] == parent[:at]
+        assert child[at + count:] == parent[at:40 - count]
+    moved = check_source('benchmark "i" length 60\nbackground bg = iid(at=0.5)\n'
+                         'class A "a" n=1 on bg { place "GGGG" at 30 as box  insert background(7) at 10 }\n')
+    assert [(f.name, f.start) for f in moved.classes[0].features] == [("box", 37)]

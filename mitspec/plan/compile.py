@@ -193,7 +193,8 @@ def _rotate(op: ir.RotateOp, chunk: Chunk, key) -> None:
 def _shift_in(codes: np.ndarray, q: int, inserted: np.ndarray) -> None:
     """Insert bases before q; the 3' end is cut so the length stays."""
     length, d = codes.shape[1], inserted.shape[1]
-    codes[:] = np.concatenate([codes[:, :q], inserted, codes[:, q:length - d]], axis=1)
+    # an insertion that runs past the end (allowed with `allow overlap`) is cut with the rest
+    codes[:] = np.concatenate([codes[:, :q], inserted, codes[:, q:max(q, length - d)]], axis=1)[:, :length]
 
 
 def _shift_out(codes: np.ndarray, start: int, end: int, refill: np.ndarray) -> None:

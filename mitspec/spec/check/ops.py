@@ -148,7 +148,32 @@ class Ops:
                            span, "make room, or add `allow overlap` to drop what runs off the end")
         state.features[:] = [f for f in moved if f.end <= self.scope.length]
 
-    def insert(self, op: ast.Insert, state: ClassState, class_overlap: bool) -> ir.InsertOp:
+    def insert_background(self, op: ast.Insert, state: ClassState, class_overlap: bool) -> ir.GapOp:
+        """`insert background(K) at P`: K fresh bases of the class's background before P (a
+        neutral length control: downstream shifts right, the 3' end is cut, as for a motif)."""
+        call = op.motif
+        usage = "insert background(10) at 40"
+        if len(call.args) != 1 or call.kwargs or not isinstance(call.args[0], ast.Number) \
+                or call.args[0].value != int(call.args[0].value) or call.args[0].value < 1:
+            self.diag.fail("background() takes one whole number of bases", call.span, f"usage: {usage}")
+        count = int(call.args[0].value)
+        at = self.positions.position(op.at, state)
+        self.positions.bounds(at, at + 1, op.at.span, "insertion point")
+        allow = op.allow_overlap or class_overlap
+        split = next((f for f in state.features if f.start < at < f.end), None)
+        if split is not None and not allow:
+            self.diag.fail(f"inserting at {at} splits `{split.name}` ({split.start}..{split.end})", op.span,
+                           "insert before or after it, or add `allow overlap` (the split element is dropped)")
+        state.features[:] = [f for f in state.features if not f.start < at < f.end]
+        self.shifted(state, at, count, allow, f"inserting {count} bp at {at}", op.span)
+        if op.alias is not None:
+            name = self.new_name(op, op.alias, state)
+            state.features.append(ir.Feature(name, at, min(at + count, self.scope.length), ".", "background"))
+        return ir.GapOp(at, count, state.fill(count))
+
+    def insert(self, op: ast.Insert, state: ClassState, class_overlap: bool) -> ir.InsertOp | ir.GapOp:
+        if isinstance(op.motif, ast.Call) and op.motif.func.text == "background":
+            return self.insert_background(op, state, class_overlap)
         motif = self.motifs.resolve(op.motif, state)
         at = self.positions.position(op.at, state)
         self.positions.bounds(at, at + 1, op.at.span, "insertion point")
