@@ -120,6 +120,32 @@ def test_correlate_with_the_sweep_level_and_gc(sweeps):
     assert gc["GC"]["value"] == pytest.approx(1.0)
 
 
+PLAIN = '''benchmark "c" seed 2 length 40
+background bg = iid(at=0.5)
+class W "windows" n=60 on bg { }
+contrast AT = correlate(W, at_content)
+'''
+
+
+def test_correlate_on_a_class_without_a_sweep_reads_each_sequence(tmp_path):
+    """Issue 28: per-sequence covariates on any class (it said "has no sweep"). A score that
+    is each sequence's AT fraction correlates 1 with it; no condition means are claimed."""
+    plan = plan_of(tmp_path, PLAIN)
+    (contrast,) = plan.meta["contrasts"]
+    assert contrast["classes"] == ["W"] and "across the sequences of W" in KINDS["correlate"].describe(contrast)
+    got = _metrics(plan, lambda r: sum(b in "AT" for b in r["sequence"]) / len(r["sequence"]))
+    assert got["AT"]["value"] == pytest.approx(1.0) and got["AT"]["n"] == 60 and "AT.means" not in got
+
+
+def test_a_level_correlation_needs_a_sweep():
+    from mitspec.spec.check import check_source
+    from mitspec.spec.errors import SpecErrors
+
+    with pytest.raises(SpecErrors) as info:
+        check_source(PLAIN.replace("at_content)", "level)"))
+    assert "class `W` has no sweep, so its sequences have no level" in info.value.errors[0].message
+
+
 NULL_SWEEP = '''benchmark "n" seed 4 length 60
 background bg = iid(at=0.5)
 class P n=20 on bg { place "TTGACA" at 5 as a  sweep a over 10..40 step 3 }

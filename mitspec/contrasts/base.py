@@ -33,6 +33,7 @@ class Operand:
     required: bool = True
     of: str | None = None  # LEVEL: the GROUP operand whose levels it names
     choices: tuple[str, ...] = ()  # COVARIATE: the names allowed
+    plain: bool = False  # GROUP: a class without a sweep is taken as a group of one condition
 
 
 class Checks:

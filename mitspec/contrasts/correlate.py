@@ -1,5 +1,6 @@
 """`correlate(G, COVARIATE)`: Pearson and Spearman correlation of score with a covariate
-over every sequence of a swept class, and of the condition means. Covariates: each
+over every sequence of a swept class, and of the condition means; or over the sequences
+of one class without a sweep (per-sequence covariates only). Covariates: each
 sequence's `at_content`, `gc_content` or `cpg` (CG dinucleotides per adjacent pair), or
 its condition's sweep level: `level` (the first sweep's, relative to the origin when
 there is one), `level_2`, ... (a factorial's other sweeps)."""
@@ -32,7 +33,11 @@ def levels_of(group: list, covariate: str) -> list:
 
 def plan_args(r: dict, checks) -> dict:
     group = r["group"]
-    out = {"group": group[0].group, "with": r["with"], "classes": [c.name for c in group]}
+    name = group[0].group or group[0].name
+    out = {"group": name, "with": r["with"], "classes": [c.name for c in group]}
+    if r["with"].startswith("level") and group[0].group is None:
+        checks.fail(f"class `{name}` has no sweep, so its sequences have no {r['with']}",
+                    "correlate a class without a sweep with at_content, gc_content or cpg", at="with")
     if r["with"].startswith("level"):
         values = levels_of(group, r["with"])
         if isinstance(values, str):
@@ -56,6 +61,8 @@ def compute(calc, c: dict, model: str) -> list[dict]:
         out.append({"contrast": c["name"] + suffix, "value": r, "ci_low": ci.low, "ci_high": ci.high,
                     "p": stats.correlation_p(r, n), "n": n, "boot_low": ci.low, "boot_high": ci.high,
                     "method": f"{what} of score with {label} over sequences; bootstrap 95%; t-test (two-sided)"})
+    if len(c["classes"]) < 2:  # one class: per-sequence correlations only (no condition means)
+        return out
     r_means = stats.pearson(curve.mean_at, curve.mean_score)
     seeds = [calc.boot(f"{c['name']}/{k}", len(at)) for k, at in enumerate(curve.level_at)]
     mx = np.stack([at[s].mean(axis=1) for at, s in zip(curve.level_at, seeds)], axis=1)
@@ -69,10 +76,12 @@ def compute(calc, c: dict, model: str) -> list[dict]:
 
 KIND = ContrastKind(
     name="correlate", label="correlation with a covariate",
-    usage="correlate(SWEPT_CLASS, at_content | gc_content | cpg | level | level_2)",
-    operands=(Operand("group", GROUP), Operand("with", COVARIATE, choices=COVARIATES)),
+    usage="correlate(CLASS, at_content | gc_content | cpg | level | level_2)  (level: a swept class)",
+    operands=(Operand("group", GROUP, plain=True), Operand("with", COVARIATE, choices=COVARIATES)),
     plan_args=plan_args,
-    describe=lambda c: f"correlation of score with {LABELS[c['with']]} across the levels of {c['group']}",
+    describe=lambda c: (f"correlation of score with {LABELS[c['with']]} across the levels of {c['group']}"
+                        if len(c["classes"]) > 1 else f"correlation of score with {LABELS[c['with']]} across the "
+                        f"sequences of {c['group']}"),
     schema={"properties": {"group": NAME_REF, "with": {"enum": list(COVARIATES)}, "classes": NAME_LIST,
                            "levels": {"type": "array", "items": {"type": "number"}}},
             "required": ["group", "with", "classes"]},

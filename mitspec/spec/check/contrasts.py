@@ -123,7 +123,8 @@ class Contrasts:
                 return found
             return self.class_ref(self.single_name(value, "expected a class name", usage))
         if operand.type == GROUP:
-            return self.sweep_group(self.single_name(value, "expected the name of a swept class", usage))
+            return self.sweep_group(self.single_name(value, "expected the name of a swept class", usage),
+                                    operand.plain)
         if operand.type == LEVEL:
             group = resolved.get(operand.of)
             if group is None:
@@ -157,11 +158,14 @@ class Contrasts:
             raise Invalid  # the class has errors, already reported
         self.scope.undefined(name, ast.ClassDef, "class")
 
-    def sweep_group(self, name: ast.Name) -> list[ir.ClassIR]:
-        """The conditions of a swept class, in level order."""
+    def sweep_group(self, name: ast.Name, plain: bool = False) -> list[ir.ClassIR]:
+        """The conditions of a swept class, in level order (`plain`: or a class without a
+        sweep, as a group of one)."""
         group = [c for c in self.swept if c.group == name.text]
         if group:
             return group
+        if plain and name.text in self.by_name:
+            return [self.by_name[name.text]]
         node = self.scope.defs.get(name.text)
         if isinstance(node, ast.ClassDef):
             if any(isinstance(op, ast.Sweep) for op in node.ops):
