@@ -75,7 +75,8 @@ EXPECTING = [p.stem for p in CANONICAL if "\nexpect " in p.read_text()]
 
 
 def test_the_bundled_specs_state_expectations():
-    assert {"mit_sigma70", "spacing", "ctcf_orientation", "nucleosome_phasing", "core_promoter"} <= set(EXPECTING)
+    assert {"mit_sigma70", "spacing", "ctcf_orientation", "nucleosome_phasing", "core_promoter",
+            "translation_initiation"} <= set(EXPECTING)
 
 
 @pytest.mark.parametrize("spec", EXPECTING)
