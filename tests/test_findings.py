@@ -6,6 +6,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
+from mitspec.metrics.expectations import reverse_p
 from mitspec.report import findings
 
 CSS = {"name": "CSS", "kind": "win_rate", "better": "E", "worse": "D", "pairing": "lineage", "n_pairs": 100}
@@ -35,16 +36,16 @@ def test_a_win_rate_far_below_one_half_is_said_as_the_opposite_direction():
     expected = scipy_stats.binomtest(95, 100, 0.5, alternative="greater").pvalue
     assert text.startswith("prefers D (Synthetic Broken) over E (Synthetic Compensated), the opposite direction")
     assert f"p = {expected:.2g}" in text
-    assert findings.opposite_p(r, paper=False) == pytest.approx(expected, rel=1e-9)
+    assert reverse_p(r, paper=False) == pytest.approx(expected, rel=1e-9)
     assert findings.direction(CSS, r) == "opposite"
 
 
 def test_ties_are_left_out_of_the_reverse_test_in_sound_mode_and_counted_as_losses_in_paper_mode():
     # sound: value 0.2 of 50 decided pairs (50 ties): 10 wins, 40 losses
-    sound = findings.opposite_p(record(0.2, n=100, ties=50), paper=False)
+    sound = reverse_p(record(0.2, n=100, ties=50), paper=False)
     assert sound == pytest.approx(scipy_stats.binomtest(40, 50, 0.5, alternative="greater").pvalue, rel=1e-9)
     # paper: value 0.1 of all 100 pairs with 50 ties: 10 wins, 40 losses, ties dropped by the sign test
-    paper = findings.opposite_p(record(0.1, n=100, ties=50), paper=True)
+    paper = reverse_p(record(0.1, n=100, ties=50), paper=True)
     assert paper == pytest.approx(scipy_stats.binomtest(40, 50, 0.5, alternative="greater").pvalue, rel=1e-9)
 
 

@@ -59,12 +59,6 @@ def _significant(r: dict) -> bool:
     return r.get("q") is not None and r["q"] < ALPHA
 
 
-def opposite_p(r: dict, paper: bool) -> float | None:
-    """One-sided exact sign-test p that the *second* class wins (the contrast's reverse),
-    from the win rate's value, pairs and ties; None when it cannot be read off."""
-    return reverse_p(r, paper)
-
-
 def unstable(r: dict) -> bool:
     """The record says it is unstable (a ratio whose denominator's interval includes 0), or
     its interval is (stats.unstable_ratio: from negative to positive, far wider than the value)."""
@@ -90,7 +84,7 @@ def finding(c: dict, r: dict, titles: dict[str, str], paper: bool = False, denom
         if _significant(r):
             return (f"prefers {better} over {worse}: it scores {c['better']} higher in {share} "
                     f"({name}: 95% CI {100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%, {_q(r)}).")
-        reverse = opposite_p(r, paper) if value < 0.5 else None
+        reverse = reverse_p(r, paper) if value < 0.5 else None
         if reverse is not None and reverse < ALPHA:
             return (f"prefers {worse} over {better}, the opposite direction to what {name} tests: {c['better']} "
                     f"scores higher in only {share} ({name}: sign test of the reverse, one-sided, p = {reverse:.2g}).")
@@ -140,7 +134,7 @@ def direction(c: dict, r: dict, paper: bool = False) -> str | None:
     if c["kind"] == "win_rate":
         if _significant(r):
             return "clear"
-        reverse = opposite_p(r, paper) if r["value"] < 0.5 else None
+        reverse = reverse_p(r, paper) if r["value"] < 0.5 else None
         return "opposite" if reverse is not None and reverse < ALPHA else None
     if c["kind"] in ("magnitude", "ratio", "effect_ratio"):
         return None  # derived numbers: their sentences say what they are

@@ -21,7 +21,6 @@ from .diagnostics import Invalid
 from .scope import CONTRAST_NODES, Scope
 
 SIGNED = ("win_rate", "cohens_d", "magnitude", "ratio", "interaction", "effect_ratio", "correlate")
-NUMERIC = SIGNED
 GAP = re.compile(r"gap\((\w+),\s*(\w+)\)")
 SPACER = ("minus35", "minus10")  # the sigma70 sweep `spacer` is gap(minus35, minus10)
 
@@ -90,7 +89,7 @@ class Expectations:
             c = self._contrast(node.subject, SIGNED, "a direction")
             return ir.ExpectIR("direction", c.name, text=written)
         if node.kind in ("above", "below"):
-            c = self._contrast(node.subject, NUMERIC, "a threshold")
+            c = self._contrast(node.subject, SIGNED, "a threshold")
             low = node.low.value if node.low else None
             high = node.high.value if node.high else None
             return ir.ExpectIR(node.kind, c.name, low, high, written)
