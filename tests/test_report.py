@@ -65,6 +65,8 @@ def test_report_opens_with_its_findings_in_words(run_dir):
     assert sections[:2] == ["Findings", "Summary"]
     findings = md.split("## Findings", 1)[1].split("## Summary", 1)[0]
     assert "- **alpha**: clear effects: MES\n" in findings and "- **beta**: clear effects: MES (negative)\n" in findings
+    # by hand from SCORES: C 5..8 and D 1..4 each have mean 6.5 / 2.5 and SD sqrt(5/3) = 1.291,
+    # so Cohen's d = 4 / 1.291 = 3.098, shown as 3.10
     assert "  - scores C higher than D by 3.10 standard deviations" in findings
     assert "- CSS (Compensation Sensitivity Score): P(E &gt; D), paired by lineage, 4 pairs" in findings
     assert "## CSS (Compensation Sensitivity Score): win rate" in md
