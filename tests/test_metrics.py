@@ -327,6 +327,10 @@ def test_given_sequences_become_a_plan_and_bad_files_are_diagnostics(tmp_path):
     assert plan.sequences.filter(pl.col("class") == "X")["sequence"].to_list() == ["ACCCGGGG", "ATTTAAAA"]
     (tmp_path / "seqs.fa").write_text(">X_000\nCCCCGGGG\n")
     assert "lacks 1 of class `X`'s 2 records (first: X_001)" in problems_of(GIVEN)
+    # n far past the file (the fuzzer's n=10^9 listed a billion names and never returned):
+    # 1 record held, so 10^9 - 1 are missing, counted without listing them
+    huge = problems_of(GIVEN.replace("class X n=2", "class X n=1000000000").replace("class Y n=2", "class Y n=1"))
+    assert "lacks 999,999,999 of class `X`'s 1,000,000,000 records (first: X_001)" in huge
     (tmp_path / "seqs.fa").write_text(">X_000\nCCCCGGG\n>X_001\nCCCCGGGG\n")
     assert "is 7 bp, not the benchmark's 8" in problems_of(GIVEN)
     (tmp_path / "seqs.fa").write_text(">X_000\nCCCCGGGG\n>X_001\nCCCCGGGG\n")
