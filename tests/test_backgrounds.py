@@ -166,3 +166,64 @@ def test_an_independent_class_refills_its_parents_edits_from_its_own_background(
     q = decode_rows(built["Q"].codes)
     assert all(set(r[:30] + r[36:70]) <= {"A", "T"} and r[30:36] == "ACGTAC" for r in q)  # refill is Q's own AT-only
     assert all(set(r[70:]) <= {"A", "T"} for r in q)
+
+
+# ---- first-order chains from parameters -------------------------------------------------
+def _chain_codes(expr: str, n: int = 3000, length: int = 200):
+    program = check_source(f'benchmark "c" seed 11 length {length}\nbackground bg = {expr}\n'
+                           f'class A "a" n={n} on bg {{ }}\n')
+    return program.classes[0].background, compile_program(program)["A"].codes
+
+
+@pytest.mark.parametrize("gc,ratio", [(0.6, 0.3), (0.42, 0.2), (0.65, 1.4), (0.5, 1.0), (0.4, 0.0)])
+def test_a_cpg_target_chain_has_the_composition_and_cpg_ratio_asked(gc, ratio):
+    """markov(gc=G, cpg=R): GC fraction G and CpG observed/expected R (CG count over
+    p(C) p(G) x pairs). 600,000 bases: the sampling error of either is far below 0.02 / 0.05."""
+    bg, codes = _chain_codes(f"markov(gc={gc}, cpg={ratio})")
+    matrix = np.array(bg.transitions)
+    assert np.allclose(matrix.sum(axis=1), 1) and (matrix >= 0).all()
+    assert np.allclose(np.array(bg.initial) @ matrix, bg.initial)  # the composition is stationary
+    assert abs(np.isin(codes, (1, 2)).mean() - gc) < 0.02
+    cg = ((codes[:, :-1] == 1) & (codes[:, 1:] == 2)).mean()
+    assert abs(cg / ((codes == 1).mean() * (codes == 2).mean()) - ratio) < 0.05
+    assert abs(np.isin(codes[:, 0], (1, 2)).mean() - gc) < 0.04  # the first base too: no warm-up drift
+
+
+def test_a_chain_from_transitions_starts_in_its_stationary_composition():
+    """The first base comes from the stationary distribution, checked against numpy's left
+    eigenvector of eigenvalue 1; transitions are the matrix given (counted, 600k pairs)."""
+    rows = [[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.4, 0.3, 0.2, 0.1], [0.5, 0.1, 0.1, 0.3]]
+    bg, codes = _chain_codes(f"markov(transitions={rows})")
+    values, vectors = np.linalg.eig(np.array(rows).T)
+    pi = np.real(vectors[:, np.argmin(abs(values - 1))])
+    assert np.allclose(bg.initial, pi / pi.sum(), atol=1e-9)
+    counts = np.zeros((4, 4))
+    np.add.at(counts, (codes[:, :-1].ravel(), codes[:, 1:].ravel()), 1)
+    assert np.abs(counts / counts.sum(axis=1, keepdims=True) - np.array(rows)).max() < 0.01
+
+
+def test_an_edit_on_a_chain_background_continues_the_chain():
+    """`erase` on a markov(gc, cpg) class draws fresh bases from the same chain: a CpG-free
+    chain gives CpG-free refills."""
+    program = check_source('benchmark "c" seed 2 length 60\nbackground bg = markov(gc=0.5, cpg=0)\n'
+                           'class A "a" n=400 on bg { place "ACGTACGTAC" at 20 as e }\nclass B "b" n=400 from A { erase e }\n')
+    codes = compile_program(program)["B"].codes
+    refill = codes[:, 19:30]  # the refill and the base before it (its end meets the old base at 30)
+    assert not ((refill[:, :-1] == 1) & (refill[:, 1:] == 2)).any()
+
+
+@pytest.mark.parametrize("expr,message", [
+    ("iid(cpg=0.2)", "iid() draws every base independently, so it takes no `cpg`"),
+    ("markov(gc=0.6)", "takes `gc=` (or `at=`) and `cpg=`"),
+    ("markov(gc=0.8, cpg=3)", "no first-order chain has GC 0.8 and a CpG ratio of 3"),
+    ("markov(gc=1, cpg=1)", "no first-order chain"),
+    ("markov(gc=0.5, cpg=0.5, order=2)", "has no argument `order`"),
+    ("markov(transitions=[[1, 0, 0, 0]])", "a list of four rows"),
+    ("markov(transitions=[[1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0], [1, 0, 0, 0]])", "the row from G needs four"),
+    ("markov(transitions=[[1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0.5, 0, 0, 0]])", "the row from T sums to 0.5"),
+    ("markov(transitions=[[1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]], gc=0.5)", "not both"),
+])
+def test_chain_parameter_mistakes_are_diagnostics(expr, message):
+    with pytest.raises(SpecErrors) as info:
+        check_source(f'benchmark "c" length 20\nbackground bg = {expr}\nclass A "a" n=1 on bg {{ }}\n')
+    assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]

@@ -373,3 +373,181 @@ def test_inserting_background_bases_shifts_downstream_and_keeps_the_length(at, c
     moved = check_source('benchmark "i" length 60\nbackground bg = iid(at=0.5)\n'
                          'class A "a" n=1 on bg { place "GGGG" at 30 as box  insert background(7) at 10 }\n')
     assert [(f.name, f.start) for f in moved.classes[0].features] == [("box", 37)]
+
+
+# ---- rearrangements: swap, move ... push / hop, slots, slices, several random copies -------
+def _layout(program, cls):
+    return {f.name: (f.start, f.end) for f in next(c for c in program.classes if c.name == cls).features}
+
+
+def _rearranged(body: str, seed: int, elements: str, length: int = 100):
+    source = (HEAD.format(seed=seed, length=length) + 'layout L { core at 40..46 }\n'
+              f'class P n=20 on bg {{ {elements} }}\nclass Q n=20 from P {{ {body} }}\n')
+    program = check_source(source)
+    built = compile_program(program)
+    return program, built["P"].codes, built["Q"].codes
+
+
+def _background_order(codes, layout, lo, hi):
+    """Each row's bases in lo..hi outside the elements, left to right."""
+    inside = {i for s, e in layout.values() for i in range(s, e)}
+    keep = [i for i in range(lo, hi) if i not in inside]
+    return codes[:, keep]
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31), a=st.integers(0, 20), la=st.integers(1, 9), gap1=st.integers(0, 15),
+       lm=st.integers(1, 6), gap2=st.integers(0, 15), lb=st.integers(1, 9))
+def test_swap_trades_places_and_keeps_what_lies_between_in_order(seed, a, la, gap1, lm, gap2, lb):
+    """`swap x, y`: y's bases start where x started, x's end where y ended, an element between
+    them shifts by len(y) - len(x), the other bases of the window keep their order, nothing
+    outside the window changes, and every row keeps its composition."""
+    m, b = a + la + gap1, a + la + gap1 + lm + gap2
+    elements = f'place "{"G" * la}" at {a} as x  place "{"C" * lm}" at {m} as mid  place "{"T" * lb}" at {b} as y'
+    program, parent, child = _rearranged("swap x, y", seed, elements)
+    lo, hi = a, b + lb
+    before, after = _layout(program, "P"), _layout(program, "Q")
+    assert after == {"y": (lo, lo + lb), "x": (hi - la, hi), "mid": (m + lb - la, m + lb - la + lm)}
+    for name, (s, e) in after.items():
+        ps, pe = before[name]
+        assert np.array_equal(child[:, s:e], parent[:, ps:pe])
+    assert np.array_equal(_background_order(child, after, lo, hi), _background_order(parent, before, lo, hi))
+    assert np.array_equal(child[:, :lo], parent[:, :lo]) and np.array_equal(child[:, hi:], parent[:, hi:])
+    assert (np.sort(child, axis=1) == np.sort(parent, axis=1)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(-30, 30).filter(bool), gaps=st.lists(st.integers(0, 8), min_size=4,
+       max_size=4), mode=st.sampled_from(["push", "hop"]))
+def test_move_push_and_hop_keep_every_element_whole(seed, k, gaps, mode):
+    """`move e by K push`: e moves K; each element in its way moves along just far enough to
+    clear the one before it (touching), in order. `hop`: e moves K and the elements it
+    jumps over shift back by len(e). Either way every element keeps its bases, the other
+    bases of the window keep their order and the row its composition."""
+    spans, at = [], 10
+    for g, size in zip(gaps, (4, 5, 6, 3)):
+        at += g
+        spans.append((at, at + size))
+        at += size
+    names = ["w", "e", "f", "z"]
+    elements = "  ".join(f'place "{b * (e - s)}" at {s} as {n}' for n, b, (s, e) in zip(names, "ACGT", spans))
+    try:
+        program, parent, child = _rearranged(f"move e by {k} {mode}", seed, elements)
+    except SpecErrors as exc:  # only a move that cuts an element, or runs off the sequence, is refused
+        assert any(w in str(exc) for w in ("cuts", "before the sequence", "past the end")), str(exc)
+        return
+    before, after = _layout(program, "P"), _layout(program, "Q")
+    assert after["e"] == (before["e"][0] + k, before["e"][1] + k)
+    for name, (s, e) in after.items():
+        assert np.array_equal(child[:, s:e], parent[:, before[name][0]:before[name][1]])
+    if mode == "push":
+        ordered = sorted(after, key=lambda n: after[n][0])
+        assert ordered == sorted(before, key=lambda n: before[n][0])  # pushing never reorders
+        assert all(after[x][1] <= after[y][0] for x, y in zip(ordered, ordered[1:]))
+        moved = [n for n in after if after[n] != before[n] and n != "e"]
+        side = (lambda n: before[n][0] >= before["e"][1]) if k > 0 else (lambda n: before[n][1] <= before["e"][0])
+        assert all(side(n) for n in moved)
+    else:
+        size = before["e"][1] - before["e"][0]
+        for n in after:
+            if n != "e" and after[n] != before[n]:
+                assert after[n][0] == before[n][0] + (-size if k > 0 else size)
+    lo = min(s for s, _ in list(before.values()) + list(after.values()))
+    hi = max(e for _, e in list(before.values()) + list(after.values()))
+    assert np.array_equal(_background_order(child, after, lo, hi), _background_order(parent, before, lo, hi))
+    assert (np.sort(child, axis=1) == np.sort(parent, axis=1)).all()
+
+
+def test_move_by_slot_is_the_element_in_that_slot():
+    elements = 'place "ACGTAC" at L.core as a  place "GGG" at 60 as g'
+    by_slot = _rearranged("move L.core by 20 hop", 4, elements)
+    by_name = _rearranged("move a by 20 hop", 4, elements)
+    assert np.array_equal(by_slot[2], by_name[2])
+    assert _layout(by_slot[0], "Q") == {"a": (60, 66), "g": (54, 57)}
+
+
+def test_rearrangement_mistakes_are_diagnostics():
+    elements = 'place "ACGTAC" at L.core as a  place "GGG" at 60 as g  place "TTTT" at 90 as t'
+    for body, message in (("swap a, a", "names `a` twice"),
+                          ("move a by 60 push", "runs past the end"),
+                          ("move a by -45 push", "before the sequence"),
+                          ("move L.tss by 3 push", "has no slot `tss`"),
+                          ("move x.core by 3 push", "`x.core` is not an element"),
+                          ('mutate 40 -> "A"  move nope by 3 hop', "nothing named `nope`")):
+        with pytest.raises(SpecErrors) as info:
+            _rearranged(body, 1, elements)
+        assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+    with pytest.raises(SpecErrors) as info:
+        _rearranged("move a by 3 hop", 1, 'place "ACGTAC" at 40 as a  place "GG" at 44 as g allow overlap')
+    assert any("cuts `g`" in e.message for e in info.value.errors)
+    with pytest.raises(SpecErrors) as info:
+        _rearranged("move L.core by 3 push", 1, 'place "GG" at 10 as g')
+    assert any("no element sits in slot `L.core`" in e.message for e in info.value.errors)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31), lo=st.integers(0, 7), width=st.integers(1, 8),
+       verb=st.sampled_from(["revcomp", "shuffle"]))
+def test_an_element_slice_edits_those_bases_and_keeps_the_element(seed, lo, width, verb):
+    """`revcomp s[a..b]` reverse-complements bases a..b of s (counted from its start), `shuffle
+    s[a..b]` permutes them; s keeps its place and name; no other base changes."""
+    hi = min(8, lo + width)
+    if hi <= lo:
+        return
+    program, parent, child = _rearranged(f"{verb} s[{lo}..{hi}]", seed, 'place iupac("NNNNNNNN") at 30 as s')
+    assert _layout(program, "Q") == {"s": (30, 38)}
+    a, b = 30 + lo, 30 + hi
+    assert np.array_equal(child[:, :a], parent[:, :a]) and np.array_equal(child[:, b:], parent[:, b:])
+    if verb == "revcomp":
+        assert decode_rows(child[:, a:b]) == [revcomp_text(r) for r in decode_rows(parent[:, a:b])]
+    else:
+        assert (np.sort(child[:, a:b], axis=1) == np.sort(parent[:, a:b], axis=1)).all()
+
+
+def test_slice_and_background_region_mistakes_are_diagnostics():
+    elements = 'place "ACGTACGT" at 30 as s'
+    for body, message in (("revcomp s[3..9]", "`s` is 8 bp, so [3..9] is not a range of its bases"),
+                          ("revcomp s[4..4]", "is not a range of its bases"),
+                          ("revcomp background", "a region only `shuffle` takes"),
+                          ("shuffle background distinct", "`distinct` is not offered")):
+        with pytest.raises(SpecErrors) as info:
+            _rearranged(body, 1, elements)
+        assert any(message in e.message for e in info.value.errors), [e.message for e in info.value.errors]
+
+
+def test_random_copies_each_land_in_their_own_window():
+    source = (HEAD.format(seed=8, length=120) + 'class R n=500 on bg { place "GGGGG" at 50 as fixed\n'
+              '  place "TTTT" at random(0..60), random(70..120) as r }\n')
+    program = check_source(source)
+    built = compile_program(program)["R"]
+    one, two = built.random["r_1"], built.random["r_2"]
+    assert one.min() >= 0 and one.max() <= 56 and two.min() >= 70 and two.max() <= 116
+    assert not ((one < 55) & (one + 4 > 50)).any()
+    assert len(set(one.tolist())) > 30 and len(set(two.tolist())) > 30
+    rows = decode_rows(built.codes)
+    assert all(r[s:s + 4] == "TTTT" and r[t:t + 4] == "TTTT" for r, s, t in zip(rows, one, two))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), dinucleotide=st.booleans())
+def test_shuffle_background_permutes_only_the_bases_outside_the_elements(seed, dinucleotide):
+    """`shuffle background`: fixed and random elements keep their bases and places; the other
+    bases of each row are permuted (with `dinucleotide`, their dinucleotide counts read as
+    one sequence with the elements cut out are kept)."""
+    source = (HEAD.format(seed=seed, length=90) + 'class P n=30 on bg { place "GGGGGG" at 10 as g\n'
+              '  place "CCCC" at random(30..80) as r }\n'
+              f'class Q n=30 from P {{ shuffle background{" dinucleotide" if dinucleotide else ""} }}\n')
+    built = compile_program(check_source(source))
+    parent, child, starts = built["P"].codes, built["Q"].codes, built["P"].random["r"]
+    assert np.array_equal(built["Q"].random["r"], starts)
+    changed = 0
+    for p, c, s in zip(parent, child, starts):
+        keep = [i for i in range(90) if not (10 <= i < 16 or s <= i < s + 4)]
+        assert np.array_equal(c[10:16], p[10:16]) and np.array_equal(c[s:s + 4], p[s:s + 4])
+        po, co = p[keep], c[keep]
+        assert sorted(po.tolist()) == sorted(co.tolist())
+        if dinucleotide:
+            pairs = lambda x: sorted(zip(x[:-1].tolist(), x[1:].tolist()))  # noqa: E731
+            assert pairs(po) == pairs(co) and po[0] == co[0] and po[-1] == co[-1]
+        changed += not np.array_equal(po, co)
+    assert changed >= 25

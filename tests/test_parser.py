@@ -255,8 +255,8 @@ def test_new_statements_parse_into_typed_nodes():
     assert isinstance(imp, A.Import) and imp.path.text == "lib/x.mit"
     assert layout.origin.text == "tss"
     place, rand, ins, dele, erase, origin, by, to, gap, swap = c.ops
-    assert [p.base.value for p in place.at] == [1, 20, 40] and place.random is None
-    assert rand.at == () and rand.random.start.base.value == 10
+    assert [p.base.value for p in place.at] == [1, 20, 40] and place.random == ()
+    assert rand.at == () and rand.random[0].start.base.value == 10
     assert isinstance(ins.at.base, A.End) and ins.at.offsets == (-5,)
     assert dele.allow_overlap and (dele.region.start.base.value, dele.region.end.base.value) == (3, 5)
     assert erase.element.text == "s_1" and origin.at.base.dotted == "L.tss"
@@ -264,6 +264,26 @@ def test_new_statements_parse_into_typed_nodes():
     assert gap.target.text == "gap" and [a.text for a in gap.args] == ["s_2", "s_3"]
     assert isinstance(swap.levels, A.MotifLevels) and len(swap.levels.motifs) == 3
     assert d.parent.text == "C[1, TTG]" and w.better.text == "C[+1, m]"
+
+
+def test_swap_push_hop_slices_background_and_linked_sweeps_parse_into_typed_nodes():
+    from mitspec.spec import ast as A
+
+    spec = parse('benchmark "t" length 100\n'
+                 'class C n=1 on b { place m at random(1..30), random(40..80) as r  swap a, L.core\n'
+                 '  move L.core by 5 push  move a by -4 hop allow overlap  revcomp s3[0..5]  shuffle background dinucleotide\n'
+                 '  sweep gap(a, b), gap(b, c) over 1..9  sweep phase(ww) over [0, 2.5] }\n')
+    (c,) = spec.statements[1:]
+    rand, swap, push, hop, rc, shuffle, linked, phase = c.ops
+    assert [w.start.base.value for w in rand.random] == [1, 40] and rand.alias.text == "r"
+    assert swap.first.dotted == "a" and swap.second.dotted == "L.core" and not swap.allow_overlap
+    assert push.element.dotted == "L.core" and push.by.value == 5 and push.mode == "push" and not push.allow_overlap
+    assert hop.by.value == -4 and hop.mode == "hop" and hop.allow_overlap
+    assert isinstance(rc.region, A.SliceRegion) and (rc.region.lo.value, rc.region.hi.value) == (0, 5)
+    assert isinstance(shuffle.region, A.OutsideRegion) and shuffle.dinucleotide and not shuffle.distinct
+    assert linked.target.text == "gap" and [(t.text, [a.text for a in args]) for t, args in linked.linked] == [
+        ("gap", ["b", "c"])]
+    assert phase.target.text == "phase" and [x.value for x in phase.levels] == [0, 2.5]
 
 
 def test_a_semicolon_may_end_any_statement():

@@ -112,6 +112,12 @@ def test_every_level_shares_the_background_outside_the_element(levels, seed):
     ('class P n=2 on bg { place up at 15  sweep up over [0] }\nclass Q n=2 from P { }', "`P` is swept, so it cannot be a parent"),
     ('class P n=2 on bg { place up at 15  move up to 20 }', "would move onto itself"),
     ('class P n=2 on bg { place up at 15  place "TGT" at 40  move up to 35 }', "lands on `TGT` (40..43)"),
+    ('class P n=2 on bg { place up at 15  sweep period(up) over [10] }', "no `place ... at A..B step S`"),
+    ('class P n=2 on bg { place "AT" at 10..60 step 10  sweep period(AT) over [0, 10] }', "period 0 is not a positive"),
+    ('class P n=2 on bg { place "AT" at 10..60 step 10  sweep phase(AT) over [0, 50] }', "runs past the end"),
+    ('class P n=2 on bg { place up at 15  sweep up, gap(a, b) over [0, 10] }', "`up` cannot be linked"),
+    (f'class P n=2 on bg {{ {BOXES}  sweep gap(minus35, minus10), gap(minus35, minus10) over [17] }}', "is linked twice"),
+    ('class P n=2 on bg { place up at 15  sweep phase(up, up) over [1] }', "phase() takes 1 element name"),
 ])
 def test_sweep_and_move_errors(body, message):
     with pytest.raises(SpecErrors) as info:
@@ -233,3 +239,47 @@ def test_a_mistake_every_level_makes_with_its_own_coordinates_is_reported_once()
     # up (9 bp) overlaps the -35 (30..36) from start 22 to 35: 14 levels, shown as at the first
     assert overlaps[0].message.startswith("at up = 22, 23, 24, 25, ..., 34, 35 (14 levels): `up` (22..31)")
     assert "(as at 22; the others alike)" in overlaps[0].message
+
+
+@settings(max_examples=40, deadline=None)
+@given(first=st.integers(0, 20), periods=st.lists(st.sampled_from([9, 9.5, 10, 10.5, 11, 12.25]), min_size=1,
+       max_size=3, unique=True), phases=st.lists(st.sampled_from([0, 1, 2.5, 5, 7]), min_size=1, max_size=3,
+       unique=True))
+def test_period_and_phase_sweeps_set_the_step_and_offset_of_a_periodic_array(first, periods, phases):
+    """`sweep period(m)`: level P places m at floor(A + k P + 0.5) for every A + k P < B;
+    `sweep phase(m)`: level F places the array's copies at floor(A + F + k S + 0.5), as many
+    as without it. Every condition shares the class's background outside the copies."""
+    import math
+
+    stop = first + 60
+    src = (f'benchmark "t" seed 3 length 100\nbackground bg = iid(at=0.5)\nmotif m = "GC"\n'
+           f'class P n=4 on bg {{ place m at {first}..{stop} step 10.5  sweep period(m) over [{", ".join(map(str, periods))}] }}\n'
+           f'class F n=4 on bg {{ place m at {first}..{stop} step 10.5  sweep phase(m) over [{", ".join(map(str, phases))}] }}\n')
+    program = check_source(src)
+    built = compile_program(program)
+    starts = {c.name: [f.start for f in c.features] for c in program.classes}
+    for period in periods:
+        label = str(int(period)) if period == int(period) else f"{period:g}"
+        assert starts[f"P[{label}]"] == [math.floor(first + k * period + 0.5) for k in range(math.ceil(60 / period))]
+    for phase in phases:
+        label = str(int(phase)) if phase == int(phase) else f"{phase:g}"
+        assert starts[f"F[{label}]"] == [math.floor(first + phase + k * 10.5 + 0.5) for k in range(math.ceil(60 / 10.5))]
+        rows = decode_rows(built[f"F[{label}]"].codes)
+        assert all(r[s:s + 2] == "GC" for r in rows for s in starts[f"F[{label}]"])
+
+
+def test_linked_gap_sweep_sets_every_gap_to_the_level():
+    """`sweep gap(a, b), gap(b, c) over ...`: at level L both gaps are L bp, the elements keep
+    their bases, and the bases upstream of b are the base class's."""
+    program, built = build('class P n=6 on bg { place "GGGG" at 10 as a  place "CCCC" at 30 as b  place "TTTT" at 50 as c\n'
+                           '  sweep gap(a, b), gap(b, c) over 8..20 step 4 }\n')
+    for level in (8, 12, 16, 20):
+        cls = next(c for c in program.classes if c.name == f"P[{level}]")
+        where = {f.name: f.start for f in cls.features}
+        assert where == {"a": 10, "b": 14 + level, "c": 18 + 2 * level}
+        assert cls.condition == {"sweep": "gap(a, b), gap(b, c)", "level": level}
+        rows = decode_rows(built[cls.name].codes)
+        assert all(r[10:14] == "GGGG" and r[where["b"]:where["b"] + 4] == "CCCC" and r[where["c"]:where["c"] + 4] == "TTTT"
+                   for r in rows)
+    first = decode_rows(built["P[8]"].codes)
+    assert all(a[:14] == b[:14] for a, b in zip(first, decode_rows(built["P[20]"].codes)))

@@ -67,12 +67,19 @@ def _cumulative(source: ir.GenomeSource, order: int) -> list[np.ndarray]:
     return [np.cumsum(np.exp(t), axis=1) for t in markov_tables(source, order)]
 
 
-def markov_sequences(bg: ir.MarkovBackground, key: np.uint64, rows: np.ndarray, length: int,
+def _chain_tables(bg: ir.MarkovBackground | ir.ChainBackground) -> list[np.ndarray]:
+    """Cumulative next-base tables, one per context length 0..order: tables[m] is (4^m, 4)."""
+    if isinstance(bg, ir.ChainBackground):
+        return [np.cumsum(np.array([bg.initial]), axis=1), np.cumsum(np.array(bg.transitions), axis=1)]
+    return _cumulative(bg.source, bg.order)
+
+
+def markov_sequences(bg: ir.MarkovBackground | ir.ChainBackground, key: np.uint64, rows: np.ndarray, length: int,
                      before: np.ndarray | None = None) -> np.ndarray:
     """Base by base from the chain; the first bases use the shorter contexts they have.
     `before` (len(rows), m) continues the chain after those bases instead (its last
     min(m, order) bases are the first context)."""
-    tables = _cumulative(bg.source, bg.order)
+    tables = _chain_tables(bg)
     u = rng.uniform(key, rows, length)
     out = np.empty((len(rows), length), dtype=np.uint8)
     context = np.zeros(len(rows), dtype=np.int64)
@@ -135,6 +142,6 @@ def fresh_bases(fill: ir.Fill, key: np.uint64, rows: np.ndarray, count: int, bef
     bg = fill.background
     if isinstance(bg, ir.IidBackground):
         return rng.categorical(key, rows, count, bg.probs).astype(np.uint8)
-    if isinstance(bg, ir.MarkovBackground):
+    if isinstance(bg, (ir.MarkovBackground, ir.ChainBackground)):
         return markov_sequences(bg, key, rows, count, before)
     return tail[:, fill.tail_at:fill.tail_at + count]

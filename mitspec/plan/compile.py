@@ -190,6 +190,32 @@ def _rotate(op: ir.RotateOp, chunk: Chunk, key) -> None:
     chunk.codes[:, op.start:op.end] = np.roll(chunk.codes[:, op.start:op.end], op.shift, axis=1)
 
 
+def _permute(op: ir.PermuteOp, chunk: Chunk, key) -> None:
+    chunk.codes[:, op.start:op.end] = chunk.codes[:, op.start + np.asarray(op.order, dtype=np.int64)]
+
+
+def _shuffle_outside(op: ir.ShuffleOutsideOp, chunk: Chunk, key) -> None:
+    """Gather each instance's bases outside its elements (in order), shuffle those rows as
+    one sequence each, and put them back; the elements are not touched."""
+    codes = chunk.codes
+    inside = np.zeros(codes.shape, dtype=bool)
+    for start, end in op.fixed:
+        inside[:, start:end] = True
+    for name, length in op.randoms:
+        columns = chunk.random[name][:, None] + np.arange(length)[None, :]
+        np.put_along_axis(inside, columns, True, axis=1)
+    counts = (~inside).sum(axis=1)
+    if len(counts) and (counts != counts[0]).any():
+        raise BackgroundError("`shuffle background` found elements overlapping one another in some instances; "
+                              "place them so they do not overlap")
+    if not len(counts) or counts[0] < 2:
+        return
+    outside = np.argsort(inside, axis=1, kind="stable")[:, :counts[0]]  # the outside columns, left to right
+    bases = np.take_along_axis(codes, outside, axis=1)
+    shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
+    np.put_along_axis(codes, outside, shuffle(bases, key, chunk.rows), axis=1)
+
+
 def _shift_in(codes: np.ndarray, q: int, inserted: np.ndarray) -> None:
     """Insert bases before q; the 3' end is cut so the length stays."""
     length, d = codes.shape[1], inserted.shape[1]
@@ -236,7 +262,8 @@ def _use(op: ir.UseOp, chunk: Chunk, key) -> None:
 
 
 APPLY = {ir.PlaceOp: _place, ir.RandomPlaceOp: _random_place, ir.MutateOp: _mutate, ir.ShuffleOp: _shuffle,
-         ir.RevCompOp: _revcomp, ir.MoveOp: _move, ir.RotateOp: _rotate, ir.GapOp: _gap, ir.InsertOp: _insert,
+         ir.RevCompOp: _revcomp, ir.MoveOp: _move, ir.RotateOp: _rotate, ir.PermuteOp: _permute,
+         ir.ShuffleOutsideOp: _shuffle_outside, ir.GapOp: _gap, ir.InsertOp: _insert,
          ir.DeleteOp: _delete, ir.EraseOp: _erase, ir.UseOp: _use}
 
 

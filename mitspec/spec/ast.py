@@ -119,7 +119,24 @@ class WholeRegion:
     span: Span
 
 
-Region = Union[RangeRegion, RefRegion, WholeRegion]
+@dataclass(frozen=True, slots=True)
+class SliceRegion:
+    """`s3[0..5]`: bases lo..hi of an element, counted from its start (the element stays)."""
+
+    ref: Ref
+    lo: Int
+    hi: Int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideRegion:
+    """`background`: every base outside the class's elements, wherever each sits."""
+
+    span: Span
+
+
+Region = Union[RangeRegion, RefRegion, WholeRegion, SliceRegion, OutsideRegion]
 
 
 # ---- top-level statements ---------------------------------------------------------
@@ -196,17 +213,19 @@ class Role:
 # ---- class bodies -------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Place:
-    """`place M at P1, P2, ...` (one element per position) or `place M at random(A..B)`."""
+    """`place M at P1, P2, ...` (one element per position), `place M at random(A..B), ...`
+    (one per window, at a start drawn per instance) or `place M at A..B step S`."""
 
     motif: MotifExpr
-    at: tuple[Position, ...]  # empty for a random placement
-    random: RangeRegion | None
+    at: tuple[Position, ...]  # empty for a random or periodic placement
+    random: tuple[RangeRegion, ...]  # the windows of a random placement, else empty
     strand: str  # "+" or "-"
     alias: Name | None
     allow_overlap: bool
     span: Span
     numbered: bool = False  # name copies NAME_1, NAME_2 even when one position is left (copies sweeps)
     every: tuple[Position, Position, Number] | None = None  # `at A..B step S`: copies A + k S below B
+    phase: float = 0.0  # bp added to every copy of a periodic placement (what `sweep phase(M)` sets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,9 +309,21 @@ class Move:
     `move ELEMENT by K`: the window spanning old and new places rotates by K. Either way
     the sequence keeps its composition and only the element's position changes."""
 
-    element: Name
+    element: Ref  # a name, or LAYOUT.SLOT: the element that sits in the slot
     to: Position | None
     by: Int | None  # signed
+    allow_overlap: bool
+    span: Span
+    mode: str | None = None  # `by K push`: elements in the way move along; `hop`: it jumps over them
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """`swap A, B`: the two elements trade places; the bases between them keep their order
+    (they shift by the difference of the lengths)."""
+
+    first: Ref
+    second: Ref
     allow_overlap: bool
     span: Span
 
@@ -323,9 +354,10 @@ class Sweep:
     levels: tuple[Number | Name | Position, ...] | SweepRange | MotifLevels
     allow_overlap: bool
     span: Span
+    linked: tuple[tuple[Name, tuple[Name, ...] | None], ...] = ()  # `sweep gap(a, b), gap(b, c) over ...`
 
 
-Op = Union[Place, Mutate, Shuffle, RevComp, Use, Move, Sweep, Insert, Delete, Erase, Origin]
+Op = Union[Place, Mutate, Shuffle, RevComp, Use, Move, Swap, Sweep, Insert, Delete, Erase, Origin]
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,18 @@ class _Option(tuple):
     """(keyword, value, span) of an option such as `seed 42`, `n=100`, `allow overlap`."""
 
 
+class _Random(tuple):
+    """The windows of `at random(A..B), random(C..D)`."""
+
+    @property
+    def ranges(self) -> tuple:
+        return tuple(self[0])
+
+
+class _Target(tuple):
+    """(name, args or None) of one sweep target."""
+
+
 class _Periodic(tuple):
     """(start, stop, step) of `at A..B step S`, told apart from a list of positions."""
 
@@ -225,6 +237,12 @@ class _ToAst(Transformer):
     def whole(self, meta, ch):
         return ast.WholeRegion(_span(meta))
 
+    def slice(self, meta, ch):
+        return ast.SliceRegion(ch[0], self._int(ch[1]), self._int(ch[2]), _span(meta))
+
+    def outside(self, meta, ch):
+        return ast.OutsideRegion(_span(meta))
+
     def region(self, meta, ch):
         node = ch[0]
         return ast.RefRegion(node, node.span) if isinstance(node, ast.Ref) else node
@@ -268,9 +286,9 @@ class _ToAst(Transformer):
         opts = self._options(ch[2:])
         where = ch[1]
         if isinstance(where, _Periodic):
-            return ast.Place(ch[0], (), None, opts.get("strand", "+"), opts.get("as"),
+            return ast.Place(ch[0], (), (), opts.get("strand", "+"), opts.get("as"),
                              bool(opts.get("allow overlap")), _span(meta), numbered=True, every=tuple(where))
-        at, random = ((), where) if isinstance(where, ast.RangeRegion) else (where, None)
+        at, random = ((), where.ranges) if isinstance(where, _Random) else (where, ())
         return ast.Place(ch[0], at, random, opts.get("strand", "+"), opts.get("as"),
                          bool(opts.get("allow overlap")), _span(meta))
 
@@ -279,6 +297,9 @@ class _ToAst(Transformer):
 
     def positions(self, meta, ch):
         return tuple(ch)
+
+    def random_ranges(self, meta, ch):
+        return _Random((tuple(ch),))
 
     def random_range(self, meta, ch):
         return ast.RangeRegion(ch[0], ch[1], _span(meta))
@@ -317,7 +338,15 @@ class _ToAst(Transformer):
 
     def move(self, meta, ch):
         to, by = (ch[1], None) if isinstance(ch[1], ast.Position) else (None, ch[1])
-        return ast.Move(_name(ch[0]), to, by, len(ch) > 2, _span(meta))
+        mode = next((str(c) for c in ch[2:] if isinstance(c, Token)), None)
+        overlap = any(isinstance(c, _Option) for c in ch[2:])
+        return ast.Move(ch[0], to, by, overlap, _span(meta), mode)
+
+    def move_mode(self, meta, ch):
+        return ch[0]
+
+    def swap(self, meta, ch):
+        return ast.Swap(ch[0], ch[1], len(ch) > 2, _span(meta))
 
     def shift(self, meta, ch):
         value = self._int(ch[-1])
@@ -337,10 +366,10 @@ class _ToAst(Transformer):
         return ast.Position(base, offsets, _span(meta))
 
     def target(self, meta, ch):
-        return _name(ch[0]), None
+        return _Target((_name(ch[0]), None))
 
     def target_call(self, meta, ch):
-        return _name(ch[0]), tuple(_name(t) for t in ch[1:])
+        return _Target((_name(ch[0]), tuple(_name(t) for t in ch[1:])))
 
     def sweep_list(self, meta, ch):
         return tuple(ch)
@@ -354,8 +383,10 @@ class _ToAst(Transformer):
         return ast.MotifLevels(tuple(ch), _span(meta))
 
     def sweep(self, meta, ch):
-        (target, args), levels = ch[0], ch[1]
-        return ast.Sweep(target, args, levels, len(ch) > 2, _span(meta))
+        targets = [c for c in ch if isinstance(c, _Target)]
+        rest = ch[len(targets):]
+        (target, args), levels = targets[0], rest[0]
+        return ast.Sweep(target, args, levels, len(rest) > 1, _span(meta), tuple(targets[1:]))
 
     # class references
     def _class(self, item):

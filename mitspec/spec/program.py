@@ -144,6 +144,21 @@ class MarkovBackground:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainBackground:
+    """A first-order Markov chain from parameters: transitions[x][y] = P(next base y |
+    base x) over A, C, G, T; the first base is drawn from `initial`, the chain's stationary
+    distribution, so every position has the same base composition."""
+
+    transitions: tuple[tuple[float, float, float, float], ...]
+    initial: tuple[float, float, float, float]
+    order = 1
+
+    def describe(self) -> dict:
+        return {"kind": "markov", "order": 1, "initial": dict(zip("ACGT", self.initial)),
+                "transitions": {x: dict(zip("ACGT", row)) for x, row in zip("ACGT", self.transitions)}}
+
+
+@dataclass(frozen=True, slots=True)
 class GivenBackground:
     """Sequences given in a FASTA file, taken whole: instance i of class X is the record
     whose id (the header's first word, up to any `|`) is X's id for i (`X_007`). `path`
@@ -157,7 +172,7 @@ class GivenBackground:
         return {"kind": "given", "file": self.file, "sha256": self.sha256}
 
 
-BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground, GivenBackground]
+BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground, ChainBackground, GivenBackground]
 
 
 # ---- features and operations -----------------------------------------------------------
@@ -239,6 +254,31 @@ class RotateOp:
 
 
 @dataclass(frozen=True, slots=True)
+class PermuteOp:
+    """Rearrange start..start+len(order): base start+j becomes the base that was at
+    start+order[j] (`swap`, `move ... push`, `move ... hop`; composition kept)."""
+
+    start: int
+    order: tuple[int, ...]
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.order)
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleOutsideOp:
+    """`shuffle background`: permute every base outside the elements, per instance: the
+    fixed elements' spans `fixed` and the randomly placed elements (name, length) wherever
+    the instance holds them. `dinucleotide` keeps the dinucleotide counts of those bases
+    read as one sequence with the elements cut out."""
+
+    fixed: tuple[tuple[int, int], ...]
+    randoms: tuple[tuple[str, int], ...]
+    dinucleotide: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class GapOp:
     """Change the gap before `position` by `delta` bases: delta > 0 inserts delta fresh
     background bases at `position` (downstream shifts right, the 3' end is cut); delta < 0
@@ -295,8 +335,8 @@ class UseOp:
     mode: str  # "cycle" | "random"
 
 
-OpIR = Union[PlaceOp, RandomPlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp, MoveOp, RotateOp, GapOp, InsertOp,
-             DeleteOp, EraseOp]
+OpIR = Union[PlaceOp, RandomPlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp, MoveOp, RotateOp, PermuteOp,
+             ShuffleOutsideOp, GapOp, InsertOp, DeleteOp, EraseOp]
 
 
 @dataclass(frozen=True, slots=True)

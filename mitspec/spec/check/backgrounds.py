@@ -8,10 +8,12 @@ from .. import program as ir
 from .diagnostics import Diagnostics
 
 PROB_TOLERANCE = 1e-6
+CHAIN_ARGS = ("gc", "at", "cpg", "transitions")
 MAX_MARKOV_ORDER = 8
 BACKGROUND_FUNCS = {"iid": "iid(A=.., C=.., G=.., T=..) or iid(at=..)", "uniform": "uniform()",
                     "genome": 'genome("ecoli_mg1655", at=[0.3, 0.7], strands="both") or genome(file="data/x.fa.gz", ...)',
-                    "markov": 'markov(5, "ecoli_mg1655") or markov(5, file="data/x.fa.gz")',
+                    "markov": 'markov(5, "ecoli_mg1655"), markov(5, file="data/x.fa.gz"), markov(gc=0.6, cpg=0.8) '
+                              'or markov(transitions=[[...A row], [C], [G], [T]])',
                     "given": 'given("data/sequences.fasta"): records named by the plan\'s ids (A_000, ...)'}
 
 
@@ -21,6 +23,31 @@ def probability(diag: Diagnostics, value: ast.Value, what: str) -> float:
     if not 0.0 <= value.value <= 1.0:
         diag.fail(f"`{what}` = {value.text} is not a probability", value.span, "probabilities lie in [0, 1]")
     return value.value
+
+
+def stationary(rows) -> tuple[float, ...] | None:
+    """The chain's stationary base composition pi (pi P = pi, sum 1), solved exactly in
+    rationals from the probabilities as written, so it is the same on every machine; None
+    when the chain has more than one (some bases never reach others)."""
+    from fractions import Fraction
+
+    n = len(rows)
+    for replaced in range(n):
+        # pi (P - I) = 0 is n equations of rank n - 1: swap one for sum(pi) = 1
+        system = [[Fraction(rows[j][i]) - (i == j) for j in range(n)] + [Fraction(0)] for i in range(n)]
+        system[replaced] = [Fraction(1)] * n + [Fraction(1)]
+        for col in range(n):
+            pivot = next((r for r in range(col, n) if system[r][col] != 0), None)
+            if pivot is None:
+                break
+            system[col], system[pivot] = system[pivot], system[col]
+            for r in range(n):
+                if r != col and system[r][col] != 0:
+                    factor = system[r][col] / system[col][col]
+                    system[r] = [x - factor * y for x, y in zip(system[r], system[col])]
+        else:
+            return tuple(float(system[i][n] / system[i][i]) for i in range(n))
+    return None
 
 
 def arity(diag: Diagnostics, call: ast.Call, n: int, kwargs: tuple[str, ...], usage: str | None = None) -> None:
@@ -48,6 +75,8 @@ class Backgrounds:
             return self.genome(call)
         if func == "given":
             return self.given(call)
+        if func == "markov" and not call.args and any(k.name.text in CHAIN_ARGS for k in call.kwargs):
+            return self.chain(call)
         if func == "markov":
             usage = BACKGROUND_FUNCS["markov"]
             from_file = any(k.name.text == "file" for k in call.kwargs)
@@ -74,6 +103,10 @@ class Backgrounds:
             at = value if key == "at" else 1.0 - value
             return ir.IidBackground((at / 2, (1 - at) / 2, (1 - at) / 2, at / 2))
         for key, arg in kw.items():
+            if key in ("cpg", "transitions"):
+                diag.fail(f"iid() draws every base independently, so it takes no `{key}`", arg.name.span,
+                          "a CpG or dinucleotide target needs a chain: markov(gc=0.6, cpg=0.8) or "
+                          "markov(transitions=[[...], [...], [...], [...]])")
             if key not in BASES:
                 diag.fail(f"unknown argument `{key}` to iid()", arg.name.span,
                           did_you_mean(key, [*BASES, "at", "gc"], "arguments") or "use A, C, G, T, or at=")
@@ -87,6 +120,76 @@ class Backgrounds:
             diag.fail(f"base probabilities sum to {total:g}, not 1", call.span,
                       f"adjust them so A+C+G+T = 1 (off by {total - 1:+.6g})")
         return ir.IidBackground(probs)
+
+    def chain(self, call: ast.Call) -> ir.ChainBackground:
+        """A first-order chain from parameters: `markov(gc=G, cpg=R)` (or at=) has base
+        composition G and CpG observed/expected ratio R, the CG deficit (or excess) moved
+        to CA and TG, which keeps every base's frequency; `markov(transitions=[...])`
+        takes the 4 x 4 matrix, rows A, C, G, T."""
+        diag, usage = self.diag, BACKGROUND_FUNCS["markov"]
+        kw = {k.name.text: k for k in call.kwargs}
+        for key, arg in kw.items():
+            if key not in CHAIN_ARGS:
+                diag.fail(f"markov() from parameters has no argument `{key}`", arg.name.span, f"usage: {usage}")
+        if "transitions" in kw:
+            if len(kw) != 1:
+                diag.fail("give either `transitions=` or a composition (gc=, cpg=), not both", call.span, f"usage: {usage}")
+            return self.transitions(kw["transitions"].value)
+        if "cpg" not in kw or len(set(kw) & {"gc", "at"}) != 1:
+            diag.fail("markov() from a composition takes `gc=` (or `at=`) and `cpg=`", call.span,
+                      "e.g. markov(gc=0.6, cpg=0.8): GC fraction 0.6, CpG at 0.8 of the count expected from it")
+        key = "gc" if "gc" in kw else "at"
+        gc = probability(diag, kw[key].value, key)
+        gc = gc if key == "gc" else 1.0 - gc
+        ratio_arg = kw["cpg"].value
+        if not isinstance(ratio_arg, ast.Number):
+            diag.fail("`cpg` must be a number", ratio_arg.span, "the CpG observed/expected ratio, e.g. cpg=0.25")
+        ratio, at = ratio_arg.value, (1.0 - gc) / 2
+        c = g = gc / 2
+        high = 1.0 / g if g > 0 else 1.0
+        if not 0 < gc < 1 or not 0 <= ratio <= high:
+            diag.fail(f"no first-order chain has GC {gc:g} and a CpG ratio of {ratio:g}", ratio_arg.span,
+                      f"with GC {gc:g} the ratio runs from 0 to {high:.3g}; GC must lie strictly inside 0..1")
+        probs = (at, c, g, at)
+        pairs = [[probs[x] * probs[y] for y in range(4)] for x in range(4)]
+        # CG gets `moved` less; each 2 x 2 exchange (CG -, CX +, YG +, YX -) keeps every row
+        # and column sum, so the base composition stays; spread in proportion to p(Y) p(X)
+        moved = (1.0 - ratio) * c * g
+        others_x, others_y = (0, 1, 3), (0, 2, 3)  # X != G, Y != C
+        total = sum(probs[x] * probs[y] for x in others_x for y in others_y)
+        pairs[1][2] -= moved
+        for x in others_x:
+            for y in others_y:
+                share = moved * probs[x] * probs[y] / total
+                pairs[1][x] += share
+                pairs[y][2] += share
+                pairs[y][x] -= share
+        rows = tuple(tuple(max(0.0, v) / probs[x] for v in pairs[x]) for x in range(4))
+        rows = tuple(tuple(v / sum(row) for v in row) for row in rows)
+        return ir.ChainBackground(rows, probs)
+
+    def transitions(self, value: ast.Value) -> ir.ChainBackground:
+        from fractions import Fraction
+
+        diag = self.diag
+        if not isinstance(value, ast.ListValue) or len(value.items) != 4:
+            diag.fail("`transitions` is a list of four rows (from A, C, G, T)", value.span,
+                      "e.g. transitions=[[0.3, 0.2, 0.2, 0.3], [0.35, 0.25, 0.05, 0.35], [...], [...]]")
+        rows = []
+        for base, row in zip(BASES, value.items):
+            if not isinstance(row, ast.ListValue) or len(row.items) != 4:
+                diag.fail(f"the row from {base} needs four probabilities (to A, C, G, T)", row.span,
+                          "e.g. [0.3, 0.2, 0.2, 0.3]")
+            probs = [probability(diag, x, f"{base} -> {to}") for x, to in zip(row.items, BASES)]
+            if abs(sum(probs) - 1.0) > PROB_TOLERANCE:
+                diag.fail(f"the row from {base} sums to {sum(probs):g}, not 1", row.span,
+                          f"adjust it so it sums to 1 (off by {sum(probs) - 1:+.6g})")
+            rows.append(tuple(probs))
+        pi = stationary([[Fraction(x.value) for x in row.items] for row in value.items])  # exact binary values
+        if pi is None or min(pi) < 0:
+            diag.fail("this chain has more than one long-run composition (some bases never lead to others)",
+                      value.span, "give every base a path to every other, e.g. no row that only repeats its base")
+        return ir.ChainBackground(tuple(rows), pi)
 
     def source(self, call: ast.Call, name: ast.Value | None, usage: str) -> ir.GenomeSource:
         """A bundled genome by name, or a user's FASTA / gzip FASTA (`file=`), read now so

@@ -13,14 +13,15 @@ from .diagnostics import Invalid
 from .motifs import Motifs
 from .positions import Positions
 from .scope import Scope
-from .state import ClassState, mirror, shift_features
+from .state import ClassState, mirror, relayout, shift_features
 
 
 class Ops:
     def __init__(self, scope: Scope, motifs: Motifs, positions: Positions):
         self.scope, self.diag, self.motifs, self.positions = scope, scope.diag, motifs, positions
         self.table = {ast.Place: self.place, ast.Mutate: self.mutate, ast.Shuffle: self.shuffle,
-                      ast.RevComp: self.revcomp, ast.Move: self.move, ast.Use: self.use, ast.Sweep: self.sweep,
+                      ast.RevComp: self.revcomp, ast.Move: self.move, ast.Swap: self.swap, ast.Use: self.use,
+                      ast.Sweep: self.sweep,
                       ast.Insert: self.insert, ast.Delete: self.delete, ast.Erase: self.erase,
                       ast.Origin: self.origin}
 
@@ -58,11 +59,27 @@ class Ops:
                 self.diag.fail(f"{verb} {start}..{end} overlaps `{f.name}`, placed at random in {f.start}..{f.end}",
                                span, "keep edits clear of the window a random placement draws from")
 
-    def shuffle(self, op: ast.Shuffle, state: ClassState, class_overlap: bool) -> ir.ShuffleOp:
+    def sliced(self, region: ast.Region, state: ClassState) -> ir.Feature | None:
+        """The element a slice (`s3[0..5]`) edits in part; None for other regions (and for a
+        slice of a whole element, which edits it as `revcomp s3` would)."""
+        if not isinstance(region, ast.SliceRegion):
+            return None
+        start, end, _ = self.positions.locate(region.ref, state)
+        if (region.lo.value, region.hi.value) == (0, end - start):
+            return None
+        return next((f for f in state.features if f.within is None and (f.start, f.end) == (start, end)), None)
+
+    def shuffle(self, op: ast.Shuffle, state: ClassState, class_overlap: bool) -> ir.ShuffleOp | ir.ShuffleOutsideOp:
+        if isinstance(op.region, ast.OutsideRegion):
+            return self.shuffle_outside(op, state)
         start, end, label = self.positions.region(op.region, state)
+        sliced = self.sliced(op.region, state)
         self.random_guard(state, start, end, "shuffle", op.span)
         if not (op.allow_overlap or class_overlap):
-            self.cut_check(state, start, end, "shuffle", op.span)
+            self.cut_check(state, start, end, "shuffle", op.span, sliced)
+        if sliced is not None:  # the element stays; its bases in the slice are permuted
+            state.features[:] = [f for f in state.features if f is sliced or not f.overlaps(start, end)]
+            return ir.ShuffleOp(start, end, op.distinct, op.dinucleotide)
         kept = [f for f in state.features if not f.overlaps(start, end)]
         name = label if label not in ("region", "all") else "shuffled"
         if name in self.scope.reserved or any(f.name == name for f in kept):
@@ -70,16 +87,48 @@ class Ops:
         state.features[:] = kept + [ir.Feature(name, start, end, ".", "shuffle")]
         return ir.ShuffleOp(start, end, op.distinct, op.dinucleotide)
 
+    def shuffle_outside(self, op: ast.Shuffle, state: ClassState) -> ir.ShuffleOutsideOp:
+        """`shuffle background`: the bases outside every element, per instance (random
+        placements included); the elements keep their places and bases."""
+        if op.distinct:
+            self.diag.fail("`distinct` is not offered with `shuffle background`", op.span,
+                           "drop `distinct`; an outcome equal to the original is as likely as any other")
+        fixed = [f for f in state.features if f.within is None]
+        for k, f in enumerate(fixed):
+            for g in fixed[k + 1:]:
+                if f.overlaps(g.start, g.end):
+                    self.diag.fail(f"`{f.name}` ({f.start}..{f.end}) and `{g.name}` ({g.start}..{g.end}) overlap, so "
+                                   "what lies outside the elements is not well defined", op.span,
+                                   "shuffle the background of a class whose elements do not overlap")
+        randoms = tuple((f.name, f.within[2]) for f in state.features if f.within is not None)
+        return ir.ShuffleOutsideOp(tuple((f.start, f.end) for f in fixed), randoms, op.dinucleotide)
+
     def revcomp(self, op: ast.RevComp, state: ClassState, class_overlap: bool) -> ir.RevCompOp:
         start, end, _ = self.positions.region(op.region, state)
+        sliced = self.sliced(op.region, state)
         self.random_guard(state, start, end, "revcomp", op.span)
         if not (op.allow_overlap or class_overlap):
-            self.cut_check(state, start, end, "revcomp", op.span)
-        mirror(state, start, end)
+            self.cut_check(state, start, end, "revcomp", op.span, sliced)
+        mirror(state, start, end, sliced)
         return ir.RevCompOp(start, end)
 
-    def element(self, name: ast.Name, state: ClassState, verb: str) -> ir.Feature:
-        """The placed element `name` (with a fixed position)."""
+    def element(self, ref: ast.Name | ast.Ref, state: ClassState, verb: str) -> ir.Feature:
+        """The placed element `ref` names (with a fixed position): by its name, or as
+        LAYOUT.SLOT, the element that sits in that slot."""
+        if isinstance(ref, ast.Ref) and len(ref.parts) > 1:
+            head = ref.parts[0].text
+            if not (head in self.scope.layouts and isinstance(self.scope.defs.get(head), ast.Layout)):
+                self.diag.fail(f"`{ref.dotted}` is not an element", ref.span,
+                               "name an element, or the layout slot it sits in (LAYOUT.SLOT)")
+            start, end, slot = self.positions.locate(ref, state.copy())
+            found = next((f for f in state.features if f.within is None and f.start == start
+                          and (end is None or f.end == end)), None)
+            if found is None:
+                where = f"{start}..{end}" if end is not None else f"at {start}"
+                self.diag.fail(f"no element sits in slot `{ref.dotted}` ({where})", ref.span,
+                               "place one there first, or name the element")
+            return found
+        name = ref.parts[0] if isinstance(ref, ast.Ref) else ref
         element = state.feature(name.text)
         if element is None:
             self.diag.fail(f"nothing named `{name.text}` is placed here", name.span,
@@ -89,9 +138,11 @@ class Ops:
                            "edit elements with a fixed place")
         return element
 
-    def move(self, op: ast.Move, state: ClassState, class_overlap: bool) -> ir.MoveOp | ir.RotateOp:
+    def move(self, op: ast.Move, state: ClassState, class_overlap: bool) -> ir.MoveOp | ir.RotateOp | ir.PermuteOp:
         element = self.element(op.element, state, "moved")
         length = element.end - element.start
+        if op.mode is not None:
+            return self.move_along(op, element, state, op.allow_overlap or class_overlap)
         if op.by is not None:
             return self.move_by(op, element, state, class_overlap)
         to = self.positions.position(op.to, state)
@@ -131,6 +182,72 @@ class Ops:
         state.features[:] = kept + [ir.Feature(element.name, element.start + k, element.end + k, element.strand,
                                                element.source)]
         return ir.RotateOp(start, end, k)
+
+    def move_along(self, op: ast.Move, element: ir.Feature, state: ClassState, allow: bool) -> ir.PermuteOp:
+        """`move E by K push`: E moves by K and each element in its way moves along just far
+        enough to stay clear of the one before it; `hop`: E jumps over the elements in its
+        way, which shift back by E's length. Either way the other bases of the window keep
+        their order and fill what is left (composition kept)."""
+        k, size = op.by.value, element.end - element.start
+        if k == 0:
+            self.diag.fail("`move ... by 0` does nothing", op.by.span, "give a shift such as `by 5` or `by -3`")
+        others = [f for f in state.features if f is not element and f.within is None]
+        starts = {element.name: element.start + k}
+        if op.mode == "hop":
+            lo, hi = min(element.start, element.start + k), max(element.end, element.end + k)
+            for f in others:
+                if f.inside(lo, hi) and not f.overlaps(element.start, element.end):
+                    starts[f.name] = f.start - size if k > 0 else f.start + size
+        elif k > 0:
+            frontier = element.end + k
+            for f in sorted((f for f in others if f.start >= element.end), key=lambda f: f.start):
+                if f.start >= frontier:
+                    break
+                starts[f.name], frontier = frontier, frontier + f.end - f.start
+            lo, hi = element.start, frontier
+        else:
+            frontier = element.start + k
+            for f in sorted((f for f in others if f.end <= element.start), key=lambda f: -f.end):
+                if f.end <= frontier:
+                    break
+                starts[f.name] = frontier = frontier - (f.end - f.start)
+            lo, hi = frontier, element.end
+        what = f"`{element.name}` moved by {k:+d} ({op.mode})"
+        self.positions.bounds(lo, hi, op.span, what)
+        self.random_guard(state, lo, hi, f"moving `{element.name}` over", op.span)
+        for f in state.features:
+            if f.name not in starts and f.overlaps(lo, hi):
+                if not allow:
+                    self.diag.fail(f"{what} rearranges {lo}..{hi}, which cuts `{f.name}` ({f.start}..{f.end})",
+                                   op.span, "shift it less, or add `allow overlap` (the cut element is lost)")
+        state.features[:] = [f for f in state.features if f.name in starts or not f.overlaps(lo, hi)]
+        return relayout(state, lo, hi, starts)
+
+    def swap(self, op: ast.Swap, state: ClassState, class_overlap: bool) -> ir.PermuteOp:
+        """`swap A, B`: B takes A's start and A ends where B ended; the bases between them
+        keep their order and shift by len(B) - len(A) (elements among them too)."""
+        a, b = self.element(op.first, state, "swapped"), self.element(op.second, state, "swapped")
+        if a is b:
+            self.diag.fail(f"`swap` names `{a.name}` twice", op.span, "swap two different elements")
+        first, second = sorted((a, b), key=lambda f: f.start)
+        if first.overlaps(second.start, second.end):
+            self.diag.fail(f"`{first.name}` ({first.start}..{first.end}) and `{second.name}` "
+                           f"({second.start}..{second.end}) overlap", op.span, "swap elements that do not overlap")
+        lo, hi = first.start, second.end
+        self.random_guard(state, lo, hi, "swapping over", op.span)
+        shift = (second.end - second.start) - (first.end - first.start)
+        starts = {second.name: lo, first.name: hi - (first.end - first.start)}
+        for f in state.features:
+            if f is first or f is second or not f.overlaps(lo, hi):
+                continue
+            if f.inside(lo, hi):
+                starts[f.name] = f.start + shift
+            elif not (op.allow_overlap or class_overlap):
+                self.diag.fail(f"swapping `{first.name}` and `{second.name}` rearranges {lo}..{hi}, which cuts "
+                               f"`{f.name}` ({f.start}..{f.end})", op.span,
+                               "add `allow overlap` to drop the cut element")
+        state.features[:] = [f for f in state.features if f.name in starts or not f.overlaps(lo, hi)]
+        return relayout(state, lo, hi, starts)
 
     # ---- indels: downstream elements shift, the length stays ----
     def shifted(self, state: ClassState, at: int, delta: int, allow: bool, what: str, span: Span) -> None:
@@ -230,9 +347,10 @@ class Ops:
                            alias.span if alias else op.span, f"name the element another way: `as {name}_element`")
         return name
 
-    def cut_check(self, state: ClassState, start: int, end: int, verb: str, span: Span) -> None:
+    def cut_check(self, state: ClassState, start: int, end: int, verb: str, span: Span,
+                  sliced: ir.Feature | None = None) -> None:
         for f in state.features:
-            if f.overlaps(start, end) and not f.inside(start, end):
+            if f is not sliced and f.overlaps(start, end) and not f.inside(start, end):
                 self.diag.fail(f"{verb} {start}..{end} cuts element `{f.name}` ({f.start}..{f.end})", span,
                                "make the region cover the whole element or none of it, "
                                "or add `allow overlap` to drop the cut element")
@@ -241,8 +359,12 @@ class Ops:
         """One element per position (`NAME_1`, `NAME_2`, ... when several are listed), or
         one at a start drawn per instance (`at random(A..B)`)."""
         motif = self.motifs.resolve(op.motif, state)
-        if op.random is not None:
-            return self.place_random(op, motif, state)
+        if op.random:
+            name = self.new_name(op, op.alias, state)
+            if len(op.random) == 1:
+                return self.place_random(op, motif, state, op.random[0], name)
+            return [self.place_random(op, motif, state, window, f"{name}_{k + 1}")
+                    for k, window in enumerate(op.random)]
         if op.every is not None:
             return self.place_periodic(op, motif, state, class_overlap)
         label = None
@@ -278,7 +400,7 @@ class Ops:
             self.diag.fail(f"{count:,} copies do not fit a {self.scope.length} bp sequence", step.span,
                            "use a larger step")
         name = self.new_name(op, op.alias, state, None)
-        starts = [math.floor(a + k * step.value + 0.5) for k in range(count)]
+        starts = [math.floor(a + op.phase + k * step.value + 0.5) for k in range(count)]
         return [self.place_one(op, f"{name}_{k + 1}", start, motif, state, class_overlap)
                 for k, start in enumerate(starts)]
 
@@ -299,11 +421,11 @@ class Ops:
         state.features[:] = kept + [ir.Feature(name, start, end, op.strand, diag.text(op.motif.span))]
         return ir.PlaceOp(start, motif, op.strand)
 
-    def place_random(self, op: ast.Place, motif: ir.MotifIR, state: ClassState) -> ir.RandomPlaceOp:
+    def place_random(self, op: ast.Place, motif: ir.MotifIR, state: ClassState, window: ast.RangeRegion,
+                     name: str) -> ir.RandomPlaceOp:
         """Starts lo..hi-length that overlap no fixed element; another random element
         must leave room in every instance (checked for the worst case)."""
-        lo, hi, _ = self.positions.region(op.random, state)
-        name = self.new_name(op, op.alias, state)
+        lo, hi, _ = self.positions.region(window, state)
         length = motif.length
         if any(f.name == name for f in state.features):
             self.diag.fail(f"an element named `{name}` is already placed", op.span, f"name this one with `as {name}_2`")
@@ -314,7 +436,7 @@ class Ops:
         if len(starts) <= blocked:
             room = f"{len(starts)} free start(s)" + (f", and the random elements before it can block {blocked}"
                                                       if blocked else "")
-            self.diag.fail(f"no room to place `{name}` ({length} bp) at random in {lo}..{hi}: {room}", op.random.span,
+            self.diag.fail(f"no room to place `{name}` ({length} bp) at random in {lo}..{hi}: {room}", window.span,
                            "widen the range, or move elements out of it")
         avoid = tuple((f.name, f.within[2]) for f in randoms)
         state.features.append(ir.Feature(name, lo, hi, op.strand, self.diag.text(op.motif.span), (lo, hi, length)))

@@ -105,6 +105,19 @@ class Positions:
         """(start, end, label): label is `all`, `region`, or the slot/element name."""
         if isinstance(region, ast.WholeRegion):
             return 0, self.scope.length, "all"
+        if isinstance(region, ast.OutsideRegion):
+            self.diag.fail("`background` (every base outside the elements) is a region only `shuffle` takes",
+                           region.span, "write `shuffle background`, or give this edit a range")
+        if isinstance(region, ast.SliceRegion):
+            start, end, name = self.locate(region.ref, state)
+            if end is None:
+                self.diag.fail(f"`{region.ref.dotted}` is a point, not an element", region.ref.span,
+                               "slice an element or a slot declared as a range")
+            lo, hi, size = region.lo.value, region.hi.value, end - start
+            if not lo < hi <= size:
+                self.diag.fail(f"`{name}` is {size} bp, so [{lo}..{hi}] is not a range of its bases", region.span,
+                               f"write {name}[a..b] with 0 <= a < b <= {size}")
+            return start + lo, start + hi, name
         if isinstance(region, ast.RangeRegion):
             start, end = self.position(region.start, state), self.position(region.end, state)
             self.bounds(start, end, region.span, "region")

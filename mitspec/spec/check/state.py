@@ -41,15 +41,35 @@ class GivenFill(Exception):
     """An edit needs fresh background bases, and a given-sequences background has no model to draw them from."""
 
 
-def mirror(state: ClassState, start: int, end: int) -> None:
+def mirror(state: ClassState, start: int, end: int, keep: ir.Feature | None = None) -> None:
     """Reverse-complement start..end in the layout: elements inside are mirrored and
-    change strand; elements the region cuts are dropped."""
+    change strand; elements the region cuts are dropped, except `keep` (the element a
+    slice such as `revcomp s3[0..5]` edits), which stays where it is."""
     flip = {"+": "-", "-": "+", ".": "."}
     state.features[:] = [
+        f if f is keep else
         ir.Feature(f.name, start + end - f.end, start + end - f.start, flip[f.strand], f.source)
         if f.inside(start, end) else f
-        for f in state.features if f.inside(start, end) or not f.overlaps(start, end)
+        for f in state.features if f is keep or f.inside(start, end) or not f.overlaps(start, end)
     ]
+
+
+def relayout(state: ClassState, lo: int, hi: int, starts: dict[str, int]) -> ir.PermuteOp:
+    """Rearrange lo..hi so each named element (all inside it) starts at starts[name]; the
+    other bases of the window keep their order and fill the columns left, left to right.
+    The layout is updated; the new spans must not overlap (callers check)."""
+    moving = {f.name: f for f in state.features if f.name in starts}
+    order = [-1] * (hi - lo)
+    for name, start in starts.items():
+        f = moving[name]
+        for j in range(f.end - f.start):
+            order[start - lo + j] = f.start - lo + j
+    taken = {f.start - lo + j for f in moving.values() for j in range(f.end - f.start)}
+    rest = iter(j for j in range(hi - lo) if j not in taken)
+    order = [j if j >= 0 else next(rest) for j in order]
+    state.features[:] = [ir.Feature(f.name, starts[f.name], starts[f.name] + f.end - f.start, f.strand, f.source)
+                         if f.name in starts else f for f in state.features]
+    return ir.PermuteOp(lo, tuple(order))
 
 
 def shift_features(features: list[ir.Feature], at: int, delta: int) -> list[ir.Feature]:

@@ -97,12 +97,46 @@ def copies(sweeps: Sweeps, level: Level) -> Condition:
     return Condition(kept, level.background)
 
 
+def periodic_producer(sweeps: Sweeps, level: Level, usage: str) -> int:
+    """Index of the `place M at A..B step S` statement that places the swept motif."""
+    name = level.sweep.args[0]
+    producer = next((i for i, op in level.ops if isinstance(op, ast.Place) and op.every is not None
+                     and sweeps.ops.base_name(op) == name.text), None)
+    if producer is None:
+        sweeps.diag.fail(f"no `place ... at A..B step S` in class `{level.node.name.text}` places `{name.text}`",
+                         name.span, f"write `place {name.text} at 30..170 step 10.5`, then sweep {usage}")
+    return producer
+
+
+def period(sweeps: Sweeps, level: Level) -> Condition:
+    """The step of a periodic placement: copies at A + k x level below B (rounded half up)."""
+    producer = periodic_producer(sweeps, level, "period(M)")
+    value = level.value
+    if not isinstance(value, float) or value <= 0:
+        sweeps.diag.fail(f"period {level.label} is not a positive number of bases", level.item.span,
+                         "e.g. sweep period(ww) over 9..12 step 0.5")
+    kept = [(i, replace(op, every=(op.every[0], op.every[1], ast.Number(value, level.label, level.item.span))))
+            if i == producer else (i, op) for i, op in level.ops]
+    return Condition(kept, level.background)
+
+
+def phase(sweeps: Sweeps, level: Level) -> Condition:
+    """A periodic placement shifted by the level (bp, may be fractional): as many copies,
+    each at A + level + k S, rounded half up."""
+    producer = periodic_producer(sweeps, level, "phase(M)")
+    if not isinstance(level.value, float):
+        sweeps.diag.fail(f"phase {level.label} is not a number of bases", level.item.span,
+                         "e.g. sweep phase(ww) over 0..10")
+    kept = [(i, replace(op, phase=op.phase + level.value)) if i == producer else (i, op) for i, op in level.ops]
+    return Condition(kept, level.background)
+
+
 TARGETS: dict[str, Callable[[Sweeps, Level], Condition]] = {
     "at_content": at_content, "orientation": orientation, "spacer": gap}
 CALL_TARGETS: dict[str, tuple[Callable[[Sweeps, Level], Condition], int, str]] = {
-    "gap": (gap, 2, "gap(A, B)"), "copies": (copies, 1, "copies(MOTIF)")}
+    "gap": (gap, 2, "gap(A, B)"), "copies": (copies, 1, "copies(MOTIF)"), "period": (period, 1, "period(MOTIF)"),
+    "phase": (phase, 1, "phase(MOTIF)")}
 RESERVED = {name: "a sweep target" for name in TARGETS}
-NUMERIC = {"at_content", "spacer", "gap", "copies"}
 
 
 class Sweeps:
@@ -127,12 +161,39 @@ class Sweeps:
             return name, TARGETS.get(name)
         if name not in CALL_TARGETS:
             self.diag.fail(f"unknown sweep target `{name}(...)`", sweep.target.span,
-                           did_you_mean(name, CALL_TARGETS, "targets") or "targets written as calls: gap(A, B), copies(M)")
+                           did_you_mean(name, CALL_TARGETS, "targets")
+                           or "targets written as calls: gap(A, B), copies(M), period(M), phase(M)")
         func, arity, usage = CALL_TARGETS[name]
         if len(sweep.args) != arity:
             self.diag.fail(f"{name}() takes {arity} element name{'s' if arity > 1 else ''}", sweep.target.span,
                            f"usage: sweep {usage} over ...")
         return f"{name}({', '.join(a.text for a in sweep.args)})", func
+
+    def linked(self, sweep: ast.Sweep) -> tuple[str, Callable]:
+        """`sweep gap(a, b), gap(b, c) over ...`: (the targets as the plan records them, a
+        function that sets the level on each, in the order written)."""
+        parts = [replace(sweep, target=name, args=args, linked=()) for name, args in sweep.linked]
+        found = [self.target_of(sweep)] + [self.target_of(part) for part in parts]
+        for part, (target, func) in zip([sweep] + parts, found):
+            if func is None or func is motif_swap:
+                self.diag.fail(f"`{target}` cannot be linked with other targets", part.target.span,
+                               "link targets whose levels are numbers of their own meaning: "
+                               "sweep gap(a, b), gap(b, c) over 12..25")
+        names = [target for target, _ in found]
+        for k, name in enumerate(names):
+            if name in names[:k]:
+                self.diag.fail(f"`{name}` is linked twice in this sweep", sweep.span, "name each target once")
+
+        def run(sweeps: Sweeps, level: Level) -> Condition:
+            condition, extras = Condition(level.ops, level.background), []
+            for part, (_, func) in zip([sweep] + parts, found):
+                condition = func(sweeps, replace(level, sweep=part, ops=condition.ops, background=condition.background))
+                if condition.extra is not None:
+                    extras.append(condition.extra)
+            extra = (lambda state, fs=tuple(extras): [op for f in fs for op in f(state)]) if extras else None
+            return Condition(condition.ops, condition.background, extra)
+
+        return ", ".join(names), run
 
     def levels(self, sweep: ast.Sweep, positional: bool, origin: int | None, state: ClassState):
         """[(label, value, item)]. Position sweeps: value is the absolute start, items may be
@@ -213,7 +274,7 @@ class Sweeps:
         origin = base.origin[1] if base.origin else None
         axes = []
         for sweep in sweeps:
-            target, func = self.target_of(sweep)
+            target, func = self.linked(sweep) if sweep.linked else self.target_of(sweep)
             positional = func is None
             axes.append((sweep, target, func, self.levels(sweep, positional, origin, base), positional))
         names = [target for _, target, _, _, _ in axes]
@@ -281,7 +342,7 @@ class Sweeps:
         special = ", ".join(f"`{s}`" for s in TARGETS)
         self.diag.fail(f"nothing in class `{level.node.name.text}` places an element named `{target}`",
                        level.sweep.target.span, f"sweep an element this class places, one of {special}, "
-                       "gap(A, B) or copies(M)")
+                       "gap(A, B), copies(M), period(M) or phase(M)")
 
     def orient(self, state: ClassState, value: str, sweep: ast.Sweep) -> list[ir.OpIR]:
         if any(f.within is not None for f in state.features):
