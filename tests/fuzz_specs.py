@@ -39,7 +39,8 @@ NUMBERS = ("0", "1", "2", "15", "17", "99", "100", "101", "0.5", "1.0", "3.5", "
 JUNK = ("{", "}", "(", ")", "[", "]", "\u00df", "\u2028", "\f", "\x0b", "\u00e9", "\x00", "'", '"', "..", "->", ",",
         "=", "#", "\t", "\r\n", ";", "+", "-")
 NAMES = ("all", "spacer", "none", "at_content", "orientation", "x" * 300, "minus10", "A", "E", "sigma70", "end",
-         "random", "motifs", "gap", "copies", "origin", "arm5", "tata", "uas_1", "import", "file")
+         "random", "motifs", "gap", "copies", "origin", "arm5", "tata", "uas_1", "import", "file", "background",
+         "period", "phase", "push", "hop", "swap", "t3")
 NESTS = ("revcomp(", "choice(", "[")
 OPS = ("delete", "duplicate", "swap", "number", "junk", "line", "nest", "garbage", "name")
 MEMORY_CEILING = 2 << 30  # bytes of address space a case may use

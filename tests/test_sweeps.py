@@ -113,7 +113,7 @@ def test_every_level_shares_the_background_outside_the_element(levels, seed):
     ('class P n=2 on bg { place up at 15  move up to 20 }', "would move onto itself"),
     ('class P n=2 on bg { place up at 15  place "TGT" at 40  move up to 35 }', "lands on `TGT` (40..43)"),
     ('class P n=2 on bg { place up at 15  sweep period(up) over [10] }', "no `place ... at A..B step S`"),
-    ('class P n=2 on bg { place "AT" at 10..60 step 10  sweep period(AT) over [0, 10] }', "period 0 is not a positive"),
+    ('class P n=2 on bg { place "AT" at 10..60 step 10  sweep period(AT) over [0.5, 10] }', "period 0.5 is not a number of bases of at least 1"),
     ('class P n=2 on bg { place "AT" at 10..60 step 10  sweep phase(AT) over [0, 50] }', "runs past the end"),
     ('class P n=2 on bg { place up at 15  sweep up, gap(a, b) over [0, 10] }', "`up` cannot be linked"),
     (f'class P n=2 on bg {{ {BOXES}  sweep gap(minus35, minus10), gap(minus35, minus10) over [17] }}', "is linked twice"),
@@ -246,7 +246,8 @@ def test_a_mistake_every_level_makes_with_its_own_coordinates_is_reported_once()
        max_size=3, unique=True), phases=st.lists(st.sampled_from([0, 1, 2.5, 5, 7]), min_size=1, max_size=3,
        unique=True))
 def test_period_and_phase_sweeps_set_the_step_and_offset_of_a_periodic_array(first, periods, phases):
-    """`sweep period(m)`: level P places m at floor(A + k P + 0.5) for every A + k P < B;
+    """`sweep period(m)`: level P places as many copies as the statement's own step gives
+    (ceil((B - A) / S)), copy k at floor(A + k P + 0.5);
     `sweep phase(m)`: level F places the array's copies at floor(A + F + k S + 0.5), as many
     as without it. Every condition shares the class's background outside the copies."""
     import math
@@ -260,7 +261,7 @@ def test_period_and_phase_sweeps_set_the_step_and_offset_of_a_periodic_array(fir
     starts = {c.name: [f.start for f in c.features] for c in program.classes}
     for period in periods:
         label = str(int(period)) if period == int(period) else f"{period:g}"
-        assert starts[f"P[{label}]"] == [math.floor(first + k * period + 0.5) for k in range(math.ceil(60 / period))]
+        assert starts[f"P[{label}]"] == [math.floor(first + k * period + 0.5) for k in range(math.ceil(60 / 10.5))]
     for phase in phases:
         label = str(int(phase)) if phase == int(phase) else f"{phase:g}"
         assert starts[f"F[{label}]"] == [math.floor(first + phase + k * 10.5 + 0.5) for k in range(math.ceil(60 / 10.5))]

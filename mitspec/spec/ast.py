@@ -226,6 +226,7 @@ class Place:
     numbered: bool = False  # name copies NAME_1, NAME_2 even when one position is left (copies sweeps)
     every: tuple[Position, Position, Number] | None = None  # `at A..B step S`: copies A + k S below B
     phase: float = 0.0  # bp added to every copy of a periodic placement (what `sweep phase(M)` sets)
+    period: Number | None = None  # spacing of a periodic placement's copies, if not its step (`sweep period(M)`)
 
 
 @dataclass(frozen=True, slots=True)

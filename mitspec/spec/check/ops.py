@@ -400,7 +400,8 @@ class Ops:
             self.diag.fail(f"{count:,} copies do not fit a {self.scope.length} bp sequence", step.span,
                            "use a larger step")
         name = self.new_name(op, op.alias, state, None)
-        starts = [math.floor(a + op.phase + k * step.value + 0.5) for k in range(count)]
+        spacing = op.period.value if op.period is not None else step.value  # `sweep period(M)` keeps the count
+        starts = [math.floor(a + op.phase + k * spacing + 0.5) for k in range(count)]
         return [self.place_one(op, f"{name}_{k + 1}", start, motif, state, class_overlap)
                 for k, start in enumerate(starts)]
 

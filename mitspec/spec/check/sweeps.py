@@ -109,14 +109,15 @@ def periodic_producer(sweeps: Sweeps, level: Level, usage: str) -> int:
 
 
 def period(sweeps: Sweeps, level: Level) -> Condition:
-    """The step of a periodic placement: copies at A + k x level below B (rounded half up)."""
+    """The spacing of a periodic placement's copies: as many as it places at its own step,
+    copy k at A + k x level (rounded half up), so only the period changes between levels."""
     producer = periodic_producer(sweeps, level, "period(M)")
     value = level.value
-    if not isinstance(value, float) or value <= 0:
-        sweeps.diag.fail(f"period {level.label} is not a positive number of bases", level.item.span,
-                         "e.g. sweep period(ww) over 9..12 step 0.5")
-    kept = [(i, replace(op, every=(op.every[0], op.every[1], ast.Number(value, level.label, level.item.span))))
-            if i == producer else (i, op) for i, op in level.ops]
+    if not isinstance(value, float) or value < 1:
+        sweeps.diag.fail(f"period {level.label} is not a number of bases of at least 1", level.item.span,
+                         "copies closer than a base would land on one another; e.g. sweep period(ww) over 9..12 step 0.5")
+    kept = [(i, replace(op, period=ast.Number(value, level.label, level.item.span))) if i == producer else (i, op)
+            for i, op in level.ops]
     return Condition(kept, level.background)
 
 
