@@ -316,7 +316,7 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, executor, addr
     """Score plans (default: every plan in build/) with each model; writes scores.parquet."""
     from contextlib import nullcontext
 
-    from .scores.run import run_plan
+    from . import api
 
     if executor == "local" and (address or workers or worker_threads):
         _fail("--address, --workers and --worker-threads belong to --executor ray")
@@ -332,22 +332,11 @@ def run_cmd(targets, models, out, device, no_cache, batch_tokens, executor, addr
         cache = _open_cache(no_cache)
         try:
             for plan, out_dir in runs:
-                written = run_plan(plan, scorers, out_dir, cache, progress_for=_progress_for, named=named,
-                                   say=lambda text: click.echo(text, err=True))
-                summary = _report(plan, written, out_dir, stats_mode, audit=not no_audit, fdr=fdr)
-                click.echo(f"\n{summary}\n{plan} -> {written.parent}/ (scores.parquet, metrics.json, report.html)")
+                result = api.score_and_report(api.Plan.load(plan), scorers, out_dir, stats_mode, not no_audit, fdr,
+                                              cache, named, _progress_for, lambda text: click.echo(text, err=True))
+                click.echo(f"\n{result.summary}\n{plan} -> {result.directory}/ (scores.parquet, metrics.json, report.html)")
         finally:
             cache.close()
-
-
-def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, force: bool = False,
-            audit: bool = True, fdr: str = "model") -> str:
-    from .metrics.engine import MetricsConfig
-    from .plan.store import load_plan
-    from .report.pipeline import report_run
-
-    plan = load_plan(plan_dir)
-    return report_run(plan, scores_path, out_dir, MetricsConfig(stats=stats_mode, audit=audit, fdr=fdr), force=force)
 
 
 @main.command("report")
@@ -359,12 +348,14 @@ def _report(plan_dir: Path, scores_path: Path, out_dir: Path, stats_mode: str, f
 @_fdr
 def report_cmd(run_dir, plan_dir, stats_mode, no_audit, fdr):
     """Recompute metrics and the report from RUN_DIR (scores.parquet, and its plan)."""
+    from . import api
     from .scores.run import plan_of_run
 
     scores = run_dir / "scores.parquet"
     if not scores.exists():
         _fail(f"{scores} is missing; score the plan first with `mitspec run {run_dir}`")
-    click.echo(_report(plan_of_run(run_dir, plan_dir), scores, run_dir, stats_mode, force=True, audit=not no_audit, fdr=fdr))
+    result = api.Run.load(plan_of_run(run_dir, plan_dir), run_dir, stats_mode, not no_audit, fdr, force=True)
+    click.echo(result.summary)
     click.echo(f"{run_dir}/report.html")
 
 

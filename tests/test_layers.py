@@ -12,7 +12,8 @@ from .conftest import ROOT
 PACKAGE = ROOT / "mitspec"
 # leaves: imported by anyone, importing nothing of mitspec but the leaves listed
 LEAVES = {
-    "mitspec": set(), "mitspec.errors": set(), "mitspec.io": {"mitspec.errors"}, "mitspec.text": set(), "mitspec.rng": set(),
+    "mitspec": {"mitspec.api"},  # only inside its module __getattr__: `mitspec.run` loads the API on first use
+    "mitspec.errors": set(), "mitspec.io": {"mitspec.errors"}, "mitspec.text": set(), "mitspec.rng": set(),
     "mitspec.limits": set(), "mitspec.stats": set(), "mitspec.sequence": {"mitspec.rng"},
     "mitspec.genomes": {"mitspec.errors", "mitspec.sequence", "mitspec.io", "mitspec.limits"},
     "mitspec.pwm": {"mitspec.errors", "mitspec.io", "mitspec.limits"},
@@ -28,6 +29,7 @@ ALLOWED = {
     "metrics": {"contrasts"},
     "report": {"metrics", "plan", "scores", "contrasts"},
     "train": {"models"},
+    "api": {"metrics", "plan", "scores", "report", "models"},
     "cli": {"*"},
     "__main__": {"cli"},
 }
@@ -89,7 +91,7 @@ def test_every_import_follows_the_layer_table():
             if target == "mitspec":
                 continue
             if name in LEAVES:
-                if _leaf_of(target) is None or _leaf_of(target) not in LEAVES[name]:
+                if target not in LEAVES[name] and (_leaf_of(target) is None or _leaf_of(target) not in LEAVES[name]):
                     problems.append(f"{path.relative_to(ROOT)}:{line}: leaf {name} imports {target}")
                 continue
             if _leaf_of(target) is not None:
