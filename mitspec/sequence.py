@@ -173,11 +173,6 @@ def dinucleotide_counts(codes: np.ndarray) -> np.ndarray:
     return out.reshape(n, 5, 5)
 
 
-def gc_fraction(codes: np.ndarray) -> np.ndarray:
-    """Fraction of G or C per row, shape (n,)."""
-    return ((codes == 1) | (codes == 2)).mean(axis=-1)
-
-
 def at_mask(codes: np.ndarray) -> np.ndarray:
     """True where the base is A or T (IUPAC W), same shape as `codes`; N is neither."""
     return (codes == 0) | (codes == 3)

@@ -53,7 +53,6 @@ COMPOSITION_SCORERS = ("at_content", "markov", "kmer6")
 NO_EFFECT, EXPLAINED, NOT_EXPLAINED, PARTLY, INCONCLUSIVE = (
     "no effect to explain", "explained by composition", "not explained by composition",
     "partly explained by composition", "inconclusive")
-VERDICTS = (EXPLAINED, PARTLY, NOT_EXPLAINED, INCONCLUSIVE, NO_EFFECT)
 MARGIN = 0.2
 KMER_ORDER = 5  # the `markov` baseline's order, for every bundled genome
 TRACT = 9  # the position-blind AT tract: best A/T count over any 9 bp window

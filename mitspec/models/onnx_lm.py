@@ -18,14 +18,13 @@ Scores are in nats; per_nt divides by the number of bases the scored tokens cove
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 
 from ..io import sha256_file
 from .base import Scores
 from .errors import ModelError
-from .manifest import Manifest, about, read_manifest
+from .manifest import Manifest, about
 from .runtime import create_session
 from .tokenize import Encoding, Tokenizer
 
@@ -266,7 +265,3 @@ def covering_tokens(bases: int, k: int) -> np.ndarray:
 def _group_by_length(encodings: list[Encoding]) -> dict[int, np.ndarray]:
     lengths = np.array([len(e.ids) for e in encodings])
     return {int(k): np.nonzero(lengths == k)[0] for k in np.unique(lengths)}
-
-
-def load_onnx_lm(directory: str | Path, **kwargs) -> OnnxLM:
-    return OnnxLM(read_manifest(Path(directory)), **kwargs)

@@ -159,7 +159,3 @@ class Tokenizer:
                                                   " and holds a k-mer the vocabulary lacks")
                          + "; set the spec's length so, or pick another model")
 
-
-def load_tokenizer(manifest: Manifest) -> Tokenizer:
-    return Tokenizer(manifest)
-

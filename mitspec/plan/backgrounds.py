@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import rng
 from ..errors import MitspecError
-from ..genomes import N_CODE, load_genome, markov_tables, prefix_sums
-from ..sequence import at_mask, reverse_complement
+from ..genomes import load_genome, markov_tables, prefix_sums
+from ..sequence import reverse_complement
 from ..spec import program as ir
 
 MAX_ATTEMPTS = 1000
