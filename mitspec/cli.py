@@ -410,7 +410,7 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
 
     records = read_fasta(fasta)
     (scorer,) = _scorers((model,), device, batch_tokens)
-    if getattr(scorer, "needs_plan", False):
+    if scorer.needs_plan:
         _fail(f"{scorer.name} scores the motifs a spec declares where its classes place them, and a FASTA file "
               f"has neither (every sequence would score 0); score a plan: `mitspec run PLAN -m {scorer.name}`")
     cache = _open_cache(no_cache)

@@ -272,3 +272,25 @@ def test_pa_pwm_with_minus35_near_the_start_cuts_the_up_window_short():
     scorer = PAPWM().for_plan(meta)
     assert scorer.layout == Layout(minus35=10, minus10=33, up=-5, ext10=30)
     np.testing.assert_allclose(scorer.score([seq]).score, [18.5])
+
+
+def test_a_baseline_is_registered_under_the_name_it_declares_once():
+    """The name is written once, on the class; registering a class without a name of its
+    own, or a second class under a taken name, is refused (issue 30: two spellings of a
+    baseline's name could disagree silently)."""
+    from mitspec.models.base import Scorer
+    from mitspec.models.baselines.common import BASELINES, Baseline, baseline
+
+    for name, (cls, _) in BASELINES.items():
+        assert issubclass(cls, Scorer) and cls.name == name and cls().name == name
+
+    class Unnamed(Baseline):
+        """no name"""
+
+    class Taken(Baseline):
+        """a second oracle"""
+        name = "oracle"
+
+    for cls in (Unnamed, Taken):
+        with pytest.raises(ValueError, match="needs a `name` of its own"):
+            baseline(cls, "refused")

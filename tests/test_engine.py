@@ -4,6 +4,7 @@ import pytest
 
 pytest.importorskip("onnx")
 
+from mitspec.models.base import Scorer  # noqa: E402
 from mitspec.models.manifest import read_manifest  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 from .onnx_models import ToyConfig, write_toy_model  # noqa: E402
@@ -91,7 +92,7 @@ def test_cache_keys_separate_models(model_dir, tmp_path):
     assert lm.runs > 0 and not np.allclose(a.score, b.score)
 
 
-class _Slow:
+class _Slow(Scorer):
     """A scorer that takes `seconds` per sequence and records its chunks."""
 
     name, kind, params, identity = "slow", "causal", 0, "slow-v1"

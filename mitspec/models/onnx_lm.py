@@ -22,7 +22,7 @@ import hashlib
 import numpy as np
 
 from ..io import sha256_file
-from .base import Scores
+from .base import Scorer, Scores
 from .errors import ModelError
 from .manifest import Manifest, about
 from .runtime import create_session
@@ -43,7 +43,7 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
-class OnnxLM:
+class OnnxLM(Scorer):
     """A causal or masked LM in ONNX. `runs` counts forward passes (session.run calls)."""
 
     def __init__(self, manifest: Manifest, device: str = "auto", threads: int | None = None,
@@ -132,16 +132,7 @@ class OnnxLM:
                 "source": str(self.manifest.directory), "about": about(self.manifest)}
 
     def too_long(self, sequences: list[str]) -> str | None:
-        """Why the model cannot score these sequences (the longest needs more tokens than
-        its max_length), or None. A char tokenizer's count depends on the length alone,
-        so one sequence per length is encoded; other tokenizers encode them all."""
-        if self.tokenizer.spec.type == "char":
-            sequences = list({len(s): s for s in sequences}.values())
-        needed = max((len(self.tokenizer.encode(s).ids) for s in sequences), default=0)
-        if needed <= self.manifest.max_length:
-            return None
-        return (f"its context is {self.manifest.max_length} tokens and the plan's sequences need up to {needed} "
-                f"({max(map(len, sequences))} bp)")
+        return self.tokenizer.too_long(sequences)
 
     # ---- scoring -----------------------------------------------------------------------
     def score(self, sequences: list[str]) -> Scores:

@@ -109,6 +109,18 @@ class Tokenizer:
             ids, scored, bases = ids + [self.vocab[self.spec.eos]], scored + [False], bases + [0]
         return Encoding(np.asarray(ids, dtype=np.int64), np.asarray(scored, dtype=bool), np.asarray(bases, dtype=np.int64))
 
+    def too_long(self, sequences: list[str]) -> str | None:
+        """Why the model cannot score these sequences (the longest needs more tokens than
+        its max_length), or None. A char tokenizer's count depends on the length alone,
+        so one sequence per length is encoded; other tokenizers encode them all."""
+        if self.spec.type == "char":
+            sequences = list({len(s): s for s in sequences}.values())
+        needed = max((len(self.encode(s).ids) for s in sequences), default=0)
+        if needed <= self.manifest.max_length:
+            return None
+        return (f"its context is {self.manifest.max_length} tokens and the plan's sequences need up to {needed} "
+                f"({max(map(len, sequences))} bp)")
+
     def _kmers(self, sequence: str) -> tuple[list[int], list[int]]:
         """(ids, bases per token) in the k-mer scheme (module docstring)."""
         k = self.spec.k

@@ -79,7 +79,9 @@ def score_cached(scorer: Scorer, sequences: list[str], cache, progress: Callable
     todo = [i for i, k in enumerate(keys) if k not in known]
     chunker = Chunker(chunk_size(scorer, max((len(unique[i]) for i in todo), default=1)), target_seconds)
     work = [unique[i] for i in todo]
-    chunks = scorer.score_chunks(work, chunker) if hasattr(scorer, "score_chunks") else local_chunks(scorer, work, chunker)
+    chunks = scorer.score_chunks(work, chunker)
+    if chunks is None:
+        chunks = local_chunks(scorer, work, chunker)
     for lo, hi, result in chunks:
         rows = []
         for j, i in enumerate(todo[lo:hi]):

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..models.base import Scores
+from ..models.base import Scorer, Scores
 from ..models.errors import ModelError
 from ..models.manifest import Manifest
 from .cache import NoCache
@@ -106,7 +106,7 @@ class RayCluster:
         self.close()
 
 
-class RayScorer:
+class RayScorer(Scorer):
     """An exported gLM scored by a pool of Ray workers. The pool starts on first use
     (`identity` or `score_chunks`); the model is never loaded in the driver."""
 
@@ -130,6 +130,12 @@ class RayScorer:
     def info(self) -> dict:
         return {**self.pool.description["info"], "source": str(self.manifest.directory),
                 "executor": f"ray ({len(self.pool.actors)} {self.pool.device} workers)"}
+
+    def too_long(self, sequences: list[str]) -> str | None:
+        """Asked of the model's own tokenizer, here: the pool need not start to say no."""
+        from ..models.tokenize import Tokenizer
+
+        return Tokenizer(self.manifest).too_long(sequences)
 
     def score_chunks(self, sequences: list[str], chunker: Chunker) -> Iterator[Chunk]:
         return self.pool.map(sequences, chunker)

@@ -28,7 +28,7 @@ def bound_parts(scorer: Scorer, ids: pl.DataFrame, sequences: list[str],
     scorer whose expectations depend on the class (`per_class`), each class with the
     scorer bound to it (its cache key is then what it expects of that class, so a
     sequence shared by two classes is scored for each)."""
-    if not getattr(scorer, "per_class", False):
+    if not scorer.per_class:
         return [(None, scorer, sequences)]
     classes = ids["class"].to_numpy()
     parts = []
@@ -59,22 +59,6 @@ def score_frame(plan_hash: str, ids: pl.DataFrame, scorer: Scorer, parts: list, 
     ).select(list(SCORE_COLUMNS))
 
 
-def bound_to_plan(scorer: Scorer, meta: dict) -> Scorer:
-    """The scorer as it scores this plan: position-aware baselines read the plan's layout."""
-    return scorer.for_plan(meta) if hasattr(scorer, "for_plan") else scorer
-
-
-def unmet(scorer: Scorer, meta: dict) -> str | None:
-    """Why `scorer` has nothing to read in this plan (a sigma70 baseline on a plan
-    without sigma70 elements), or None."""
-    return scorer.unmet(meta) if hasattr(scorer, "unmet") else None
-
-
-def too_long(scorer: Scorer, sequences: list[str]) -> str | None:
-    """Why `scorer` cannot take the plan's sequences (more tokens than its context), or None."""
-    return scorer.too_long(sequences) if hasattr(scorer, "too_long") else None
-
-
 def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
              progress_for: Callable[[str, int], Callable[[int], None]] | None = None,
              named: frozenset[str] = frozenset(), say: Callable[[str], None] | None = None) -> Path:
@@ -95,7 +79,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     ids = plan.sequences.select("id", "class")
     skipped = {}
     for scorer in scorers:
-        reason = unmet(scorer, plan.meta) or too_long(scorer, sequences)
+        reason = scorer.unmet(plan.meta) or scorer.too_long(sequences)
         if reason is not None and scorer.name in named:
             raise ModelError(f"{scorer.name} cannot score {plan.path.parent}: {reason}")
         if reason is not None:
@@ -107,7 +91,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
         raise ModelError(f"no model can score {plan.path.parent}: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     frames = []
     for scorer in scorers:
-        scorer = bound_to_plan(scorer, plan.meta)
+        scorer = scorer.for_plan(plan.meta)
         parts = bound_parts(scorer, ids, sequences, plan.meta)
         todo = sum(pending(bound, rows, cache) for _, bound, rows in parts)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None

@@ -10,18 +10,19 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ...sequence import _ENCODE
-from ..base import Scores
+from ..base import Scorer, Scores
 
 A, C, G, T, N = range(5)
 BASELINES: dict[str, tuple[Callable[[], Baseline], str]] = {}  # name -> (factory, one-line description)
 
 
-def baseline(name: str, description: str):
-    """Make `factory() -> Baseline` available to the model registry as `name`."""
-    def wrap(factory):
-        BASELINES[name] = (factory, description)
-        return factory
-    return wrap
+def baseline(cls: type[Baseline], description: str) -> type[Baseline]:
+    """Make the baseline class available to the model registry under its own `name`."""
+    name = cls.__dict__.get("name")
+    if not name or name in BASELINES:
+        raise ValueError(f"baseline {cls.__name__} needs a `name` of its own (got {name!r})")
+    BASELINES[name] = (cls, description)
+    return cls
 
 
 def weights(rows: list[dict[str, float]]) -> np.ndarray:
@@ -102,21 +103,17 @@ def plan_roles(meta: dict) -> set[str]:
     return found
 
 
-class Baseline:
+class Baseline(Scorer):
     """Base for baseline scorers: subclasses define `name`, `params`, `config()` and
-    `score_codes(codes) -> (n,)` on equal-length code arrays."""
+    `score_codes(codes) -> (n,)` on equal-length code arrays, and register with
+    `baseline(Class, "what it is")`."""
 
     kind = "baseline"
-    name = "baseline"
     params: int | None = 0
     version = "1"
     min_length = 1
     accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
     requires: tuple[str, ...] = ()  # roles (elements) the scorer reads; a plan without them is not its to score
-    per_class = False  # True: what it expects depends on the class, and `for_class` binds it to one
-    # what it scores comes from a plan (the spec's motifs, the classes' placements): without
-    # one (`mitspec score --fasta`) it would score every sequence 0
-    needs_plan = False
 
     def config(self) -> dict:
         return {}
@@ -129,12 +126,6 @@ class Baseline:
     def info(self) -> dict:
         about = type(self).__doc__.splitlines()[0]
         return {"name": self.name, "kind": self.kind, "params": self.params, "source": about, "about": about}
-
-    def for_plan(self, meta: dict) -> Baseline:
-        return self
-
-    def for_class(self, meta: dict, name: str) -> Baseline:
-        return self
 
     def unmet(self, meta: dict) -> str | None:
         """Why this scorer has nothing to read in the plan (None: it does)."""

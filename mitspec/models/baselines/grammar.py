@@ -201,6 +201,6 @@ class MotifScan(Baseline):
         return np.round(total, 9)
 
 
-baseline("oracle", "log-odds of the spec's own motifs where each class places them (the grammar oracle)")(Grammar)
-baseline("oracle_near", "the grammar oracle, each motif's best match within 5 bp of its place")(GrammarNear)
-baseline("motif_scan", "best match of each declared motif anywhere, either strand (position-blind)")(MotifScan)
+baseline(Grammar, "log-odds of the spec's own motifs where each class places them (the grammar oracle)")
+baseline(GrammarNear, "the grammar oracle, each motif's best match within 5 bp of its place")
+baseline(MotifScan, "best match of each declared motif anywhere, either strand (position-blind)")

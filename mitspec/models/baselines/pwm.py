@@ -164,8 +164,8 @@ class Scan(Baseline):
                 + ext_term(self._best(codes, PWM_EXT, lay.ext10), box10))
 
 
-baseline("pa_pwm", "position-aware PWM (the MIT paper), layout from the plan")(PAPWM)
-baseline("pa_pwm_nocomp", "PA-PWM without UP / extended -10 terms")(PAPWMNoComp)
-baseline("pa_pwm_nopos", "PA-PWM with best-anywhere matches")(PAPWMNoPos)
-baseline("rpa_pwm", "relative position-aware PWM, both strands")(RPAPWM)
-baseline("scan", "best-match scan with a position penalty")(Scan)
+baseline(PAPWM, "position-aware PWM (the MIT paper), layout from the plan")
+baseline(PAPWMNoComp, "PA-PWM without UP / extended -10 terms")
+baseline(PAPWMNoPos, "PA-PWM with best-anywhere matches")
+baseline(RPAPWM, "relative position-aware PWM, both strands")
+baseline(Scan, "best-match scan with a position penalty")

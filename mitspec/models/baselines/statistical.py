@@ -70,7 +70,7 @@ class Kmer6(Baseline):
         return logp @ np.maximum(coverage, 0)
 
 
-baseline("markov", "order-5 Markov chain on E. coli MG1655")(Markov)
-baseline("at_content", "AT fraction (composition only)")(ATContent)
-baseline("random", "hash-seeded uniform score (chance level)")(Random)
-baseline("kmer6", "reference 6-mer scorer (independent bases)")(Kmer6)
+baseline(Markov, "order-5 Markov chain on E. coli MG1655")
+baseline(ATContent, "AT fraction (composition only)")
+baseline(Random, "hash-seeded uniform score (chance level)")
+baseline(Kmer6, "reference 6-mer scorer (independent bases)")

@@ -61,4 +61,4 @@ class Thermo(Baseline):
         return x - np.logaddexp(0.0, x)
 
 
-baseline("thermo", "thermodynamic binding model (partition function)")(Thermo)
+baseline(Thermo, "thermodynamic binding model (partition function)")
