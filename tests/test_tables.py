@@ -2,19 +2,32 @@
 node type cannot fall through to some other type's code."""
 import typing
 
-from mitspec.plan.compile import APPLY, SAMPLERS
+from mitspec.plan.compile import SAMPLERS
 from mitspec.spec import ast
+from mitspec.spec import ops
 from mitspec.spec import program as ir
 from mitspec.spec.check import RESERVED
 from mitspec.spec.check.motifs import Motifs
-from mitspec.spec.check.ops import Ops
 from mitspec.spec.check.sweeps import TARGETS
+from mitspec.spec.parser import _parser
 
 
-def test_checker_has_one_entry_per_ast_op():
-    ops = Ops.__new__(Ops)
-    Ops.__init__(ops, type("S", (), {"diag": None})(), None, None)
-    assert set(ops.table) == set(typing.get_args(ast.Op))
+def test_every_edit_op_is_one_module_with_its_rule_node_check_and_apply():
+    """An edit operation is a module of spec/ops plus its grammar rule: the registry holds
+    each once; its statement rule exists in the grammar and is an alternative of `_op`; it
+    parses to its own node; every IR type it makes has an apply; and nothing else in the
+    grammar falls through without a parse function."""
+    grammar = _parser().rules
+    rules = {r.origin.name for r in grammar}
+    op_alternatives = {r.expansion[0].name for r in grammar if r.origin.name == "_op"}
+    assert len({op.rule for op in ops.OPS}) == len(ops.OPS) == len(ops.BY_NODE)
+    for op in ops.OPS:
+        assert op.rule in rules and op.rule in op_alternatives and op.rule in op.parsers, op.rule
+        assert all(rule in rules for rule in op.parsers), op.rule
+        assert callable(op.check) and op.doc
+    assert op_alternatives == {op.rule for op in ops.OPS} | {"sweep"}
+    made = set(typing.get_args(ops.OpIR))
+    assert made == set(ops.APPLY) and all(callable(f) for f in ops.APPLY.values())
 
 
 def test_motif_resolver_covers_every_motif_expression():
@@ -23,8 +36,7 @@ def test_motif_resolver_covers_every_motif_expression():
     assert set(motifs._by_node) == set(typing.get_args(ast.MotifExpr))
 
 
-def test_compiler_applies_every_ir_op_and_samples_every_motif():
-    assert set(APPLY) == set(typing.get_args(ir.OpIR))
+def test_compiler_samples_every_motif():
     assert set(SAMPLERS) == set(typing.get_args(ir.MotifIR))
 
 

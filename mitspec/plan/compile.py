@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import rng
 from ..pwm import log_odds as pwm_log_odds
-from ..sequence import BASES, IUPAC, reverse_complement, shuffle_dinucleotide, shuffle_distinct, shuffle_rows
+from ..sequence import BASES, IUPAC, reverse_complement
 from ..spec import program as ir
+from ..spec.ops import APPLY, ApplyError, ShuffleOp
 from .backgrounds import BackgroundError, fresh_bases, sample_background
 
 CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
@@ -42,6 +43,14 @@ class Chunk:
     random: dict[str, np.ndarray]
     tail: np.ndarray | None
     tables: dict[str, ir.TableIR]
+
+    def motif(self, motif: ir.MotifIR, key: np.uint64) -> np.ndarray:
+        """The motif drawn for each row: (len(rows), motif.length) uint8."""
+        return sample_motif(motif, key, self)
+
+    def fresh(self, fill: ir.Fill, key: np.uint64, count: int, before: np.ndarray) -> np.ndarray:
+        """(len(rows), count) fresh background bases for an edit (see fresh_bases)."""
+        return fresh_bases(fill, key, self.rows, count, before, self.tail)
 
     def subset(self, mask: np.ndarray) -> Chunk:
         return Chunk(self.rows[mask], self.codes[mask], {t: p[mask] for t, p in self.picks.items()},
@@ -133,142 +142,8 @@ def sample_motif(motif: ir.MotifIR, key: np.uint64, chunk: Chunk) -> np.ndarray:
     return SAMPLERS[type(motif)](motif, key, chunk)
 
 
-# ---- operations: one function per OpIR type, each editing a chunk in place -----------------------
-def _oriented(op, key, chunk: Chunk) -> np.ndarray:
-    segment = sample_motif(op.motif, key, chunk)
-    return reverse_complement(segment) if op.strand == "-" else segment
-
-
-def _place(op: ir.PlaceOp, chunk: Chunk, key) -> None:
-    chunk.codes[:, op.start:op.start + op.motif.length] = _oriented(op, key, chunk)
-
-
-def _random_place(op: ir.RandomPlaceOp, chunk: Chunk, key) -> None:
-    """Uniform over the starts left free in each instance (the fixed layout's are
-    `op.starts`; earlier random elements of the instance are avoided row by row)."""
-    length, starts = op.motif.length, np.asarray(op.starts, dtype=np.int64)
-    free = np.ones((len(chunk.rows), len(starts)), dtype=bool)
-    for other, other_length in op.avoid:
-        at = chunk.random[other][:, None]
-        free &= ~((starts[None, :] < at + other_length) & (at < starts[None, :] + length))
-    counts = free.sum(axis=1)
-    if (counts == 0).any():
-        raise BackgroundError(f"no free start for `{op.name}` in {int((counts == 0).sum())} instance(s)")
-    k = rng.below(rng.subkey(key, "start"), chunk.rows, 1, counts[:, None])[:, 0]
-    choice = (np.cumsum(free, axis=1) <= k[:, None]).sum(axis=1)
-    start = starts[choice]
-    segment = _oriented(op, key, chunk)
-    columns = start[:, None] + np.arange(length)[None, :]
-    np.put_along_axis(chunk.codes, columns, segment, axis=1)
-    chunk.random[op.name] = start
-
-
-def _mutate(op: ir.MutateOp, chunk: Chunk, key) -> None:
-    options = _IUPAC_OPTIONS[op.code]
-    chunk.codes[:, op.position] = options[rng.below(key, chunk.rows, 1, len(options))[:, 0]]
-
-
-def _shuffle(op: ir.ShuffleOp, chunk: Chunk, key) -> None:
-    shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
-    region = chunk.codes[:, op.start:op.end]
-    chunk.codes[:, op.start:op.end] = (shuffle_distinct(region, key, chunk.rows, shuffle) if op.distinct
-                                       else shuffle(region, key, chunk.rows))
-
-
-def _revcomp(op: ir.RevCompOp, chunk: Chunk, key) -> None:
-    chunk.codes[:, op.start:op.end] = reverse_complement(chunk.codes[:, op.start:op.end])
-
-
-def _move(op: ir.MoveOp, chunk: Chunk, key) -> None:
-    codes = chunk.codes
-    source = codes[:, op.source:op.source + op.length].copy()
-    codes[:, op.source:op.source + op.length] = codes[:, op.target:op.target + op.length]
-    codes[:, op.target:op.target + op.length] = source
-
-
-def _rotate(op: ir.RotateOp, chunk: Chunk, key) -> None:
-    chunk.codes[:, op.start:op.end] = np.roll(chunk.codes[:, op.start:op.end], op.shift, axis=1)
-
-
-def _permute(op: ir.PermuteOp, chunk: Chunk, key) -> None:
-    chunk.codes[:, op.start:op.end] = chunk.codes[:, op.start + np.asarray(op.order, dtype=np.int64)]
-
-
-def _shuffle_outside(op: ir.ShuffleOutsideOp, chunk: Chunk, key) -> None:
-    """Gather each instance's bases outside its elements (in order), shuffle those rows as
-    one sequence each, and put them back; the elements are not touched."""
-    codes = chunk.codes
-    inside = np.zeros(codes.shape, dtype=bool)
-    for start, end in op.fixed:
-        inside[:, start:end] = True
-    for name, length in op.randoms:
-        columns = chunk.random[name][:, None] + np.arange(length)[None, :]
-        np.put_along_axis(inside, columns, True, axis=1)
-    counts = (~inside).sum(axis=1)
-    if len(counts) and (counts != counts[0]).any():
-        raise BackgroundError("`shuffle background` found elements overlapping one another in some instances; "
-                              "place them so they do not overlap")
-    if not len(counts) or counts[0] < 2:
-        return
-    outside = np.argsort(inside, axis=1, kind="stable")[:, :counts[0]]  # the outside columns, left to right
-    bases = np.take_along_axis(codes, outside, axis=1)
-    shuffle = shuffle_dinucleotide if op.dinucleotide else shuffle_rows
-    np.put_along_axis(codes, outside, shuffle(bases, key, chunk.rows), axis=1)
-
-
-def _shift_in(codes: np.ndarray, q: int, inserted: np.ndarray) -> None:
-    """Insert bases before q; the 3' end is cut so the length stays."""
-    length, d = codes.shape[1], inserted.shape[1]
-    # an insertion that runs past the end (allowed with `allow overlap`) is cut with the rest
-    codes[:] = np.concatenate([codes[:, :q], inserted, codes[:, q:max(q, length - d)]], axis=1)[:, :length]
-
-
-def _shift_out(codes: np.ndarray, start: int, end: int, refill: np.ndarray) -> None:
-    """Delete start..end; the 3' end is refilled so the length stays."""
-    codes[:] = np.concatenate([codes[:, :start], codes[:, end:], refill], axis=1)
-
-
-def _gap(op: ir.GapOp, chunk: Chunk, key) -> None:
-    codes, q, d = chunk.codes, op.position, abs(op.delta)
-    if op.delta > 0:  # a prefix of one stream per instance: the same bases open every larger gap
-        _shift_in(codes, q, fresh_bases(op.fill, key, chunk.rows, d, codes[:, :q], chunk.tail))
-    else:
-        remaining = np.concatenate([codes[:, :q - d], codes[:, q:]], axis=1)
-        _shift_out(codes, q - d, q, fresh_bases(op.fill, key, chunk.rows, d, remaining, chunk.tail))
-
-
-def _insert(op: ir.InsertOp, chunk: Chunk, key) -> None:
-    _shift_in(chunk.codes, op.position, _oriented(op, key, chunk))
-
-
-def _delete(op: ir.DeleteOp, chunk: Chunk, key) -> None:
-    codes = chunk.codes
-    remaining = np.concatenate([codes[:, :op.start], codes[:, op.end:]], axis=1)
-    _shift_out(codes, op.start, op.end, fresh_bases(op.fill, key, chunk.rows, op.end - op.start, remaining, chunk.tail))
-
-
-def _erase(op: ir.EraseOp, chunk: Chunk, key) -> None:
-    codes = chunk.codes
-    codes[:, op.start:op.end] = fresh_bases(op.fill, key, chunk.rows, op.end - op.start, codes[:, :op.start],
-                                            chunk.tail)
-
-
-def _use(op: ir.UseOp, chunk: Chunk, key) -> None:
-    choices = np.array(op.rows, dtype=np.int64)
-    if op.mode == "cycle":
-        chunk.picks[op.table] = choices[chunk.rows.astype(np.int64) % len(choices)]
-    else:
-        chunk.picks[op.table] = choices[rng.below(key, chunk.rows, 1, len(choices))[:, 0]]
-
-
-APPLY = {ir.PlaceOp: _place, ir.RandomPlaceOp: _random_place, ir.MutateOp: _mutate, ir.ShuffleOp: _shuffle,
-         ir.RevCompOp: _revcomp, ir.MoveOp: _move, ir.RotateOp: _rotate, ir.PermuteOp: _permute,
-         ir.ShuffleOutsideOp: _shuffle_outside, ir.GapOp: _gap, ir.InsertOp: _insert,
-         ir.DeleteOp: _delete, ir.EraseOp: _erase, ir.UseOp: _use}
-
-
 def apply_step(step: ir.Step, chunk: Chunk, key: np.uint64) -> None:
-    """Apply one operation in place to a chunk."""
+    """Apply one operation in place to a chunk (each op's apply is in its spec/ops module)."""
     APPLY[type(step.op)](step.op, chunk, key)
 
 
@@ -287,7 +162,7 @@ def compile_program(program: ir.Program, chunk_rows: int = CHUNK_ROWS,
     for cls in program.classes:
         try:
             built[cls.name] = _compile_class(program, cls, built, chunk_rows, warnings)
-        except BackgroundError as exc:
+        except (BackgroundError, ApplyError) as exc:
             raise BackgroundError(f"class {cls.name}: {exc}") from None
     return built
 
@@ -312,7 +187,7 @@ def _compile_class(program: ir.Program, cls: ir.ClassIR, built: dict[str, ClassS
             tail = start[:, program.length:] if start.shape[1] > program.length else None
             chunk = Chunk(rows, np.ascontiguousarray(start[:, :program.length]), {}, {}, tail, program.tables)
         for k, (step, key) in enumerate(zip(cls.steps, keys)):
-            distinct = isinstance(step.op, ir.ShuffleOp) and step.op.distinct
+            distinct = isinstance(step.op, ShuffleOp) and step.op.distinct
             before = chunk.codes[:, step.op.start:step.op.end].copy() if distinct else None
             apply_step(step, chunk, key)
             if distinct:

@@ -210,125 +210,7 @@ class Role:
     span: Span
 
 
-# ---- class bodies -------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Place:
-    """`place M at P1, P2, ...` (one element per position), `place M at random(A..B), ...`
-    (one per window, at a start drawn per instance) or `place M at A..B step S`."""
-
-    motif: MotifExpr
-    at: tuple[Position, ...]  # empty for a random or periodic placement
-    random: tuple[RangeRegion, ...]  # the windows of a random placement, else empty
-    strand: str  # "+" or "-"
-    alias: Name | None
-    allow_overlap: bool
-    span: Span
-    numbered: bool = False  # name copies NAME_1, NAME_2 even when one position is left (copies sweeps)
-    every: tuple[Position, Position, Number] | None = None  # `at A..B step S`: copies A + k S below B
-    phase: float = 0.0  # bp added to every copy of a periodic placement (what `sweep phase(M)` sets)
-    period: Number | None = None  # spacing of a periodic placement's copies, if not its step (`sweep period(M)`)
-
-
-@dataclass(frozen=True, slots=True)
-class Insert:
-    """`insert M at P [as NAME]`: the motif's bases go in before P; downstream shifts right."""
-
-    motif: MotifExpr
-    at: Position
-    strand: str
-    alias: Name | None
-    allow_overlap: bool
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    """`delete A..B`: the bases go; downstream shifts left and the 3' end is refilled."""
-
-    region: RangeRegion
-    allow_overlap: bool
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Erase:
-    """`erase ELEMENT`: fresh background over the element's span; the element is gone."""
-
-    element: Name
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """`origin P`: levels, plots and tables of this class read relative to P."""
-
-    at: Position
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Mutate:
-    """`mutate P -> "G"`, or `mutate A..B -> "WW"` (one IUPAC code per base of A..B)."""
-
-    at: Position
-    base: Literal
-    span: Span
-    end: Position | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Shuffle:
-    """`shuffle REGION [distinct] [dinucleotide]`: a uniform permutation of the region's
-    bases; `dinucleotide` keeps every dinucleotide count (Altschul-Erickson); `distinct`
-    draws only among outcomes that differ from the original."""
-
-    region: Region
-    distinct: bool
-    dinucleotide: bool
-    allow_overlap: bool
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class RevComp:
-    region: Region
-    allow_overlap: bool
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Use:
-    table: Name
-    rows: tuple[Name, ...] | None
-    mode: str  # "cycle" or "random"
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Move:
-    """`move ELEMENT to POS`: the element swaps places with the window at POS;
-    `move ELEMENT by K`: the window spanning old and new places rotates by K. Either way
-    the sequence keeps its composition and only the element's position changes."""
-
-    element: Ref  # a name, or LAYOUT.SLOT: the element that sits in the slot
-    to: Position | None
-    by: Int | None  # signed
-    allow_overlap: bool
-    span: Span
-    mode: str | None = None  # `by K push`: elements in the way move along; `hop`: it jumps over them
-
-
-@dataclass(frozen=True, slots=True)
-class Swap:
-    """`swap A, B`: the two elements trade places; the bases between them keep their order
-    (they shift by the difference of the lengths)."""
-
-    first: Ref
-    second: Ref
-    allow_overlap: bool
-    span: Span
-
-
+# ---- class bodies: the edit statements are in spec/ops (one module each); sweeps here ----
 @dataclass(frozen=True, slots=True)
 class SweepRange:
     start: Number | Position
@@ -358,9 +240,6 @@ class Sweep:
     linked: tuple[tuple[Name, tuple[Name, ...] | None], ...] = ()  # `sweep gap(a, b), gap(b, c) over ...`
 
 
-Op = Union[Place, Mutate, Shuffle, RevComp, Use, Move, Swap, Sweep, Insert, Delete, Erase, Origin]
-
-
 @dataclass(frozen=True, slots=True)
 class ClassDef:
     name: Name
@@ -370,7 +249,7 @@ class ClassDef:
     parent: Name | ClassRef | None
     independent: bool
     allow_overlap: bool
-    ops: tuple[Op, ...]
+    ops: tuple  # the body: edit statements (spec/ops: one module each) and sweeps, in order
     span: Span
 
 

@@ -12,6 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..io import cache_dir, private_dir, private_file, read_input
 from ..limits import RECOVERY_BYTES, SPEC_BYTES
 from . import ast
+from . import ops as edit_ops
 from .errors import Span, SpecError, SpecErrors, source_lines
 
 _FRIENDLY = {
@@ -83,44 +84,30 @@ class _Option(tuple):
     """(keyword, value, span) of an option such as `seed 42`, `n=100`, `allow overlap`."""
 
 
-class _Random(tuple):
-    """The windows of `at random(A..B), random(C..D)`."""
-
-    @property
-    def ranges(self) -> tuple:
-        return tuple(self[0])
-
-
 class _Target(tuple):
     """(name, args or None) of one sweep target."""
-
-
-class _Periodic(tuple):
-    """(start, stop, step) of `at A..B step S`, told apart from a list of positions."""
 
 
 def _option(word: str, value, span: Span) -> _Option:
     return _Option((word, value, span))
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
-    """Lark tree -> ast nodes. One method per grammar rule. Options that the grammar lets
-    repeat (`seed 1 seed 2`, `n=10 n=20`, a keyword argument twice) are collected in
-    `errors`: each option is given once."""
+class _Leaves:
+    """Tokens -> ast leaves and option collection, for the transformer and for the parse
+    functions of edit operations (spec/ops). Errors (a number too large, an option given
+    twice) are collected in `errors`, not raised, so one parse reports them all."""
 
-    def __init__(self):
-        super().__init__()
-        self.errors: list[SpecError] = []
+    def __init__(self, errors: list[SpecError]):
+        self.errors = errors
 
-    def _int(self, tok: Token) -> ast.Int:
+    def int(self, tok: Token) -> ast.Int:
         """An INT token, refused (with an error) past MAX_DIGITS instead of building a huge int."""
         if len(str(tok)) > MAX_DIGITS:
             self.errors.append(_too_large(tok))
             return ast.Int(0, _tok_span(tok))
         return ast.Int(int(tok), _tok_span(tok))
 
-    def _number(self, tok: Token) -> ast.Number:
+    def number(self, tok: Token) -> ast.Number:
         """A NUMBER token as a finite float (1e400 would be inf)."""
         value = float(tok)
         if not math.isfinite(value):
@@ -128,7 +115,20 @@ class _ToAst(Transformer):
             value = 0.0
         return ast.Number(value, str(tok), _tok_span(tok))
 
-    def _options(self, items) -> dict:
+    name = staticmethod(_name)
+    string = staticmethod(_string)
+    option = staticmethod(_option)
+
+    @staticmethod
+    def is_option(item) -> bool:
+        return isinstance(item, _Option)
+
+    @staticmethod
+    def is_token(item) -> bool:
+        return isinstance(item, Token)
+
+    def options(self, items) -> dict:
+        """{keyword: value} of the options among `items`; one given twice is an error."""
         found: dict[str, _Option] = {}
         for item in items:
             if not isinstance(item, _Option):
@@ -141,6 +141,27 @@ class _ToAst(Transformer):
                 continue
             found[word] = item
         return {word: value for word, (_, value, _) in found.items()}
+
+
+class _ToAst(Transformer):
+    """Lark tree -> ast nodes. One method per grammar rule; the rules of edit operations
+    are their modules' parse functions (spec/ops, added below). Options that the grammar
+    lets repeat (`seed 1 seed 2`, `n=10 n=20`, a keyword argument twice) are collected in
+    `errors`: each option is given once."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors: list[SpecError] = []
+        self._leaves = _Leaves(self.errors)
+
+    def _int(self, tok: Token) -> ast.Int:
+        return self._leaves.int(tok)
+
+    def _number(self, tok: Token) -> ast.Number:
+        return self._leaves.number(tok)
+
+    def _options(self, items) -> dict:
+        return self._leaves.options(items)
 
     def start(self, meta, children):
         return tuple(children)
@@ -282,77 +303,6 @@ class _ToAst(Transformer):
     def alias(self, meta, ch):
         return _option("as", _name(ch[0]), _span(meta))
 
-    def place(self, meta, ch):
-        opts = self._options(ch[2:])
-        where = ch[1]
-        if isinstance(where, _Periodic):
-            return ast.Place(ch[0], (), (), opts.get("strand", "+"), opts.get("as"),
-                             bool(opts.get("allow overlap")), _span(meta), numbered=True, every=tuple(where))
-        at, random = ((), where.ranges) if isinstance(where, _Random) else (where, ())
-        return ast.Place(ch[0], at, random, opts.get("strand", "+"), opts.get("as"),
-                         bool(opts.get("allow overlap")), _span(meta))
-
-    def periodic(self, meta, ch):
-        return _Periodic(ch)
-
-    def positions(self, meta, ch):
-        return tuple(ch)
-
-    def random_ranges(self, meta, ch):
-        return _Random((tuple(ch),))
-
-    def random_range(self, meta, ch):
-        return ast.RangeRegion(ch[0], ch[1], _span(meta))
-
-    def insert(self, meta, ch):
-        opts = self._options(ch[2:])
-        return ast.Insert(ch[0], ch[1], opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap")),
-                          _span(meta))
-
-    def delete(self, meta, ch):
-        region = ast.RangeRegion(ch[0], ch[1], Span(ch[0].span.line, ch[0].span.column, ch[1].span.end_line,
-                                                     ch[1].span.end_column))
-        return ast.Delete(region, len(ch) > 2, _span(meta))
-
-    def erase(self, meta, ch):
-        return ast.Erase(_name(ch[0]), _span(meta))
-
-    def origin(self, meta, ch):
-        return ast.Origin(ch[0], _span(meta))
-
-    def mutate(self, meta, ch):
-        return ast.Mutate(ch[0], _string(ch[-1]), _span(meta), ch[1] if len(ch) == 3 else None)
-
-    def shuffle(self, meta, ch):
-        flags = self._options(ch[1:])
-        return ast.Shuffle(ch[0], "distinct" in flags, "dinucleotide" in flags, "allow overlap" in flags, _span(meta))
-
-    def distinct(self, meta, ch):
-        return _option("distinct", True, _span(meta))
-
-    def dinucleotide(self, meta, ch):
-        return _option("dinucleotide", True, _span(meta))
-
-    def revcomp(self, meta, ch):
-        return ast.RevComp(ch[0], len(ch) > 1, _span(meta))
-
-    def move(self, meta, ch):
-        to, by = (ch[1], None) if isinstance(ch[1], ast.Position) else (None, ch[1])
-        mode = next((str(c) for c in ch[2:] if isinstance(c, Token)), None)
-        overlap = any(isinstance(c, _Option) for c in ch[2:])
-        return ast.Move(ch[0], to, by, overlap, _span(meta), mode)
-
-    def move_mode(self, meta, ch):
-        return ch[0]
-
-    def swap(self, meta, ch):
-        return ast.Swap(ch[0], ch[1], len(ch) > 2, _span(meta))
-
-    def shift(self, meta, ch):
-        value = self._int(ch[-1])
-        sign = -1 if len(ch) == 2 and str(ch[0]) == "-" else 1
-        return ast.Int(sign * value.value, _span(meta))
-
     def signed(self, meta, ch):
         number = self._number(ch[1])
         value = -number.value if str(ch[0]) == "-" else number.value
@@ -398,12 +348,7 @@ class _ToAst(Transformer):
     def class_ref(self, meta, ch):
         return ast.ClassRef(_name(ch[0]), tuple(ch[1:]), _span(meta))
 
-    def row_list(self, meta, ch):
-        return tuple(_name(t) for t in ch)
 
-    def use(self, meta, ch):
-        rows = ch[1] if len(ch) == 3 else None
-        return ast.Use(_name(ch[0]), rows, str(ch[-1]), _span(meta))
 
     # contrasts
     def contrast(self, meta, ch):
@@ -487,6 +432,18 @@ class _ToAst(Transformer):
 
     def expect_periodic(self, meta, ch):
         return "periodic", _name(ch[0]), None, None, None
+
+
+def _op_rule(parse):
+    def method(self, meta, ch):
+        return parse(self._leaves, _span(meta), ch)
+    return method
+
+
+for _rule, _parse in edit_ops.PARSERS.items():
+    assert not hasattr(_ToAst, _rule), f"grammar rule {_rule} has two parse functions"
+    setattr(_ToAst, _rule, _op_rule(_parse))
+_ToAst = v_args(meta=True)(_ToAst)
 
 
 def _describe_expected(names) -> str:

@@ -175,7 +175,7 @@ class GivenBackground:
 BackgroundIR = Union[IidBackground, GenomeBackground, MarkovBackground, ChainBackground, GivenBackground]
 
 
-# ---- features and operations -----------------------------------------------------------
+# ---- features and steps (the IR of each edit operation is in spec/ops) -------------------
 @dataclass(frozen=True, slots=True)
 class Feature:
     """An element of a sequence: where it sits and what made it (a motif name, "shuffle").
@@ -197,127 +197,6 @@ class Feature:
 
 
 @dataclass(frozen=True, slots=True)
-class PlaceOp:
-    start: int
-    motif: MotifIR
-    strand: str
-
-
-@dataclass(frozen=True, slots=True)
-class RandomPlaceOp:
-    """Place `motif` at a start drawn per instance among `starts` (those free of fixed
-    elements), avoiding the instance's earlier random elements named in `avoid`."""
-
-    name: str
-    starts: tuple[int, ...]
-    motif: MotifIR
-    strand: str
-    avoid: tuple[tuple[str, int], ...]  # (element, length)
-
-
-@dataclass(frozen=True, slots=True)
-class MutateOp:
-    position: int
-    code: str  # one IUPAC code
-
-
-@dataclass(frozen=True, slots=True)
-class ShuffleOp:
-    start: int
-    end: int
-    distinct: bool = False
-    dinucleotide: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RevCompOp:
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class MoveOp:
-    """Swap the `length` bases at `source` with those at `target`."""
-
-    source: int
-    target: int
-    length: int
-
-
-@dataclass(frozen=True, slots=True)
-class RotateOp:
-    """Rotate start..end right by `shift` bases (left when negative): `move E by K`."""
-
-    start: int
-    end: int
-    shift: int
-
-
-@dataclass(frozen=True, slots=True)
-class PermuteOp:
-    """Rearrange start..start+len(order): base start+j becomes the base that was at
-    start+order[j] (`swap`, `move ... push`, `move ... hop`; composition kept)."""
-
-    start: int
-    order: tuple[int, ...]
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.order)
-
-
-@dataclass(frozen=True, slots=True)
-class ShuffleOutsideOp:
-    """`shuffle background`: permute every base outside the elements, per instance: the
-    fixed elements' spans `fixed` and the randomly placed elements (name, length) wherever
-    the instance holds them. `dinucleotide` keeps the dinucleotide counts of those bases
-    read as one sequence with the elements cut out."""
-
-    fixed: tuple[tuple[int, int], ...]
-    randoms: tuple[tuple[str, int], ...]
-    dinucleotide: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class GapOp:
-    """Change the gap before `position` by `delta` bases: delta > 0 inserts delta fresh
-    background bases at `position` (downstream shifts right, the 3' end is cut); delta < 0
-    deletes the -delta bases before it (downstream shifts left, the 3' end is refilled).
-    Either way the length stays fixed. Fresh bases come from `fill` (see Fill)."""
-
-    position: int
-    delta: int
-    fill: Fill
-
-
-@dataclass(frozen=True, slots=True)
-class InsertOp:
-    """Insert the motif's bases before `position`; downstream shifts right, the 3' end is cut."""
-
-    position: int
-    motif: MotifIR
-    strand: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteOp:
-    """Delete start..end; downstream shifts left and the 3' end is refilled from `fill`."""
-
-    start: int
-    end: int
-    fill: Fill
-
-
-@dataclass(frozen=True, slots=True)
-class EraseOp:
-    """Fresh background from `fill` over start..end."""
-
-    start: int
-    end: int
-    fill: Fill
-
-
-@dataclass(frozen=True, slots=True)
 class Fill:
     """Where fresh background bases come from: the class's background model (iid: drawn
     independently; markov: the chain continued from the bases before them); a genome
@@ -329,17 +208,6 @@ class Fill:
 
 
 @dataclass(frozen=True, slots=True)
-class UseOp:
-    table: str
-    rows: tuple[int, ...]  # indices into the table's rows
-    mode: str  # "cycle" | "random"
-
-
-OpIR = Union[PlaceOp, RandomPlaceOp, MutateOp, ShuffleOp, RevCompOp, UseOp, MoveOp, RotateOp, PermuteOp,
-             ShuffleOutsideOp, GapOp, InsertOp, DeleteOp, EraseOp]
-
-
-@dataclass(frozen=True, slots=True)
 class Step:
     """One operation and where it was written: (class that declared it, index in its body).
 
@@ -348,7 +216,7 @@ class Step:
 
     origin: str
     index: int | str  # a statement's index; "index.k" for the k-th copy one statement places
-    op: OpIR
+    op: object  # an IR op of spec/ops (ops.OpIR)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from .contrasts import Contrasts
 from .diagnostics import Diagnostics, Invalid
 from .expectations import Expectations
 from .imports import Imports, resolve_definitions
-from .ops import Ops
+from .edits import Edits
 from .positions import Positions
 from .rules import Rules
 from .scope import Scope
-from .state import ClassState
+from ..layout import ClassState
 from .sweeps import RESERVED as SWEEP_TARGETS
 
 RESERVED = {"all": "it means the whole sequence in regions", "end": "it means the sequence's end in positions",
@@ -40,7 +40,7 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     motifs = resolve_definitions(scope)
     positions = Positions(scope)
     roles = check_roles(scope, positions)
-    classes = Classes(scope, Ops(scope, motifs, positions), limits).check_all()
+    classes = Classes(scope, Edits(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
     rules = Rules(scope).check_all(classes)
     expectations = Expectations(scope).check_all(classes, contrasts, rules)

@@ -7,10 +7,10 @@ from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
 from .diagnostics import Invalid
-from .state import GivenFill
-from .ops import Ops
+from ..layout import GivenFill
+from .edits import Edits
 from .scope import Scope, kind_of
-from .state import ClassState
+from ..layout import ClassState
 from .sweeps import Sweeps
 
 EXTRA_STEP_BASE = 1000  # step indices of operations a sweep level appends after the body
@@ -90,7 +90,7 @@ def condition_error(ref: ast.ClassRef, classes: list[ir.ClassIR]) -> tuple:
 
 
 class Classes:
-    def __init__(self, scope: Scope, ops: Ops, limits: Limits = Limits()):
+    def __init__(self, scope: Scope, ops: Edits, limits: Limits = Limits()):
         self.scope, self.diag, self.ops, self.limits = scope, scope.diag, ops, limits
         self.sweeps = Sweeps(ops, self.simulate)
 

@@ -10,7 +10,7 @@ from ..errors import Span
 from .backgrounds import PROB_TOLERANCE, arity, probability
 from .diagnostics import Invalid
 from .scope import Scope
-from .state import ClassState
+from ..layout import ClassState
 
 MAX_MOTIF_DEPTH = 64  # motifs defined in terms of motifs ... (each level is a few stack frames)
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",

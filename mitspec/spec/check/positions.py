@@ -7,7 +7,7 @@ from .. import program as ir
 from ..errors import Span
 from .diagnostics import Invalid
 from .scope import Scope
-from .state import ClassState
+from ..layout import ClassState
 
 
 class Positions:

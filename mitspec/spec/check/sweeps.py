@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
+from ..ops import GapOp, Place, RevCompOp, ShuffleOp
 from .diagnostics import Invalid
-from .state import ClassState, level_label, mirror, shift_features
+from ..layout import ClassState, level_label, mirror, shift_features
 
 ORIENTATIONS = ("forward", "motifs_reversed", "all_reversed", "motifs_shuffled")
 MAX_LEVELS = 10_000
@@ -30,7 +31,7 @@ class Level:
 
     node: ast.ClassDef
     parent: tuple | None  # (ClassIR, ClassState) of the parent class, or None
-    ops: list[tuple[int, ast.Op]]  # the class body without the sweeps: (index, op)
+    ops: list[tuple[int, object]]  # the class body without the sweeps: (index, op)
     background: ir.BackgroundIR
     sweep: ast.Sweep
     label: str
@@ -43,9 +44,9 @@ class Condition:
     """What a level runs: the body (ops), its background, and operations appended after
     the body (`extra(state) -> [OpIR]`, which also updates the layout)."""
 
-    ops: list[tuple[int, ast.Op]]
+    ops: list[tuple[int, object]]
     background: ir.BackgroundIR
-    extra: Callable[[ClassState], list[ir.OpIR]] | None = None
+    extra: Callable[[ClassState], list] | None = None
 
 
 def at_content(sweeps: Sweeps, level: Level) -> Condition:
@@ -83,7 +84,7 @@ def copies(sweeps: Sweeps, level: Level) -> Condition:
     """Keep the first k of the positions the element's `place` statement lists."""
     name = level.sweep.args[0]
     k = whole(sweeps, level, "copy count", "sweep copies(gata) over 1..3")
-    producer = next((i for i, op in level.ops if isinstance(op, ast.Place) and len(op.at) > 1
+    producer = next((i for i, op in level.ops if isinstance(op, Place) and len(op.at) > 1
                      and sweeps.ops.base_name(op) == name.text), None)
     if producer is None:
         sweeps.diag.fail(f"no `place` in class `{level.node.name.text}` lists several positions for `{name.text}`",
@@ -100,7 +101,7 @@ def copies(sweeps: Sweeps, level: Level) -> Condition:
 def periodic_producer(sweeps: Sweeps, level: Level, usage: str) -> int:
     """Index of the `place M at A..B step S` statement that places the swept motif."""
     name = level.sweep.args[0]
-    producer = next((i for i, op in level.ops if isinstance(op, ast.Place) and op.every is not None
+    producer = next((i for i, op in level.ops if isinstance(op, Place) and op.every is not None
                      and sweeps.ops.base_name(op) == name.text), None)
     if producer is None:
         sweeps.diag.fail(f"no `place ... at A..B step S` in class `{level.node.name.text}` places `{name.text}`",
@@ -338,14 +339,14 @@ class Sweeps:
                     self.ops.check(op, state, True)
                 except Invalid:
                     continue
-            if isinstance(op, ast.Place) and state.features and state.features[-1].name == target:
+            if isinstance(op, Place) and state.features and state.features[-1].name == target:
                 return i
         special = ", ".join(f"`{s}`" for s in TARGETS)
         self.diag.fail(f"nothing in class `{level.node.name.text}` places an element named `{target}`",
                        level.sweep.target.span, f"sweep an element this class places, one of {special}, "
                        "gap(A, B), copies(M), period(M) or phase(M)")
 
-    def orient(self, state: ClassState, value: str, sweep: ast.Sweep) -> list[ir.OpIR]:
+    def orient(self, state: ClassState, value: str, sweep: ast.Sweep) -> list:
         if any(f.within is not None for f in state.features):
             self.diag.fail("an orientation sweep needs every element at a fixed place", sweep.span,
                            "place the elements at fixed positions")
@@ -354,14 +355,14 @@ class Sweeps:
             return []
         if value == "all_reversed":
             mirror(state, 0, self.length)
-            return [ir.RevCompOp(0, self.length)]
+            return [RevCompOp(0, self.length)]
         if value == "motifs_reversed":
             for f in motifs:
                 mirror(state, f.start, f.end)
-            return [ir.RevCompOp(f.start, f.end) for f in motifs]
-        return [ir.ShuffleOp(f.start, f.end, True, False) for f in motifs]
+            return [RevCompOp(f.start, f.end) for f in motifs]
+        return [ShuffleOp(f.start, f.end, True, False) for f in motifs]
 
-    def regap(self, state: ClassState, a: ast.Name, b: ast.Name, length: int, sweep: ast.Sweep) -> list[ir.OpIR]:
+    def regap(self, state: ClassState, a: ast.Name, b: ast.Name, length: int, sweep: ast.Sweep) -> list:
         """Insert or delete right before the downstream element so the gap is `length` bp."""
         found = []
         for name in (a, b):
@@ -396,7 +397,7 @@ class Sweeps:
                 self.diag.fail(f"a {length} bp gap pushes `{f.name}` to {f.start}..{f.end}, past the end "
                                f"(length {self.length})", sweep.span, "use a shorter gap range or a longer sequence")
         state.features[:] = shifted
-        return [ir.GapOp(q, delta, state.fill(abs(delta)))] if delta else []
+        return [GapOp(q, delta, state.fill(abs(delta)))] if delta else []
 
 
 def element_position(sweeps: Sweeps, level: Level) -> Condition:

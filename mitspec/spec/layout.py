@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import program as ir
+from . import program as ir
 
 
 @dataclass
@@ -15,7 +15,7 @@ class ClassState:
     background's continuation its edits have used."""
 
     features: list[ir.Feature] = field(default_factory=list)
-    tables: dict[str, ir.UseOp] = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)  # table name -> the UseOp that picked its rows
     background: ir.BackgroundIR | None = None
     origin: tuple[str, int] | None = None
     consumed: int = 0
@@ -52,24 +52,6 @@ def mirror(state: ClassState, start: int, end: int, keep: ir.Feature | None = No
         if f.inside(start, end) else f
         for f in state.features if f is keep or f.inside(start, end) or not f.overlaps(start, end)
     ]
-
-
-def relayout(state: ClassState, lo: int, hi: int, starts: dict[str, int]) -> ir.PermuteOp:
-    """Rearrange lo..hi so each named element (all inside it) starts at starts[name]; the
-    other bases of the window keep their order and fill the columns left, left to right.
-    The layout is updated; the new spans must not overlap (callers check)."""
-    moving = {f.name: f for f in state.features if f.name in starts}
-    order = [-1] * (hi - lo)
-    for name, start in starts.items():
-        f = moving[name]
-        for j in range(f.end - f.start):
-            order[start - lo + j] = f.start - lo + j
-    taken = {f.start - lo + j for f in moving.values() for j in range(f.end - f.start)}
-    rest = iter(j for j in range(hi - lo) if j not in taken)
-    order = [j if j >= 0 else next(rest) for j in order]
-    state.features[:] = [ir.Feature(f.name, starts[f.name], starts[f.name] + f.end - f.start, f.strand, f.source)
-                         if f.name in starts else f for f in state.features]
-    return ir.PermuteOp(lo, tuple(order))
 
 
 def shift_features(features: list[ir.Feature], at: int, delta: int) -> list[ir.Feature]:

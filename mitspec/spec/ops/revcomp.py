@@ -1,0 +1,45 @@
+"""`revcomp REGION`: reverse-complement a region; the elements inside are mirrored."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...sequence import reverse_complement
+from .. import ast
+from ..layout import ClassState, mirror
+from ..errors import Span
+from .base import EditOp
+
+
+@dataclass(frozen=True, slots=True)
+class RevComp:
+    region: ast.Region
+    allow_overlap: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RevCompOp:
+    start: int
+    end: int
+
+
+def parse(t, span: Span, ch) -> RevComp:
+    return RevComp(ch[0], len(ch) > 1, span)
+
+
+def check(edits, op: RevComp, state: ClassState, class_overlap: bool) -> RevCompOp:
+    start, end, _ = edits.positions.region(op.region, state)
+    sliced = edits.sliced(op.region, state)
+    edits.random_guard(state, start, end, "revcomp", op.span)
+    if not (op.allow_overlap or class_overlap):
+        edits.cut_check(state, start, end, "revcomp", op.span, sliced)
+    mirror(state, start, end, sliced)
+    return RevCompOp(start, end)
+
+
+def apply(op: RevCompOp, chunk, key) -> None:
+    chunk.codes[:, op.start:op.end] = reverse_complement(chunk.codes[:, op.start:op.end])
+
+
+OP = EditOp("revcomp", RevComp, {"revcomp": parse}, check, {RevCompOp: apply},
+            "reverse-complement a region (or a slice of an element)")
