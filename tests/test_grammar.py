@@ -62,3 +62,32 @@ def test_grammar_scorers_say_what_they_cannot_read():
     assert "no class places" in Grammar().unmet(meta)
     assert "declares no motif" in MotifScan().unmet(meta)
     assert "older mitspec" in Grammar().unmet({"spec": {}, "classes": []})
+
+
+def test_a_linked_arm_is_recorded_by_what_it_pairs_with_not_by_its_text(tmp_path):
+    """Issue 30: the oracle found an arm's partner by re-parsing the feature's source text
+    (`revcomp(arm5)`), so `revcomp( arm5 )` or a moved, pushed or mirrored arm could lose
+    it. The plan records `revcomp_of` and the oracle reads that: an arm hopped over by
+    another element keeps its partner, and a half-unpaired arm scores between."""
+    from mitspec.models.baselines.grammar import element_model
+
+    (tmp_path / "h.mit").write_text('benchmark "h" seed 2 length 60\nbackground bg = iid(at=0.5)\n'
+                                    'motif arm = iupac("NNNNNNNN")\nmotif box = "TTGACA"\n'
+                                    'class I n=20 on bg { place arm at 5 as a5  place revcomp( a5 ) at 17 as a3\n'
+                                    '  place revcomp(box) at 40 as rbox }\n'
+                                    'class H n=20 from I { move rbox by -23 hop }\n'
+                                    'class P n=20 from I { revcomp a3[0..4] }\n')
+    plan = load_plan(build(tmp_path / "h.mit", tmp_path / "h").out_dir)
+    features = {c["name"]: {f["name"]: f for f in c["features"]} for c in plan.meta["classes"]}
+    assert features["I"]["a3"]["revcomp_of"] == "a5" and "revcomp_of" not in features["I"]["a5"]
+    assert features["H"]["a3"]["revcomp_of"] == "a5" and features["H"]["a3"]["start"] == 23  # hopped by 6
+    motifs = plan.meta["spec"]["motifs"]
+    assert element_model(features["H"]["rbox"], motifs, features["H"]) == {"kind": "motif", "motif": "box",
+                                                                            "revcomp": True}
+    assert element_model(features["H"]["a3"], motifs, features["H"]) == {"kind": "pair", "partner": "a5"}
+    oracle = Grammar()
+    scores = {name: oracle.for_class(plan.meta, name).score(
+        plan.sequences.filter(plan.sequences["class"] == name)["sequence"].to_list()).score for name in "IHP"}
+    assert np.allclose(scores["H"], scores["I"])  # the same elements, paired the same, rearranged
+    # reverse-complementing 4 bases of a fully paired arm can only unpair some (all but 1 in 16 change)
+    assert (scores["P"] <= scores["I"] + 1e-9).all() and (scores["P"] < scores["I"]).mean() > 0.5

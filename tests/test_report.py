@@ -255,7 +255,7 @@ def test_a_two_sweep_profile_gets_a_heatmap_and_a_one_sweep_profile_does_not():
                for a in (1, 2) for b in ("u", "v", "w")]
     contrast = {"name": "P", "group": "T", "classes": [c["name"] for c in classes]}
     metrics = pl.DataFrame([{"model": "m", "contrast": f"P[{c['name'][2:-1]}]", "level": c["name"][2:-1],
-                             "value": float(k)} for k, c in enumerate(classes)])
+                             "of": "P", "part": "level", "value": float(k)} for k, c in enumerate(classes)])
     assert plots.heatmap(metrics, contrast, classes)[:4] == b"\x89PNG"
     single = [{"name": "S[1]", "group": "S", "condition": {"sweep": "x", "level": 1}}]
     assert plots.heatmap(metrics, {"name": "P", "group": "S", "classes": ["S[1]"]}, single) is None

@@ -55,10 +55,10 @@ def compute(calc, c: dict, model: str) -> list[dict]:
     x, y, n = curve.at, curve.score, len(curve.at)
     idx = calc.boot(c["name"], n)
     out = []
-    for suffix, a, b, what in (("", x, y, "Pearson r"), (".spearman", curve.at_rank, curve.score_rank, "Spearman rho")):
+    for part, a, b, what in ((None, x, y, "Pearson r"), ("spearman", curve.at_rank, curve.score_rank, "Spearman rho")):
         r = stats.pearson(a, b)
         ci = stats.percentile_interval(stats.pearson_rows(a[idx], b[idx]))
-        out.append({"contrast": c["name"] + suffix, "value": r, "ci_low": ci.low, "ci_high": ci.high,
+        out.append({"part": part, "value": r, "ci_low": ci.low, "ci_high": ci.high,
                     "p": stats.correlation_p(r, n), "n": n, "boot_low": ci.low, "boot_high": ci.high,
                     "method": f"{what} of score with {label} over sequences; bootstrap 95%; t-test (two-sided)"})
     if len(c["classes"]) < 2:  # one class: per-sequence correlations only (no condition means)
@@ -68,7 +68,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
     mx = np.stack([at[s].mean(axis=1) for at, s in zip(curve.level_at, seeds)], axis=1)
     my = np.stack([score[s].mean(axis=1) for score, s in zip(curve.level_score, seeds)], axis=1)
     ci = stats.percentile_interval(stats.pearson_rows(mx, my))
-    out.append({"contrast": c["name"] + ".means", "value": r_means, "ci_low": ci.low, "ci_high": ci.high,
+    out.append({"part": "means", "value": r_means, "ci_low": ci.low, "ci_high": ci.high,
                 "n": len(curve.level_at), "boot_low": ci.low, "boot_high": ci.high,
                 "method": "Pearson r of condition means; bootstrap 95% (sequences resampled within levels)"})
     return out

@@ -20,7 +20,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
         reps = calc.boot_mean(f"{c['name']}/{part}", diff)
         effects.append((part, first, second, diff, reps, stats.percentile_interval(reps), stats.noise_floor(a, b)))
     (_, _, _, dc, rc, _, _), (_, _, _, dp, rp, cp, _) = effects
-    records = [{"contrast": f"{c['name']}.{part}", "value": float(d.mean()), "ci_low": ci.low, "ci_high": ci.high,
+    records = [{"part": part, "value": float(d.mean()), "ci_low": ci.low, "ci_high": ci.high,
                 "p": stats.ttest_two_sided(d, floor=floor), "n": len(d), "boot_low": ci.low, "boot_high": ci.high,
                 "method": f"mean paired difference {first} - {second}; bootstrap 95%; paired t-test"}
                for part, first, second, d, _, ci, floor in effects]

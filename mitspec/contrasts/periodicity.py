@@ -66,7 +66,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
     if amplitude <= stats.noise_floor(matrix):
         head = {"value": 0.0, "ci_low": math.nan, "ci_high": math.nan, "p": 1.0, "n": len(x), "method": method,
                 "note": "flat: the level means are equal to float precision"}
-        part = {"contrast": f"{c['name']}.phase", "value": math.nan, "n": len(x),
+        part = {"part": "phase", "value": math.nan, "n": len(x),
                 "method": "level of the fitted sinusoid's first peak", "note": "undefined: no sinusoid"}
         return [head, part]
     seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.meta["seed"],
@@ -76,7 +76,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
     p = float((1 + (null >= amplitude * (1 - 1e-9)).sum()) / (1 + PERMUTATIONS))
     head = {"value": amplitude, "ci_low": math.nan, "ci_high": math.nan, "p": p, "n": len(x), "method": method}
     found = p < 0.05
-    part = {"contrast": f"{c['name']}.phase", "value": phase if found else math.nan, "ci_low": math.nan,
+    part = {"part": "phase", "value": phase if found else math.nan, "ci_low": math.nan,
             "ci_high": math.nan, "n": len(x), "method": f"level of the fitted sinusoid's first peak, in [0, {c['period']:g})",
             "note": None if found else f"undefined: the permutation test finds no sinusoid (p = {p:.3g})"}
     return [head, part]

@@ -63,11 +63,11 @@ def compute(calc, c: dict, model: str) -> list[dict]:
         diff = values - ref  # levels of one sweep have the same n and share backgrounds by index
         dci = stats.percentile_interval(diff[idx].mean(axis=1))
         is_ref = name == c["reference"]
-        out.append({"contrast": f"{c['name']}[{label}]", "value": float(values.mean()), "ci_low": ci.low,
+        out.append({"part": "level", "value": float(values.mean()), "ci_low": ci.low,
                     "ci_high": ci.high, "n": len(values), "level": label, "boot_low": ci.low, "boot_high": ci.high,
                     "method": "mean score; bootstrap 95%", "note": "reference" if is_ref else None})
         if not is_ref:
-            out.append({"contrast": f"{c['name']}[{label}]-ref", "value": float(diff.mean()), "ci_low": dci.low,
+            out.append({"part": "difference", "value": float(diff.mean()), "ci_low": dci.low,
                         "ci_high": dci.high, "p": stats.ttest_two_sided(diff, floor=stats.noise_floor(values, ref)), "n": len(diff), "level": label,
                         "boot_low": dci.low, "boot_high": dci.high,
                         "method": "mean paired difference to the reference level; bootstrap 95%; paired t-test"})

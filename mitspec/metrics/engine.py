@@ -23,7 +23,22 @@ RESULT_COLUMNS = {
     "contrast": pl.String, "kind": pl.String, "model": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
     "ci_high": pl.Float64, "p": pl.Float64, "q": pl.Float64, "n": pl.Int64, "ties": pl.Int64,
     "boot_low": pl.Float64, "boot_high": pl.Float64, "method": pl.String, "note": pl.String, "level": pl.String,
+    "of": pl.String, "part": pl.String,
 }
+PARTS = ("level", "difference", "spearman", "means", "phase", "composition", "position")  # what a part row is
+
+
+def part_name(contrast: str, part: str | None, level: str | None = None) -> str:
+    """The row's name in tables and metrics.json: the contrast's own for its headline;
+    `NAME[level]` (a profile level), `NAME[level]-ref` (its difference to the reference)
+    or `NAME.part` for its other parts."""
+    if part is None:
+        return contrast
+    if part == "level":
+        return f"{contrast}[{level}]"
+    if part == "difference":
+        return f"{contrast}[{level}]-ref"
+    return f"{contrast}.{part}"
 
 
 class MetricsError(MitspecError):
@@ -187,15 +202,19 @@ class Calculator:
                      [rows["score"].to_numpy() for rows in levels], means["at"].to_numpy(), means["score"].to_numpy())
 
     def record(self, contrast: dict) -> list[dict]:
-        """The contrast's records: the headline (named as declared) first, then any parts
-        (named `NAME[level]`, `NAME.part`). A value that is undefined (NaN) has no interval."""
+        """The contrast's records: the headline (named as declared) first, then any parts,
+        each with `of` (the contrast) and `part` (one of PARTS; None for the headline), and
+        named by `part_name`. A value that is undefined (NaN) has no interval."""
         kind = KINDS[contrast["kind"]]
         result = kind.compute(self, contrast, self.model)
         out = []
         for part in result if isinstance(result, list) else [result]:
             row = {"contrast": contrast["name"], "kind": kind.name, "model": self.model, "p": math.nan, "ties": None,
-                   "boot_low": math.nan, "boot_high": math.nan, "note": None, "level": None}
+                   "boot_low": math.nan, "boot_high": math.nan, "note": None, "level": None, "of": contrast["name"],
+                   "part": None}
             row.update(part)
+            assert row["part"] is None or row["part"] in PARTS, row["part"]
+            row["contrast"] = part_name(contrast["name"], row["part"], row["level"])
             if row["value"] is None or math.isnan(row["value"]):
                 row.update(ci_low=math.nan, ci_high=math.nan, boot_low=math.nan, boot_high=math.nan)
             out.append(row)

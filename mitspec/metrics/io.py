@@ -16,7 +16,7 @@ from ..io import atomic_write, canonical_json, loads_json, printable, read_input
 from ..limits import JSON_BYTES, TABLE_BYTES
 from .engine import MetricsConfig, MetricsError
 
-METRICS_FORMAT = "mitspec-metrics/1"
+METRICS_FORMAT = "mitspec-metrics/2"  # 2: results carry `of` and `part`
 
 
 SCORE_COLUMNS = {"id": str, "score": (int, float), "model": str, "sequence": str}

@@ -198,7 +198,8 @@ def build_meta(program: ir.Program, built: dict[str, ClassSequences], source: st
             {"name": c.name, "title": c.title, "n": c.n, "parent": c.parent, "independent": c.independent,
              "background": c.background.describe(), "background_root": c.background_root,
              "features": [{"name": f.name, "start": f.start, "end": f.end, "strand": f.strand, "source": f.source,
-                           **({"random": list(f.within)} if f.within else {})}
+                           **({"random": list(f.within)} if f.within else {}),
+                           **({"revcomp_of": f.revcomp_of} if f.revcomp_of else {})}
                           for f in c.features],
              **({"group": c.group, "condition": c.condition} if c.group else {}),
              **({"origin": {"at": c.origin[0], "position": c.origin[1]}} if c.origin else {})}

@@ -9,7 +9,7 @@ import polars as pl
 from .. import __version__
 from ..metrics.audit import audit
 from ..metrics.engine import MetricsConfig, MetricsError, compute, join_scores
-from ..metrics.io import metrics_document, write_metrics
+from ..metrics.io import METRICS_FORMAT, metrics_document, write_metrics
 from ..io import sha256_file
 from ..plan.store import Plan
 from ..scores.run import read_models, read_skipped
@@ -38,7 +38,7 @@ def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -
         return None
     if not isinstance(doc, dict) or not isinstance(doc.get("compiler"), dict):
         return None
-    same = (doc.get("plan") == plan.plan_hash and doc.get("scores_sha256") == digest and doc.get("stats") == config.stats
+    same = (doc.get("format") == METRICS_FORMAT and doc.get("plan") == plan.plan_hash and doc.get("scores_sha256") == digest and doc.get("stats") == config.stats
             and doc.get("resamples") == config.resamples and doc.get("compiler", {}).get("version") == __version__
             and config.seed is None and ("audit" in doc) == config.audit
             and doc.get("family") == config.family_description())

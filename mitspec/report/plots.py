@@ -177,8 +177,7 @@ def heatmap(metrics: pl.DataFrame, contrast: dict, classes: list[dict]) -> bytes
     fig, axes = _grid(plt, len(models), width=0.55 * len(second) + 2.2, height=0.45 * len(first) + 1.6)
     for ax, model in zip(axes, models):
         grid = np.full((len(first), len(second)), np.nan)
-        part = metrics.filter((pl.col("model") == model) & pl.col("contrast").str.starts_with(name + "[")
-                              & ~pl.col("contrast").str.ends_with("-ref"))
+        part = metrics.filter((pl.col("model") == model) & (pl.col("of") == name) & (pl.col("part") == "level"))
         for r in part.iter_rows(named=True):
             cls = f"{contrast['group']}[{r['level']}]"
             cond = conditions.get(cls)
@@ -225,8 +224,7 @@ def profile(metrics: pl.DataFrame, contrast: dict, models: list[str] | None = No
     fig, axes = _grid(plt, len(models))
     for ax, model in zip(axes, models):
         rows = {r["level"]: r for r in metrics.filter((pl.col("model") == model)
-                                                     & pl.col("contrast").str.starts_with(name + "[")
-                                                     & ~pl.col("contrast").str.ends_with("-ref")).iter_rows(named=True)}
+                                                     & (pl.col("of") == name) & (pl.col("part") == "level")).iter_rows(named=True)}
         head = metrics.filter((pl.col("model") == model) & (pl.col("contrast") == name)).row(0, named=True)
         mean = np.array([rows[l]["value"] for l in labels], dtype=float)
         low = np.array([rows[l]["ci_low"] for l in labels], dtype=float)

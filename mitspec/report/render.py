@@ -43,19 +43,17 @@ def describe_contrast(c: dict) -> str:
 
 
 def of_contrast(name: str) -> pl.Expr:
-    """Rows of a contrast: its headline and its parts (`NAME[level]...`, `NAME.part`)."""
-    c = pl.col("contrast")
-    return (c == name) | c.str.starts_with(name + "[") | c.str.starts_with(name + ".")
+    """Rows of a contrast: its headline and its parts."""
+    return pl.col("of") == name
 
 
 def _label(r) -> str:
-    """`model`, `model [15]-ref` for a level, `model (spearman)` for a named part."""
-    part = r["contrast"]
-    if "[" in part:
-        return f"{r['model']} {part[part.find('['):]}"
-    if "." in part:
-        return f"{r['model']} ({part.split('.', 1)[1]})"
-    return r["model"]
+    """`model`, `model [15]` / `model [15]-ref` for a profile level, `model (spearman)` for another part."""
+    if r["part"] is None:
+        return r["model"]
+    if r["part"] in ("level", "difference"):
+        return f"{r['model']} [{r['level']}]" + ("-ref" if r["part"] == "difference" else "")
+    return f"{r['model']} ({r['part']})"
 
 
 def _by_model(rows: pl.DataFrame, doc: dict | None) -> pl.DataFrame:

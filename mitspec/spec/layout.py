@@ -2,7 +2,7 @@
 layout edits several operations share."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import program as ir
 
@@ -48,7 +48,7 @@ def mirror(state: ClassState, start: int, end: int, keep: ir.Feature | None = No
     flip = {"+": "-", "-": "+", ".": "."}
     state.features[:] = [
         f if f is keep else
-        ir.Feature(f.name, start + end - f.end, start + end - f.start, flip[f.strand], f.source)
+        replace(f, start=start + end - f.end, end=start + end - f.start, strand=flip[f.strand])
         if f.inside(start, end) else f
         for f in state.features if f is keep or f.inside(start, end) or not f.overlaps(start, end)
     ]
@@ -58,9 +58,9 @@ def shift_features(features: list[ir.Feature], at: int, delta: int) -> list[ir.F
     """The layout after inserting (delta > 0) or deleting (delta < 0) bases right before
     position `at`: every element starting at or after `at` moves by delta. Callers check
     that a deletion removes no element and that nothing is pushed past the end."""
-    return [ir.Feature(f.name, f.start + delta, f.end + delta, f.strand, f.source, f.within and
-                       (f.within[0] + delta, f.within[1] + delta, f.within[2])) if f.start >= at else f
-            for f in features]
+    return [replace(f, start=f.start + delta, end=f.end + delta,
+                    within=f.within and (f.within[0] + delta, f.within[1] + delta, f.within[2]))
+            if f.start >= at else f for f in features]
 
 
 def level_label(value: float, signed: bool = False) -> str:

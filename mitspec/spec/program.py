@@ -188,6 +188,7 @@ class Feature:
     strand: str  # "+", "-", or "." for regions without orientation
     source: str
     within: tuple[int, int, int] | None = None
+    revcomp_of: str | None = None  # placed as `revcomp(X)`: the motif or element X (a hairpin's other arm)
 
     def overlaps(self, start: int, end: int) -> bool:
         return self.start < end and start < self.end

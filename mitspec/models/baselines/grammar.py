@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 import numpy as np
 
@@ -48,13 +47,12 @@ def element_model(feature: dict, motifs: dict, partners: dict) -> dict | None:
     """What the oracle expects of one element: a motif (by the element's name, or the motif
     it was placed from, or `revcomp(MOTIF)`), or pairing with another element
     (`revcomp(ELEMENT)`); None when the spec declares nothing it could be compared to."""
-    name, source = feature["name"], feature["source"]
-    rc = re.fullmatch(r"revcomp\((\w+)\)", source.replace(" ", ""))
-    for key, flip in ((name, False), (source, False), (rc.group(1) if rc else None, True)):
+    name, source, rc = feature["name"], feature["source"], feature.get("revcomp_of")
+    for key, flip in ((name, False), (source, False), (rc, True)):
         if key in motifs:
             return {"kind": "motif", "motif": key, "revcomp": flip}
-    if rc and rc.group(1) in partners:
-        return {"kind": "pair", "partner": rc.group(1)}
+    if rc in partners:
+        return {"kind": "pair", "partner": rc}
     return None
 
 

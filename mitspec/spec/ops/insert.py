@@ -12,7 +12,7 @@ from .. import program as ir
 from ..layout import ClassState
 from ..errors import Span
 from .base import EditOp
-from .place import oriented
+from .place import oriented, revcomp_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,8 @@ def check(edits, op: Insert, state: ClassState, class_overlap: bool) -> InsertOp
     edits.shifted(state, at, motif.length, allow, f"inserting {motif.length} bp at {at}", op.span)
     name = edits.new_name(op, op.alias, state)
     if at + motif.length <= edits.scope.length:
-        state.features.append(ir.Feature(name, at, at + motif.length, op.strand, edits.diag.text(op.motif.span)))
+        state.features.append(ir.Feature(name, at, at + motif.length, op.strand, edits.diag.text(op.motif.span),
+                                         revcomp_of=revcomp_of(op.motif)))
     elif not allow:
         edits.diag.fail(f"the inserted `{name}` runs past the end", op.span, "insert it further upstream")
     return InsertOp(at, motif, op.strand)

@@ -2,7 +2,7 @@
 keeps its composition."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -94,7 +94,7 @@ def check(edits, op: Move, state: ClassState, class_overlap: bool) -> MoveOp | R
                               f"({f.start}..{f.end})", op.span,
                               "pick a free window, or add `allow overlap` (the element it lands on is lost)")
     kept = [f for f in others if not f.overlaps(to, to + length)]
-    state.features[:] = kept + [ir.Feature(element.name, to, to + length, element.strand, element.source)]
+    state.features[:] = kept + [replace(element, start=to, end=to + length)]
     return MoveOp(element.start, to, length)
 
 
@@ -115,8 +115,7 @@ def move_by(edits, op: Move, element: ir.Feature, state: ClassState, class_overl
                               f"({f.start}..{f.end})", op.span,
                               "shift it less, or add `allow overlap` (the element it moves over is lost)")
     kept = [f for f in others if not f.overlaps(start, end)]
-    state.features[:] = kept + [ir.Feature(element.name, element.start + k, element.end + k, element.strand,
-                                           element.source)]
+    state.features[:] = kept + [replace(element, start=element.start + k, end=element.end + k)]
     return RotateOp(start, end, k)
 
 
@@ -173,7 +172,7 @@ def relayout(state: ClassState, lo: int, hi: int, starts: dict[str, int]) -> Per
     taken = {f.start - lo + j for f in moving.values() for j in range(f.end - f.start)}
     rest = iter(j for j in range(hi - lo) if j not in taken)
     order = [j if j >= 0 else next(rest) for j in order]
-    state.features[:] = [ir.Feature(f.name, starts[f.name], starts[f.name] + f.end - f.start, f.strand, f.source)
+    state.features[:] = [replace(f, start=starts[f.name], end=starts[f.name] + f.end - f.start)
                          if f.name in starts else f for f in state.features]
     return PermuteOp(lo, tuple(order))
 

@@ -81,6 +81,14 @@ PARSERS = {
 
 
 # ---- checking ----
+def revcomp_of(motif: ast.MotifExpr) -> str | None:
+    """X when the motif is written `revcomp(X)` (X a motif or an element), else None."""
+    if (isinstance(motif, ast.Call) and motif.func.text == "revcomp" and len(motif.args) == 1 and not motif.kwargs
+            and isinstance(motif.args[0], ast.Ref) and len(motif.args[0].parts) == 1):
+        return motif.args[0].parts[0].text
+    return None
+
+
 def check(edits, op: Place, state: ClassState, class_overlap: bool) -> PlaceOp | RandomPlaceOp | list:
     """One element per position (`NAME_1`, `NAME_2`, ... when several are listed), or
     one at a start drawn per instance (`at random(A..B)`)."""
@@ -144,7 +152,8 @@ def place_one(edits, op: Place, name: str, start: int, motif: ir.MotifIR, state:
     if clash is not None:
         diag.fail(f"an element named `{name}` is already placed at {clash.start}..{clash.end}", op.span,
                   f"name this one with `as {name}_2`")
-    state.features[:] = kept + [ir.Feature(name, start, end, op.strand, diag.text(op.motif.span))]
+    state.features[:] = kept + [ir.Feature(name, start, end, op.strand, diag.text(op.motif.span),
+                                           revcomp_of=revcomp_of(op.motif))]
     return PlaceOp(start, motif, op.strand)
 
 
@@ -166,7 +175,8 @@ def place_random(edits, op: Place, motif: ir.MotifIR, state: ClassState, window:
         edits.diag.fail(f"no room to place `{name}` ({length} bp) at random in {lo}..{hi}: {room}", window.span,
                       "widen the range, or move elements out of it")
     avoid = tuple((f.name, f.within[2]) for f in randoms)
-    state.features.append(ir.Feature(name, lo, hi, op.strand, edits.diag.text(op.motif.span), (lo, hi, length)))
+    state.features.append(ir.Feature(name, lo, hi, op.strand, edits.diag.text(op.motif.span), (lo, hi, length),
+                                     revcomp_of(op.motif)))
     return RandomPlaceOp(name, tuple(starts), motif, op.strand, avoid)
 
 
