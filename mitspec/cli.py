@@ -375,17 +375,17 @@ def report_cmd(run_dir, plan_dir, stats_mode, no_audit, fdr):
 def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, fasta, no_audit, fdr):
     """Metrics for scores computed anywhere (e.g. by your own model), joined to a plan by id."""
     from .metrics.engine import MetricsConfig
+    from .metrics.evaluate import evaluate
     from .metrics.io import read_many, with_fasta_sequences, write_metrics
     from .plan.store import load_plan
-    from .report.pipeline import evaluate
     from .report.render import terminal_summary
 
     plan = load_plan(plan_path)
     scores = read_many(list(score_files))
     if fasta is not None:
         scores = with_fasta_sequences(scores, fasta)
-    table, doc = evaluate(plan, scores, MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed,
-                                                      audit=not no_audit, fdr=fdr), from_files=True)
+    config = MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed, audit=not no_audit, fdr=fdr)
+    table, doc = evaluate(plan.meta, plan.sequences, scores, config, from_files=True)
     click.echo(terminal_summary(table, plan.meta, doc))
     if out is not None:
         write_metrics(doc, table, json_path=out)

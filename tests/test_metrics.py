@@ -279,12 +279,13 @@ def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(t
     p 0.0043; Evo2 0.60, p 0.0225; NT 0.54; GROVER 0.52; Caduceus 0.49; SCR 0.48, 0.46,
     0.40, 0.52, 0.42; MES_syn -0.34, -0.03, -0.10, -0.05, -0.40)."""
     from mitspec.metrics.io import with_fasta_sequences
-    from mitspec.report.pipeline import evaluate
+    from mitspec.metrics.evaluate import evaluate
 
     plan = load_plan(build(SPECS / "mit_sigma70_published.mit", tmp_path / "plan").out_dir)
     data = SPECS / "data" / "mit_paper"
     scores = with_fasta_sequences(read_scores(data / "scores.csv"), data / "sequences.fasta")
-    table, doc = evaluate(plan, scores, MetricsConfig(stats="paper", resamples=200), from_files=True)
+    table, doc = evaluate(plan.meta, plan.sequences, scores, MetricsConfig(stats="paper", resamples=200),
+                          from_files=True)
     r = {(x["contrast"], x["model"]): x for x in table.iter_rows(named=True)}
     published = {"hyenadna": (0.63, 0.48, -0.34), "evo2_1b": (0.60, 0.46, -0.03), "nt_500m": (0.54, 0.40, -0.10),
                  "grover": (0.52, 0.52, -0.05), "caduceus": (0.49, 0.42, -0.40)}

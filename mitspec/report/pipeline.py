@@ -7,27 +7,13 @@ from pathlib import Path
 import polars as pl
 
 from .. import __version__
-from ..metrics.audit import audit
-from ..metrics.engine import MetricsConfig, MetricsError, compute, join_scores
-from ..metrics.io import METRICS_FORMAT, metrics_document, write_metrics
+from ..metrics.engine import MetricsConfig, MetricsError
+from ..metrics.evaluate import evaluate
+from ..metrics.io import METRICS_FORMAT, write_metrics
 from ..io import sha256_file
 from ..plan.store import Plan
 from ..scores.run import read_models, read_skipped
 from .render import terminal_summary, write_report
-
-
-def evaluate(plan: Plan, scores: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
-             kinds: dict[str, str] | None = None, from_files: bool = False) -> tuple[pl.DataFrame, dict]:
-    """`from_files`: scores computed elsewhere (`mitspec metrics`), whose sequences are
-    checked against the plan's only when they carry them (a `sequence` column)."""
-    checked = not from_files or ("sequence" in scores.columns and bool(scores["sequence"].is_not_null().all()))
-    table = compute(plan.meta, plan.sequences, scores, config)  # refuses scored sequences that are not the plan's
-    scores = scores.select("id", "model", "score")
-    audited = None
-    if config.audit:
-        audited = audit(plan.meta, plan.sequences, join_scores(plan.sequences, scores), table, config)
-    return table, metrics_document(plan.meta, table, config, scores_sha256, scores["model"].unique().to_list(),
-                                   audited, kinds, sequences_checked=checked)
 
 
 def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
@@ -66,7 +52,8 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
                                f"rescore it with `mitspec run {plan.path.parent}`, or report them against their "
                                "own plan")
     models = read_models(scores_path.parent)
-    table, doc = evaluate(plan, scores, config, digest, {m: info.get("kind", "") for m, info in models.items()})
+    table, doc = evaluate(plan.meta, plan.sequences, scores, config, digest,
+                          {m: info.get("kind", "") for m, info in models.items()})
     write_metrics(doc, table, out_dir)
     write_report(out_dir, plan, scores, table, doc, models, read_skipped(scores_path.parent))
     return terminal_summary(table, plan.meta, doc)
