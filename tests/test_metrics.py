@@ -297,7 +297,7 @@ def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(t
     assert doc["sequences_checked"] and doc["audit"]["composition"]
     css = next(c for c in doc["audit"]["composition"] if c["contrast"] == "CSS")
     assert round(css["at_diff"], 3) == 0.012  # the measurement on the paper's own sequences
-    sound_table, sound = evaluate(plan, scores, MetricsConfig(resamples=200), from_files=True)
+    sound_table, sound = evaluate(plan.meta, plan.sequences, scores, MetricsConfig(resamples=200), from_files=True)
     pwm = sound_table.filter((pl.col("contrast") == "CSS") & (pl.col("model") == "pa_pwm_paper")).row(0, named=True)
     assert pwm["value"] is None and pwm["ties"] == 100  # the paper's PWM ties every pair: no preference, not 0.00
     shuffled = scores.with_columns(pl.col("sequence").str.reverse())
