@@ -302,7 +302,7 @@ def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(t
     assert pwm["value"] is None and pwm["ties"] == 100  # the paper's PWM ties every pair: no preference, not 0.00
     shuffled = scores.with_columns(pl.col("sequence").str.reverse())
     with pytest.raises(MetricsError, match="differ from the plan's"):
-        evaluate(plan, shuffled, MetricsConfig(resamples=50), from_files=True)
+        evaluate(plan.meta, plan.sequences, shuffled, MetricsConfig(resamples=50), from_files=True)
 
 
 GIVEN = """benchmark "g" length 8
