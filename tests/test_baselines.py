@@ -9,7 +9,7 @@ import pytest
 
 from mitspec.genomes import load_genome
 from mitspec.models.baselines import BASELINES
-from mitspec.models.baselines.common import Layout
+from mitspec.models.baselines.pwm import Layout
 from mitspec.models.baselines.pwm import PAPWM, RPAPWM, PAPWMNoComp, PAPWMNoPos, Scan
 from mitspec.models.baselines.statistical import ATContent, Kmer6, Markov, Random
 from mitspec.models.baselines.thermo import Thermo

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -64,36 +63,6 @@ def encode_groups(sequences: list[str]) -> dict[int, tuple[np.ndarray, np.ndarra
     return groups
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Element starts (0-based) a position-aware baseline reads: -35, -10, UP, extended -10."""
-
-    minus35: int = 30
-    minus10: int = 53
-    up: int = 15
-    ext10: int = 50
-
-    @property
-    def spacing(self) -> int:
-        return self.minus10 - (self.minus35 + 6)
-
-    @classmethod
-    def from_plan(cls, meta: dict) -> Layout:
-        """Where the plan puts the sigma70 roles, first found of: `role` bindings; a layout
-        holding `minus35` and `minus10` slots (the canonical names); the elements a class
-        places under those names. Missing `up`/`ext10` fall back to their place relative
-        to -35/-10 in the canonical layout. None of these: the canonical layout."""
-        candidates = [meta.get("roles") or {}, *(meta.get("layouts") or {}).values()]
-        candidates += [{f["name"]: f for f in c["features"]} for c in meta.get("classes", ())]
-        for slots in candidates:
-            if "minus35" in slots and "minus10" in slots:
-                m35, m10 = slots["minus35"]["start"], slots["minus10"]["start"]
-                up = slots["up"]["start"] if "up" in slots else m35 - 15
-                ext = slots["ext10"]["start"] if "ext10" in slots else m10 - 3
-                return cls(m35, m10, up, ext)
-        return cls()
-
-
 def plan_roles(meta: dict) -> set[str]:
     """The roles a plan gives its sequences: bound with `role`, or elements a class places
     under the role's name (a layout slot alone places nothing)."""
@@ -114,6 +83,7 @@ class Baseline(Scorer):
     min_length = 1
     accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
     requires: tuple[str, ...] = ()  # roles (elements) the scorer reads; a plan without them is not its to score
+    requires_what = ""  # what those roles are, for the message when a plan lacks them
 
     def config(self) -> dict:
         return {}
@@ -132,7 +102,7 @@ class Baseline(Scorer):
         missing = [r for r in self.requires if r not in plan_roles(meta)]
         if not missing:
             return None
-        return (f"it reads {' and '.join(self.requires)} (sigma70 promoter elements), and the plan places no "
+        return (f"it reads {' and '.join(self.requires)} ({self.requires_what}), and the plan places no "
                 f"{' or '.join(missing)}; name elements so, or bind a layout slot with `role {missing[0]} = LAYOUT.SLOT`")
 
     def score(self, sequences: list[str]) -> Scores:

@@ -6,10 +6,43 @@ Scan takes the best match of each element near its expected position.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...sequence import reverse_complement
-from .common import Baseline, baseline, Layout, window_at, window_scores, weights
+from .common import Baseline, baseline, window_at, window_scores, weights
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Element starts (0-based) a position-aware baseline reads: -35, -10, UP, extended -10."""
+
+    minus35: int = 30
+    minus10: int = 53
+    up: int = 15
+    ext10: int = 50
+
+    @property
+    def spacing(self) -> int:
+        return self.minus10 - (self.minus35 + 6)
+
+    @classmethod
+    def from_plan(cls, meta: dict) -> Layout:
+        """Where the plan puts the sigma70 roles, first found of: `role` bindings; a layout
+        holding `minus35` and `minus10` slots (the canonical names); the elements a class
+        places under those names. Missing `up`/`ext10` fall back to their place relative
+        to -35/-10 in the canonical layout. None of these: the canonical layout."""
+        candidates = [meta.get("roles") or {}, *(meta.get("layouts") or {}).values()]
+        candidates += [{f["name"]: f for f in c["features"]} for c in meta.get("classes", ())]
+        for slots in candidates:
+            if "minus35" in slots and "minus10" in slots:
+                m35, m10 = slots["minus35"]["start"], slots["minus10"]["start"]
+                up = slots["up"]["start"] if "up" in slots else m35 - 15
+                ext = slots["ext10"]["start"] if "ext10" in slots else m10 - 3
+                return cls(m35, m10, up, ext)
+        return cls()
+
 
 _BOX = {"A": 1.5, "T": -0.3, "G": -1.5, "C": -1.5}
 PWM35 = weights([
@@ -41,6 +74,7 @@ class PAPWM(Baseline):
 
     name = "pa_pwm"
     requires = ("minus35", "minus10")
+    requires_what = "sigma70 promoter elements"
     params = MATRIX_PARAMS + 7  # UP weight, ext weights 1.5/0.5, thresholds 1 and 5, spacing slope and optimum
     compensation = True
 
@@ -76,6 +110,7 @@ class PAPWMNoPos(Baseline):
 
     name = "pa_pwm_nopos"
     requires = ("minus35", "minus10")
+    requires_what = "sigma70 promoter elements"
     params = MATRIX_PARAMS + 5
     min_length = 9
 
@@ -90,6 +125,7 @@ class RPAPWM(Baseline):
 
     name = "rpa_pwm"
     requires = ("minus35", "minus10")
+    requires_what = "sigma70 promoter elements"
     spacings = (15, 16, 17, 18, 19)
     up_window = 20  # UP must lie within this many bp upstream of the -35
     up_min_at = 0.7
@@ -140,6 +176,7 @@ class Scan(Baseline):
 
     name = "scan"
     requires = ("minus35", "minus10")
+    requires_what = "sigma70 promoter elements"
     penalty = 0.25  # per bp away from the layout position
     params = MATRIX_PARAMS + 4 + 1 + 5  # matrices, expected positions, penalty, PA-PWM combination
 

@@ -28,6 +28,7 @@ class Thermo(Baseline):
 
     name = "thermo"
     requires = ("minus35", "minus10")
+    requires_what = "sigma70 promoter elements"
     params = PWM35[:, :4].size + PWM10[:, :4].size + len(SPACING_ENERGY) + 2 + 2 + 1
     min_length = 6 + 15 + 6
 
