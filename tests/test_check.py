@@ -206,6 +206,38 @@ def test_the_language_tour_in_the_docs_is_a_valid_spec():
     assert [c.name for c in program.classes] == ["A", "B", "C", "D", "E", "H", "K", "R", "P"]
 
 
+def test_the_any_grammar_tour_in_the_docs_checks_and_compiles(tmp_path):
+    """docs/language.md's second example (Any regulatory grammar) was never checked and had
+    drifted (a gap sweep that deleted an element, so its conditions named nothing). It is
+    checked here with the files it names stood in for: the bundled library, the shipped
+    S. aureus stretch as `data/chrIV.fa.gz`, a small GATA matrix, and the shipped CTCF
+    matrix for `jaspar(...)` (an optional extra), after a header and the names it assumes."""
+    import shutil
+
+    from mitspec.plan.compile import compile_program
+
+    from .conftest import ROOT, SPECS
+
+    text = (ROOT / "docs" / "language.md").read_text()
+    block = text.split("## Any regulatory grammar")[1].split("```text\n")[1].split("```")[0]
+    for folder in ("lib", "motifs", "data"):
+        (tmp_path / folder).mkdir()
+    shutil.copy(SPECS / "lib" / "ecoli.mit", tmp_path / "lib")
+    shutil.copy(SPECS / "motifs" / "MA0139.2.jaspar", tmp_path / "motifs")
+    shutil.copy(SPECS / "data" / "saureus_40kb.fa.gz", tmp_path / "data" / "chrIV.fa.gz")
+    (tmp_path / "motifs" / "gata.jaspar").write_text(
+        ">GATA\nA [ 20 90 0 95 5 80 ]\nC [ 30 2 0 1 5 5 ]\nG [ 30 5 100 2 5 10 ]\nT [ 20 3 0 2 85 5 ]\n")
+    assert 'jaspar("MA0139", min_score=12)' in block
+    block = block.replace('jaspar("MA0139", min_score=12)', 'pwm("motifs/MA0139.2.jaspar", min_score=12)')
+    head = ('benchmark "tour" seed 1 length 150\nbackground bg = iid(at=0.5)\n'
+            'motif stem6 = iupac("SSSSSS")\nmotif stem8 = iupac("SSSSSSSS")\n')
+    program = check_source(head + block, str(tmp_path / "tour.mit"))
+    assert [c.group or c.name for c in program.classes] == ["G"] * 6 + ["P"] * 5 + ["E"] + ["H"] * 3
+    assert [c.name for c in program.classes if c.group == "P"][0] == "P[+18]"
+    built = compile_program(program)
+    assert all(b.codes.shape[1] == 150 for b in built.values())
+
+
 def _errors(source: str) -> list:
     with pytest.raises(SpecErrors) as info:
         check_source(source, "case.mit")
