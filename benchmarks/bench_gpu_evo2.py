@@ -24,7 +24,7 @@ SIZES = {"1b": "evo2_1b_base", "7b": "evo2_7b_base"}
 def random_model(name: str, device: str):
     import torch
 
-    from mitspec.models.native.evo2 import PUBLISHED, evo2
+    from mitspec.export.native.evo2 import PUBLISHED, evo2
 
     torch.manual_seed(0)
     with torch.device(device):
@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from mitspec.models.export import half_precision
+    from mitspec.export.onnx import half_precision
 
     results = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
                "sequences": args.sequences, "length": args.length, "weights": "random"}

@@ -30,8 +30,8 @@ def main() -> None:
     import onnxruntime as ort
     import torch
 
-    from mitspec.models.export import export
-    from mitspec.models.native import load_native
+    from mitspec.export.onnx import export
+    from mitspec.export.native import load_native
 
     checkpoint = ROOT / "tests" / "data" / "upstream" / "hyenadna"
     with tempfile.TemporaryDirectory() as tmp:

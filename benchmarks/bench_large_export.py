@@ -30,7 +30,7 @@ def checkpoint(directory: Path, hidden: int, layers: int) -> int:
     """Write a random checkpoint in Evo 1's format; returns its parameter count."""
     import torch
 
-    from mitspec.models.native.stripedhyena import evo1
+    from mitspec.export.native.stripedhyena import evo1
 
     config = {"model_type": "stripedhyena", "vocab_size": 512, "hidden_size": hidden, "num_filters": hidden,
               "num_layers": layers, "attn_layer_idxs": list(range(layers // 4, layers, layers // 4)),
@@ -64,7 +64,7 @@ def evo2_checkpoint(directory: Path) -> int:
     """Write a random Evo 2 1B in its published format; returns its parameter count."""
     import torch
 
-    from mitspec.models.native.evo2 import PUBLISHED, evo2
+    from mitspec.export.native.evo2 import PUBLISHED, evo2
 
     torch.manual_seed(0)
     model = evo2(PUBLISHED["evo2_1b_base"], directory)

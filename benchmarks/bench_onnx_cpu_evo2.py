@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from mitspec.models.export import _dynamo_export
+    from mitspec.export.onnx import _dynamo_export
     from mitspec.models.runtime import create_session
 
     torch.set_num_threads(max(args.threads))

@@ -85,7 +85,7 @@ def main() -> None:
 
     import torch
 
-    from mitspec.models.export import export
+    from mitspec.export.onnx import export
     from mitspec.models.onnx_lm import OnnxLM
     from mitspec.scores.cache import NoCache
     from mitspec.scores.engine import score_cached

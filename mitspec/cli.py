@@ -443,7 +443,7 @@ def score_cmd(fasta, model, out, device, no_cache, batch_tokens):
               help="Import MODULE first, so it registers its model classes with transformers (e.g. gpn.model).")
 def export_cmd(source, out, name, kind, trust_remote_code, tolerance, fp16, imports):
     """Export a Hugging Face checkpoint (directory or hub id) or an Evo 2 checkpoint to ONNX with a manifest."""
-    from .models.export import describe, export
+    from .export.onnx import describe, export
 
     out = out or Path("exported_models") / (name or Path(source.rstrip("/")).name)
     report = export(source, out, name=name, kind=kind, trust_remote_code=trust_remote_code, tolerance=tolerance,

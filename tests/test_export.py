@@ -13,7 +13,7 @@ transformers = pytest.importorskip("transformers")
 pytest.importorskip("optimum.exporters.onnx")
 
 from mitspec.models.errors import ModelError  # noqa: E402
-from mitspec.models.export import export  # noqa: E402
+from mitspec.export.onnx import export  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 
 VOCAB = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4, "A": 5, "C": 6, "G": 7, "T": 8, "N": 9}
@@ -184,7 +184,7 @@ def _fields(name, kind="causal"):
 
 
 def test_dynamo_exporter_takes_what_torchscript_cannot(tmp_path):
-    from mitspec.models.export import export_module
+    from mitspec.export.onnx import export_module
 
     torch.manual_seed(0)
     model = _FFTConvLM().eval()
@@ -215,7 +215,7 @@ class _LengthInPython(torch.nn.Module):
 
 
 def test_every_exporter_failing_is_one_error_naming_each_reason(tmp_path):
-    from mitspec.models.export import export_module
+    from mitspec.export.onnx import export_module
 
     with pytest.raises(ModelError) as caught:
         export_module(_LengthInPython(), tmp_path / "bad", _fields("bad"), [5, 6, 7, 8], len(VOCAB))
@@ -315,7 +315,7 @@ def test_weights_over_the_threshold_go_to_one_checked_external_data_file(tmp_pat
     """Graphs over 2 GiB cannot be one protobuf: past EXTERNAL_DATA_BYTES the weights go to
     model.onnx.data, which the manifest lists with its sha256; scores are unchanged, and
     a changed data file is refused like a changed graph."""
-    import mitspec.models.export as export_module_
+    import mitspec.export.onnx as export_module_
 
     torch.manual_seed(0)
     model = _FFTConvLM().eval()

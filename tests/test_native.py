@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 from mitspec.models.errors import ModelError  # noqa: E402
-from mitspec.models.native import family_of, load_native  # noqa: E402
+from mitspec.export.native import family_of, load_native  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM, log_softmax  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
@@ -85,7 +85,7 @@ def test_native_implementation_runs_one_sequence_at_a_time(family):
 def test_dnabert2_alibi_slopes_for_a_head_count_that_is_not_a_power_of_two():
     """ALiBi (Press et al., 2022): for 8 heads 2^-1 ... 2^-8; for 3 heads the 2 slopes of 2
     heads (2^-4, 2^-8) and then the first odd-indexed slope of 4 heads (2^-2)."""
-    from mitspec.models.native.dnabert2 import alibi_slopes
+    from mitspec.export.native.dnabert2 import alibi_slopes
 
     assert alibi_slopes(8) == [2.0 ** -i for i in range(1, 9)]
     assert alibi_slopes(3) == [2.0 ** -4, 2.0 ** -8, 2.0 ** -2]
@@ -111,7 +111,7 @@ def test_an_activation_not_implemented_natively_is_refused_not_replaced(tmp_path
 
 def test_plain_esm_configs_are_left_to_transformers():
     """NT-v1 and ESM-2 configs have no add_bias_fnn: transformers' own ESM is their model."""
-    from mitspec.models.native import detect
+    from mitspec.export.native import detect
 
     config = json.loads((DATA / "ntv2" / "config.json").read_text())
     del config["add_bias_fnn"]
@@ -172,7 +172,7 @@ def test_caduceus_tied_tensors_saved_under_either_name_load_alike(tmp_path):
 @settings(max_examples=30, deadline=None)
 def test_selective_scan_equals_the_recurrence_step_by_step(length, seed):
     """s_t = a_t s_(t-1) + b_t from s_(-1) = 0, written out, against the scan the graph runs."""
-    from mitspec.models.native.caduceus import linear_scan
+    from mitspec.export.native.caduceus import linear_scan
 
     generator = torch.Generator().manual_seed(seed)
     decay, drive = torch.rand(2, length, 3, 2, generator=generator), torch.randn(2, length, 3, 2, generator=generator)
@@ -188,7 +188,7 @@ def test_selective_scan_equals_the_recurrence_step_by_step(length, seed):
 def test_modal_filter_recurrence_equals_the_convolution_with_its_taps(length, seed):
     """StripedHyena's long filter h_t = sum_n Re(r_n p_n^t), taps computed with complex powers
     and convolved causally, against the recurrence the graph runs."""
-    from mitspec.models.native.stripedhyena import modal_filter
+    from mitspec.export.native.stripedhyena import modal_filter
 
     generator = torch.Generator().manual_seed(seed)
     radius, angle = 0.3 + 0.65 * torch.rand(3, 2, generator=generator), 3.14 * torch.rand(3, 2, generator=generator)
@@ -240,7 +240,7 @@ def test_caduceus_configs_no_published_checkpoint_has_are_refused(tmp_path):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """{family: ExportReport} of `mitspec export` on each reference checkpoint."""
-    from mitspec.models.export import export
+    from mitspec.export.onnx import export
 
     root = tmp_path_factory.mktemp("native")
     return {family: export(str(DATA / family), root / f"{family.replace('/', '_')}_tiny") for family in FAMILIES}
@@ -324,7 +324,7 @@ def test_run_scores_the_canonical_plan_with_each_exported_family(exported, tmp_p
 def test_gpn_dilation_schedule_is_upstreams():
     """GPN's default schedule (cycle 8, base 2, doubling every layer): 1, 2, 4, ..., 128, then
     again from 1 (the published gpn-brassicales has 25 layers)."""
-    from mitspec.models.native.gpn import dilations
+    from mitspec.export.native.gpn import dilations
 
     assert dilations({"num_hidden_layers": 10}) == [1, 2, 4, 8, 16, 32, 64, 128, 1, 2]
 
@@ -352,7 +352,7 @@ def test_a_config_missing_a_key_its_family_always_has_names_it(tmp_path):
 def test_evo2_long_filter_recurrence_equals_the_convolution_with_its_taps(length, seed):
     """Evo 2's hcl filter h_t = sum_n r_n exp(lambda_n t) (real log-poles), taps computed
     and convolved causally, against the recurrence the graph runs."""
-    from mitspec.models.native.evo2 import decay_filter
+    from mitspec.export.native.evo2 import decay_filter
 
     generator = torch.Generator().manual_seed(seed)
     log_poles = -(0.01 + torch.rand(3, 4, generator=generator))  # (D 3, S 4)
@@ -366,7 +366,7 @@ def test_evo2_published_checkpoint_takes_the_published_architecture(tmp_path):
     """The hub's config.json names only the .pt; its architecture is vortex's config for that
     checkpoint (evo2_1b_base: configs/evo2-1b-8k.yml, 25 layers at width 1920 with 15 heads;
     the MIT paper's Evo2-1B)."""
-    from mitspec.models.native.evo2 import PUBLISHED, evo2, read_config
+    from mitspec.export.native.evo2 import PUBLISHED, evo2, read_config
 
     checkpoint = tmp_path / "evo2_1b_base"
     checkpoint.mkdir()
@@ -391,7 +391,7 @@ def test_evo2_published_checkpoint_takes_the_published_architecture(tmp_path):
 def test_evo2_published_architectures_match_the_published_checkpoint_sizes(name, gigabytes):
     """The hub lists evo2_7b_base.pt at 13 GB and evo2_40b.pt in two parts of 41.1 GB: bfloat16
     (2 bytes) per parameter of the architecture mitspec assigns them, to the hub's rounding."""
-    from mitspec.models.native.evo2 import PUBLISHED, evo2
+    from mitspec.export.native.evo2 import PUBLISHED, evo2
 
     with torch.device("meta"):
         model = evo2(PUBLISHED[name], DATA)
@@ -452,7 +452,7 @@ def test_fp16_export_computes_in_half_precision_and_records_its_logit_change(tmp
     import onnx
     import onnxruntime as ort
 
-    from mitspec.models.export import FP16_TOLERANCE, export
+    from mitspec.export.onnx import FP16_TOLERANCE, export
 
     report = export(str(DATA / family), tmp_path / "fp16", fp16=True)
     manifest = report.manifest

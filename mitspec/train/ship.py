@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import MitspecError
 from ..genomes import GENOMES
-from ..models.export import ExportReport, export_module
+from ..export.onnx import ExportReport, export_module
 from ..io import atomic_write
 from .bars import Bar
 from .config import TrainConfig
@@ -55,7 +55,7 @@ def _export_hf(config: TrainConfig, result: TrainResult, fields: dict, out_dir: 
     is rewritten with mitspec's char tokenizer and the training provenance."""
     import tempfile
 
-    from ..models.export import export
+    from ..export.onnx import export
     from ..models.manifest import read_manifest, write_manifest
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .manifest import Manifest, read_manifest, write_manifest
+from ..models.errors import ModelError
+from ..models.manifest import Manifest, read_manifest, write_manifest
 
 OPSET = 18
 TOLERANCE = 1e-4
@@ -250,7 +250,7 @@ def verify(model, onnx_path: Path, token_ids: list[int], vocab_size: int, max_le
     of `verify_lengths(max_length)`."""
     import torch
 
-    from .runtime import create_session
+    from ..models.runtime import create_session
 
     session, _ = create_session(onnx_path, "cpu")
     names = [i.name for i in session.get_inputs()]
@@ -443,7 +443,7 @@ def _require_hub(source: str) -> None:
 
 def _native_checkpoint(source: str) -> Path | None:
     """The local directory of `source` when its model_type has a native implementation
-    (mitspec.models.native.detect); a hub id is fetched first (with network)."""
+    (mitspec.export.native.detect); a hub id is fetched first (with network)."""
     from .native import detect, family_of
 
     local = Path(source)
@@ -465,7 +465,7 @@ def _native_checkpoint(source: str) -> Path | None:
 
 def _export_native(source: str, directory: Path, out_dir: Path, name: str | None, tolerance: float,
                    fp16: bool = False) -> ExportReport:
-    """A checkpoint of a family mitspec implements itself (mitspec.models.native)."""
+    """A checkpoint of a family mitspec implements itself (mitspec.export.native)."""
     import torch
 
     from .native import load_native
