@@ -12,7 +12,7 @@ from .. import rng
 from ..pwm import log_odds as pwm_log_odds
 from ..sequence import BASES, IUPAC, reverse_complement
 from ..spec import program as ir
-from ..spec.ops import APPLY, ApplyError, ShuffleOp
+from ..spec.ops import APPLY, ApplyError, GapOp, ShuffleOp
 from .backgrounds import BackgroundError, fresh_bases, sample_background
 
 CHUNK_ROWS = 1 << 15  # 32k instances: ~26 MB of uint64 draws per 100 bp chunk
@@ -159,12 +159,35 @@ def compile_program(program: ir.Program, chunk_rows: int = CHUNK_ROWS,
     know (a `distinct` shuffle that left some instances as they were: their region has
     one arrangement only)."""
     built: dict[str, ClassSequences] = {}
+    if warnings is not None:
+        warnings.extend(unedited_levels(program))
     for cls in program.classes:
         try:
             built[cls.name] = _compile_class(program, cls, built, chunk_rows, warnings)
         except (BackgroundError, ApplyError) as exc:
             raise BackgroundError(f"class {cls.name}: {exc}") from None
     return built
+
+
+def unedited_levels(program: ir.Program) -> list[str]:
+    """Warnings for gap sweeps on genome backgrounds where some level is the layout as
+    placed (no indel) while the others insert or delete: every edited level carries a
+    junction with the genome's continuation that the unedited one lacks, a difference a
+    model can prefer for no reason of grammar (measured: docs/language.md, Gaps)."""
+    groups: dict[str, list[ir.ClassIR]] = {}
+    for cls in program.classes:
+        if cls.group and isinstance(cls.background, ir.GenomeBackground):
+            groups.setdefault(cls.group, []).append(cls)
+    out = []
+    for group, conditions in groups.items():
+        edited = {c.name: any(isinstance(step.op, GapOp) and step.op.delta for step in c.steps) for c in conditions}
+        plain = [name for name, has in edited.items() if not has]
+        if plain and len(plain) < len(edited):
+            out.append(f"class {group}: {', '.join(plain)} {'is' if len(plain) == 1 else 'are'} the layout as placed, "
+                       "while the other levels insert or delete bases and so carry a junction with the genome's "
+                       "continuation; a model may prefer the unedited level for that alone. Place the elements so "
+                       "that every level is edited (e.g. the gap 1 bp below the lowest level)")
+    return out
 
 
 def _compile_class(program: ir.Program, cls: ir.ClassIR, built: dict[str, ClassSequences], chunk_rows: int,
