@@ -50,3 +50,15 @@ def test_every_motif_function_has_a_usage_line_and_a_resolver():
     motifs = Motifs.__new__(Motifs)
     Motifs.__init__(motifs, type("S", (), {"diag": None})())
     assert set(motifs._by_func) == set(MOTIF_FUNCS)
+
+
+def test_figure_hooks_belong_to_registered_contrast_kinds():
+    """A figure hook is registered per contrast kind (report/figures.py); a hook for a kind
+    that does not exist would never run, and a profile or correlation without one would
+    lose its figure."""
+    from mitspec.contrasts import KINDS
+    from mitspec.report.figures import FIGURES
+
+    assert set(FIGURES) <= set(KINDS)
+    assert {"profile", "correlate"} <= set(FIGURES)
+    assert [k for k, kind in KINDS.items() if kind.headline_is_level] == ["profile"]

@@ -60,7 +60,8 @@ class ContrastKind:
     -> contrasts computed before it (their headlines are in `calc.results`);
     audit: (treatment, reference) plan fields naming the two classes the composition
     audit compares, and `null`, the headline's value when there is no effect (kinds
-    without `audit` are not audited)."""
+    without `audit` are not audited); headline_is_level: tables show the headline's level
+    (a profile's peak) instead of its value. Figures: report/figures.py, one hook per kind."""
 
     name: str
     label: str
@@ -74,6 +75,7 @@ class ContrastKind:
     requires: Callable[[dict], tuple[str, ...]] = field(default=_no_dependencies)
     audit: tuple[str, str] | None = None
     null: float = 0.0
+    headline_is_level: bool = False  # the headline reads as its `level` (a profile's peak), not its value
 
     @property
     def positional(self) -> tuple[Operand, ...]:

@@ -103,4 +103,5 @@ KIND = ContrastKind(
                            "origin": {"type": "object", "required": ["at", "position"]}},
             "required": ["group", "reference", "classes"]},
     compute=compute,
+    headline_is_level=True,
 )

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
-from ..contrasts import KINDS, correlate
+from ..contrasts import KINDS
 from ..io import atomic_write, printable
 from ..plan.store import Plan
 from ..plan.summary import class_summary
-from ..metrics.engine import with_covariate
-from ..sequence import at_fraction_expr, cpg_fraction_expr
 from ..text import format_table
+from . import figures as report_figures
 from . import findings, plots
 
 def _num(x, digits=2) -> str:
@@ -74,7 +73,7 @@ def contrast_rows(metrics: pl.DataFrame, name: str, doc: dict | None = None) -> 
 
 def _shown(r) -> str:
     """A record's value as text; a profile's headline is its peak level."""
-    if r["kind"] == "profile" and r["contrast"].find("[") < 0:
+    if KINDS[r["kind"]].headline_is_level and r["part"] is None:
         return r["level"] or "-"
     return _num(r["value"])
 
@@ -339,7 +338,9 @@ def findings_html(plan: Plan, metrics: pl.DataFrame, doc: dict) -> str:
 
 
 def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[str, str],
-                    models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> str:
+                    models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None,
+                    owned: dict[str, list[tuple[str, str]]] | None = None) -> str:
+    """report.md; `figures`: key -> file; `owned`: each contrast's figures as (key, caption)."""
     meta = plan.meta
     out = [f"# {md(meta['benchmark'])}: mechanistic invariance report", "",
            f"Plan `{meta['plan_hash'][:12]}` from {code_span(meta['spec']['path'])} (seed {meta['seed']}, "
@@ -366,9 +367,8 @@ def render_markdown(plan: Plan, metrics: pl.DataFrame, doc: dict, figures: dict[
         out += ["| " + " | ".join(md(x) for x in r) + " |" for r in rows]
         methods = metrics.filter(of_contrast(c["name"]))["method"].unique(maintain_order=True).to_list()
         out += ["", f"Method: {md('; '.join(m for m in methods if m))}.", ""]
-        for key in (f"profile_{c['name']}", f"heatmap_{c['name']}", f"scatter_{c['name']}"):
-            if key in figures:
-                out += [f"![{md(c['name'])}]({figures[key]})", ""]
+        for key, caption in (owned or {}).get(c["name"], ()):
+            out += [f"![{md(caption)}]({figures[key]})", ""]
     if doc.get("audit") and doc["audit"]["composition"]:
         out += audit_markdown(doc["audit"], doc)
     out += ["## Score distributions", "", f"![per-class scores]({figures['distributions']})", "",
@@ -437,7 +437,9 @@ pre{padding:.8em;overflow-x:auto;font-size:12.5px}.method{color:#555;font-size:1
 
 
 def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, bytes],
-                models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None) -> str:
+                models: dict[str, dict] | None = None, skipped: dict[str, str] | None = None,
+                owned: dict[str, list[tuple[str, str]]] | None = None) -> str:
+    """report.html; `owned`: each contrast's figures as (key into `images`, caption)."""
     meta = plan.meta
     e = html.escape
 
@@ -482,8 +484,7 @@ def render_html(plan: Plan, metrics: pl.DataFrame, doc: dict, images: dict[str, 
         sections.append(f"<h2>{e(findings.term(c['name'], c['kind']))} <small class=meta>{e(KINDS[c['kind']].label)}"
                         f"</small></h2><p>{e(defined[c['name']])}</p><table><tr>{''.join(f'<th>{h}</th>' for h in HEADER)}</tr>"
                         f"{''.join(rows)}</table><p class=method>Method: {e(methods)}.</p>"
-                        f"{img('profile_' + c['name'], c['name'])}{img('heatmap_' + c['name'], c['name'])}"
-                        f"{img('scatter_' + c['name'], c['name'])}")
+                        + "".join(img(key, caption) for key, caption in (owned or {}).get(c["name"], ())))
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>{e(meta['benchmark'])}: mitspec report</title>
 <style>{_CSS}</style></head><body>
@@ -506,12 +507,6 @@ Values in red: q &lt; 0.05.</p>
 """
 
 
-def _covariate_frame(with_class: pl.DataFrame, plan: Plan, c: dict) -> pl.DataFrame:
-    """Scores with the correlate contrast's covariate as column `at`."""
-    frame = with_class.join(plan.sequences.select("id", at_fraction_expr(), cpg_fraction_expr()), on="id")
-    return with_covariate(frame, c["with"], c["classes"], c.get("levels"))
-
-
 def figure_file(key: str) -> str:
     """A figure's file name: the key when it is a plain name (`profile_SPACING.png`), else
     the key's safe characters and a hash of the whole key. Keys hold contrast names from
@@ -531,15 +526,12 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
     with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
     images = {"distributions": plots.distributions(with_class, plan.meta["classes"], ordered_models(doc),
                                                    doc.get("model_kinds"))}
-    for c in plan.meta["contrasts"]:
-        if c["kind"] == "profile":
-            images[f"profile_{c['name']}"] = plots.profile(metrics, c, ordered_models(doc))
-            grid = plots.heatmap(metrics, c, plan.meta["classes"])
-            if grid is not None:
-                images[f"heatmap_{c['name']}"] = grid
-        elif c["kind"] == "correlate":
-            images[f"scatter_{c['name']}"] = plots.scatter(_covariate_frame(with_class, plan, c), metrics, c,
-                                                           correlate.LABELS[c["with"]])
+    context = report_figures.Context(plan, metrics, with_class, ordered_models(doc))
+    owned: dict[str, list[tuple[str, str]]] = {}
+    for c in plan.meta["contrasts"]:  # each kind's figure hook (report/figures.py)
+        for key, caption, png in report_figures.contrast_figures(context, c):
+            images[key] = png
+            owned.setdefault(c["name"], []).append((key, caption))
     forest = plots.forest(metrics, win_rates, model_groups(doc, set(metrics["model"].unique().to_list())))
     if forest is not None:
         images["forest"] = forest
@@ -548,6 +540,8 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         name = figure_file(key)
         atomic_write(out_dir / "figures" / name, lambda p, d=data: p.write_bytes(d))
         figures[key] = f"figures/{name}"
-    atomic_write(out_dir / "report.md", lambda p: p.write_text(render_markdown(plan, metrics, doc, figures, models, skipped), encoding="utf-8"))
-    atomic_write(out_dir / "report.html", lambda p: p.write_text(render_html(plan, metrics, doc, images, models, skipped), encoding="utf-8"))
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(
+        render_markdown(plan, metrics, doc, figures, models, skipped, owned), encoding="utf-8"))
+    atomic_write(out_dir / "report.html", lambda p: p.write_text(
+        render_html(plan, metrics, doc, images, models, skipped, owned), encoding="utf-8"))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html"}
