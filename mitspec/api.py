@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .metrics.engine import MetricsConfig
+from .metrics.calculator import MetricsConfig
 from .plan.store import Plan as _StoredPlan
 from .plan.store import load_plan
 

@@ -374,9 +374,9 @@ def report_cmd(run_dir, plan_dir, stats_mode, no_audit, fdr):
 @_fdr
 def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, fasta, no_audit, fdr):
     """Metrics for scores computed anywhere (e.g. by your own model), joined to a plan by id."""
-    from .metrics.engine import MetricsConfig
+    from .metrics.calculator import MetricsConfig
     from .metrics.evaluate import evaluate
-    from .metrics.io import read_many, with_fasta_sequences, write_metrics
+    from .metrics.files import read_many, with_fasta_sequences, write_metrics
     from .plan.store import load_plan
     from .report.render import terminal_summary
 

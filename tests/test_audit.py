@@ -6,8 +6,8 @@ import pytest
 
 from mitspec.metrics.audit import (EXPLAINED, INCONCLUSIVE, NO_EFFECT, NOT_EXPLAINED, PARTLY, audit, composition,
                                    fit_composition, present, verdict)
-from mitspec.metrics.engine import MetricsConfig, compute, join_scores
-from mitspec.metrics.io import metrics_document
+from mitspec.metrics.calculator import MetricsConfig, compute, join_scores
+from mitspec.metrics.files import metrics_document
 from mitspec.models.registry import resolve
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan

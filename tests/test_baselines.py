@@ -9,8 +9,8 @@ import pytest
 
 from mitspec.genomes import load_genome
 from mitspec.models.baselines import BASELINES
-from mitspec.models.baselines.pwm import Layout
-from mitspec.models.baselines.pwm import PAPWM, RPAPWM, PAPWMNoComp, PAPWMNoPos, Scan
+from mitspec.models.baselines.sigma70 import Layout
+from mitspec.models.baselines.sigma70 import PAPWM, RPAPWM, PAPWMNoComp, PAPWMNoPos, Scan
 from mitspec.models.baselines.statistical import ATContent, Kmer6, Markov, Random
 from mitspec.models.baselines.thermo import Thermo
 from mitspec.models.registry import available, resolve
@@ -89,7 +89,7 @@ def test_rpa_pwm_by_hand():
 
 def _thermo_by_loops(seq: str) -> float:
     """The documented model, one placement at a time in plain Python."""
-    from mitspec.models.baselines.pwm import PWM10, PWM35
+    from mitspec.models.baselines.sigma70 import PWM10, PWM35
 
     def pwm(m, s):
         return sum(m[k, "ACGT".index(b)] for k, b in enumerate(s))

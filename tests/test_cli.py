@@ -141,7 +141,7 @@ def test_every_user_error_derives_from_one_base():
     from mitspec.errors import MitspecError
     from mitspec.fasta import FastaError
     from mitspec.genomes import GenomeError
-    from mitspec.metrics.engine import MetricsError
+    from mitspec.metrics.calculator import MetricsError
     from mitspec.models.errors import ModelError
     from mitspec.plan.backgrounds import BackgroundError
     from mitspec.plan.store import PlanError

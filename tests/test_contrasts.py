@@ -6,7 +6,7 @@ import pytest
 
 from mitspec.contrasts import KINDS
 from mitspec.contrasts.base import OPERAND_TYPES, LEVEL
-from mitspec.metrics.io import metrics_schema
+from mitspec.metrics.files import metrics_schema
 from mitspec.plan.store import plan_schema
 from mitspec.spec import ast
 from mitspec.spec.check.contrasts import _syntax
@@ -74,7 +74,7 @@ def sweeps(tmp_path_factory):
 def _metrics(plan, score_of):
     import polars as pl
 
-    from mitspec.metrics.engine import MetricsConfig, compute
+    from mitspec.metrics.calculator import MetricsConfig, compute
 
     rows = plan.sequences.select("id", "class", "index", "sequence").to_dicts()
     scores = pl.DataFrame({"id": [r["id"] for r in rows], "model": "m", "score": [score_of(r) for r in rows]})
@@ -164,7 +164,7 @@ def test_periodicity_and_profile_null_runs_hold_their_level(tmp_path):
     import numpy as np
     import polars as pl
 
-    from mitspec.metrics.engine import MetricsConfig, compute
+    from mitspec.metrics.calculator import MetricsConfig, compute
 
     plan = plan_of(tmp_path, NULL_SWEEP)
     rng = np.random.default_rng(11)

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from mitspec import stats
-from mitspec.metrics.engine import MetricsConfig, MetricsError, compute
-from mitspec.metrics.io import read_many, read_scores
+from mitspec.metrics.calculator import MetricsConfig, MetricsError, compute
+from mitspec.metrics.files import read_many, read_scores
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
 
@@ -252,7 +252,7 @@ def test_scores_that_carry_other_sequences_are_refused(tiny, tmp_path):
     """Issue 26, point 7: scores of other sequences under the plan's ids were audited against
     the plan's sequences, silently. A score file may carry the scored sequences (a column or
     a FASTA); one that differs from the plan's is refused, naming the ids."""
-    from mitspec.metrics.io import with_fasta_sequences
+    from mitspec.metrics.files import with_fasta_sequences
 
     seqs = dict(zip(tiny.sequences["id"], tiny.sequences["sequence"]))
     ids = list(seqs)
@@ -278,7 +278,7 @@ def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(t
     audit included. --stats paper reproduces the published table (MIT.md: HyenaDNA CSS 0.63,
     p 0.0043; Evo2 0.60, p 0.0225; NT 0.54; GROVER 0.52; Caduceus 0.49; SCR 0.48, 0.46,
     0.40, 0.52, 0.42; MES_syn -0.34, -0.03, -0.10, -0.05, -0.40)."""
-    from mitspec.metrics.io import with_fasta_sequences
+    from mitspec.metrics.files import with_fasta_sequences
     from mitspec.metrics.evaluate import evaluate
 
     plan = load_plan(build(SPECS / "mit_sigma70_published.mit", tmp_path / "plan").out_dir)

@@ -5,7 +5,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mitspec.metrics.engine import compute
+from mitspec.metrics.calculator import compute
 from mitspec.models.registry import resolve
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
@@ -90,7 +90,7 @@ def test_at_titration_anchors(tmp_path):
 
 
 def test_probe_reports_show_profiles_and_scatters(tmp_path):
-    from mitspec.metrics.engine import MetricsConfig
+    from mitspec.metrics.calculator import MetricsConfig
     from mitspec.report.pipeline import report_run
 
     out = build(SPECS / "at_titration.mit", tmp_path / "at").out_dir

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from mitspec.cli import main
-from mitspec.metrics.engine import MetricsConfig
-from mitspec.metrics.io import metrics_schema
+from mitspec.metrics.calculator import MetricsConfig
+from mitspec.metrics.files import metrics_schema
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
 from mitspec.report.pipeline import report_run

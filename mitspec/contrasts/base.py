@@ -2,7 +2,7 @@
 it reads to a person, its plan-schema fragment and its calculator, in one record.
 
 The checker resolves operands by their declared type; the metrics engine calls
-`compute(calc, contrast, model)` with a `Calculator` (see `metrics.engine`) that hands
+`compute(calc, contrast, model)` with a `Calculator` (see `metrics.calculator`) that hands
 out numpy arrays of one model's scores; `show` and the report use `label` and
 `describe`; `plan.schema.json` and `metrics.schema.json` take their kinds from here.
 """

@@ -47,7 +47,7 @@ from .. import rng, stats
 from ..contrasts import KINDS
 from ..genomes import GENOMES, markov_log_likelihood
 from ..sequence import _ENCODE, cpg_fraction_expr
-from .engine import Calculator, MetricsConfig
+from .calculator import Calculator, MetricsConfig
 
 COMPOSITION_SCORERS = ("at_content", "markov", "kmer6")
 NO_EFFECT, EXPLAINED, NOT_EXPLAINED, PARTLY, INCONCLUSIVE = (

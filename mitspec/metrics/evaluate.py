@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from .audit import audit
-from .engine import MetricsConfig, compute, join_scores
-from .io import metrics_document
+from .calculator import MetricsConfig, compute, join_scores
+from .files import metrics_document
 
 
 def evaluate(meta: dict, sequences: pl.DataFrame, scores: pl.DataFrame, config: MetricsConfig,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..contrasts import correlate
-from ..metrics.engine import with_covariate
+from ..metrics.calculator import with_covariate
 from ..plan.store import Plan
 from ..sequence import at_fraction_expr, cpg_fraction_expr
 from . import plots

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 
 from .. import __version__
-from ..metrics.engine import MetricsConfig, MetricsError
+from ..metrics.calculator import MetricsConfig, MetricsError
 from ..metrics.evaluate import evaluate
-from ..metrics.io import METRICS_FORMAT, write_metrics
+from ..metrics.files import METRICS_FORMAT, write_metrics
 from ..io import sha256_file
 from ..plan.store import Plan
 from ..scores.run import read_models, read_skipped

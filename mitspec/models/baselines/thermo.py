@@ -15,7 +15,7 @@ import numpy as np
 
 from ...sequence import at_mask
 from .common import Baseline, baseline, window_scores
-from .pwm import PWM10, PWM35
+from .sigma70 import PWM10, PWM35
 
 SPACING_ENERGY = {15: 2.0, 16: 1.0, 17: 0.0, 18: 1.0, 19: 2.0}
 UP_SLOPE, UP_THRESHOLD, UP_WINDOW = 3.0, 0.5, 20

@@ -14,7 +14,7 @@ from .. import __version__
 from ..contrasts import KINDS
 from ..io import atomic_write, canonical_json, loads_json, printable, read_input, unreadable_path
 from ..limits import JSON_BYTES, TABLE_BYTES
-from .engine import MetricsConfig, MetricsError
+from .calculator import MetricsConfig, MetricsError
 
 METRICS_FORMAT = "mitspec-metrics/2"  # 2: results carry `of` and `part`
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mitspec.models.baselines.grammar import PAIRED, UNPAIRED, Grammar, MotifScan, log_odds
+from mitspec.models.baselines.oracle import PAIRED, UNPAIRED, Grammar, MotifScan, log_odds
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
 from mitspec.scores.cache import NoCache
@@ -69,7 +69,7 @@ def test_a_linked_arm_is_recorded_by_what_it_pairs_with_not_by_its_text(tmp_path
     (`revcomp(arm5)`), so `revcomp( arm5 )` or a moved, pushed or mirrored arm could lose
     it. The plan records `revcomp_of` and the oracle reads that: an arm hopped over by
     another element keeps its partner, and a half-unpaired arm scores between."""
-    from mitspec.models.baselines.grammar import element_model
+    from mitspec.models.baselines.oracle import element_model
 
     (tmp_path / "h.mit").write_text('benchmark "h" seed 2 length 60\nbackground bg = iid(at=0.5)\n'
                                     'motif arm = iupac("NNNNNNNN")\nmotif box = "TTGACA"\n'
