@@ -436,7 +436,7 @@ class _ToAst(Transformer):
 
 def _op_rule(parse):
     def method(self, meta, ch):
-        return parse(self._leaves, _span(meta), ch)
+        return parse(self._leaves, _span(meta), *ch)
     return method
 
 

@@ -3,7 +3,8 @@ turns it into IR (updating the static layout), and how the compiler applies that
 in one record (`EditOp`), defined by one module per operation in this package.
 
 The pieces an op module's functions are handed:
-- parse(t, span, children): `t` is the parser's transformer, whose helpers turn tokens
+- parse(t, span, *children): the rule's children, one argument each (Lark's inline
+  arguments, named in each function); `t` is the parser's transformer, whose helpers turn tokens
   into ast leaves (`t.int`, `t.number`, `t.name`, `t.string`) and collect options
   (`t.options(children)` -> {"allow overlap": True, "as": Name, "strand": "-", ...});
 - check(edits, node, state, class_overlap): `edits` is the checker's context

@@ -31,10 +31,10 @@ class DeleteOp:
     fill: ir.Fill
 
 
-def parse(t, span: Span, ch) -> Delete:
-    region = ast.RangeRegion(ch[0], ch[1], Span(ch[0].span.line, ch[0].span.column, ch[1].span.end_line,
-                                                 ch[1].span.end_column))
-    return Delete(region, len(ch) > 2, span)
+def parse(t, span: Span, start: ast.Position, end: ast.Position, *allow) -> Delete:
+    region = ast.RangeRegion(start, end, Span(start.span.line, start.span.column, end.span.end_line,
+                                              end.span.end_column))
+    return Delete(region, bool(allow), span)
 
 
 def check(edits, op: Delete, state: ClassState, class_overlap: bool) -> DeleteOp:

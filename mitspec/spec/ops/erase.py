@@ -27,8 +27,8 @@ class EraseOp:
     fill: ir.Fill
 
 
-def parse(t, span: Span, ch) -> Erase:
-    return Erase(t.name(ch[0]), span)
+def parse(t, span: Span, element) -> Erase:
+    return Erase(t.name(element), span)
 
 
 def check(edits, op: Erase, state: ClassState, class_overlap: bool) -> EraseOp:

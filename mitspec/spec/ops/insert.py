@@ -48,9 +48,9 @@ class GapOp:
     fill: ir.Fill
 
 
-def parse(t, span: Span, ch) -> Insert:
-    opts = t.options(ch[2:])
-    return Insert(ch[0], ch[1], opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap")), span)
+def parse(t, span: Span, motif: ast.MotifExpr, at: ast.Position, *options) -> Insert:
+    opts = t.options(options)
+    return Insert(motif, at, opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap")), span)
 
 
 def check(edits, op: Insert, state: ClassState, class_overlap: bool) -> InsertOp | GapOp:

@@ -58,19 +58,21 @@ class PermuteOp:
         return self.start + len(self.order)
 
 
-def parse(t, span: Span, ch) -> Move:
-    to, by = (ch[1], None) if isinstance(ch[1], ast.Position) else (None, ch[1])
-    mode = next((str(c) for c in ch[2:] if t.is_token(c)), None)
-    return Move(ch[0], to, by, any(t.is_option(c) for c in ch[2:]), span, mode)
+def parse(t, span: Span, element: ast.Ref, where, *rest) -> Move:
+    """`where`: the position of `to POS`, or the signed shift of `by K`; `rest`: the mode
+    (push / hop) and `allow overlap`, when written."""
+    to, by = (where, None) if isinstance(where, ast.Position) else (None, where)
+    mode = next((str(c) for c in rest if t.is_token(c)), None)
+    return Move(element, to, by, any(t.is_option(c) for c in rest), span, mode)
 
 
-def parse_shift(t, span: Span, ch) -> ast.Int:
-    value = t.int(ch[-1])
-    sign = -1 if len(ch) == 2 and str(ch[0]) == "-" else 1
+def parse_shift(t, span: Span, *sign_and_count) -> ast.Int:
+    value = t.int(sign_and_count[-1])
+    sign = -1 if len(sign_and_count) == 2 and str(sign_and_count[0]) == "-" else 1
     return ast.Int(sign * value.value, span)
 
 
-PARSERS = {"move": parse, "shift": parse_shift, "move_mode": lambda t, span, ch: ch[0]}
+PARSERS = {"move": parse, "shift": parse_shift, "move_mode": lambda t, span, mode: mode}
 
 
 def check(edits, op: Move, state: ClassState, class_overlap: bool) -> MoveOp | RotateOp | PermuteOp:

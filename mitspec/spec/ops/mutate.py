@@ -31,8 +31,9 @@ class MutateOp:
     code: str  # one IUPAC code
 
 
-def parse(t, span: Span, ch) -> Mutate:
-    return Mutate(ch[0], t.string(ch[-1]), span, ch[1] if len(ch) == 3 else None)
+def parse(t, span: Span, at: ast.Position, *rest) -> Mutate:
+    """`rest`: the range's end (for `A..B`) and the codes."""
+    return Mutate(at, t.string(rest[-1]), span, rest[0] if len(rest) == 2 else None)
 
 
 def check(edits, op: Mutate, state: ClassState, class_overlap: bool) -> MutateOp | list:

@@ -17,8 +17,8 @@ class Origin:
     span: Span
 
 
-def parse(t, span: Span, ch) -> Origin:
-    return Origin(ch[0], span)
+def parse(t, span: Span, at: ast.Position) -> Origin:
+    return Origin(at, span)
 
 
 def check(edits, op: Origin, state: ClassState, class_overlap: bool) -> None:

@@ -62,21 +62,22 @@ class _Periodic(tuple):
     """(start, stop, step) of `at A..B step S`, told apart from a list of positions."""
 
 
-def parse(t, span: Span, ch) -> Place:
-    opts, where = t.options(ch[2:]), ch[1]
+def parse(t, span: Span, motif: ast.MotifExpr, where, *options) -> Place:
+    """`where`: positions (a tuple), random windows (_Random) or a periodic range (_Periodic)."""
+    opts = t.options(options)
+    strand, alias, allow = opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap"))
     if isinstance(where, _Periodic):
-        return Place(ch[0], (), (), opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap")), span,
-                     numbered=True, every=tuple(where))
+        return Place(motif, (), (), strand, alias, allow, span, numbered=True, every=tuple(where))
     at, random = ((), tuple(where)) if isinstance(where, _Random) else (where, ())
-    return Place(ch[0], at, random, opts.get("strand", "+"), opts.get("as"), bool(opts.get("allow overlap")), span)
+    return Place(motif, at, random, strand, alias, allow, span)
 
 
 PARSERS = {
     "place": parse,
-    "periodic": lambda t, span, ch: _Periodic(ch),
-    "positions": lambda t, span, ch: tuple(ch),
-    "random_ranges": lambda t, span, ch: _Random(ch),
-    "random_range": lambda t, span, ch: ast.RangeRegion(ch[0], ch[1], span),
+    "periodic": lambda t, span, start, stop, step: _Periodic((start, stop, step)),
+    "positions": lambda t, span, *positions: tuple(positions),
+    "random_ranges": lambda t, span, *windows: _Random(windows),
+    "random_range": lambda t, span, start, stop: ast.RangeRegion(start, stop, span),
 }
 
 

@@ -23,8 +23,8 @@ class RevCompOp:
     end: int
 
 
-def parse(t, span: Span, ch) -> RevComp:
-    return RevComp(ch[0], len(ch) > 1, span)
+def parse(t, span: Span, region: ast.Region, *allow) -> RevComp:
+    return RevComp(region, bool(allow), span)
 
 
 def check(edits, op: RevComp, state: ClassState, class_overlap: bool) -> RevCompOp:

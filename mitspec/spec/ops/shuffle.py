@@ -47,13 +47,13 @@ class ShuffleOutsideOp:
     dinucleotide: bool = False
 
 
-def parse(t, span: Span, ch) -> Shuffle:
-    flags = t.options(ch[1:])
-    return Shuffle(ch[0], "distinct" in flags, "dinucleotide" in flags, "allow overlap" in flags, span)
+def parse(t, span: Span, region: ast.Region, *options) -> Shuffle:
+    flags = t.options(options)
+    return Shuffle(region, "distinct" in flags, "dinucleotide" in flags, "allow overlap" in flags, span)
 
 
-PARSERS = {"shuffle": parse, "distinct": lambda t, span, ch: t.option("distinct", True, span),
-           "dinucleotide": lambda t, span, ch: t.option("dinucleotide", True, span)}
+PARSERS = {"shuffle": parse, "distinct": lambda t, span: t.option("distinct", True, span),
+           "dinucleotide": lambda t, span: t.option("dinucleotide", True, span)}
 
 
 def check(edits, op: Shuffle, state: ClassState, class_overlap: bool) -> ShuffleOp | ShuffleOutsideOp:

@@ -21,8 +21,8 @@ class Swap:
     span: Span
 
 
-def parse(t, span: Span, ch) -> Swap:
-    return Swap(ch[0], ch[1], len(ch) > 2, span)
+def parse(t, span: Span, first: ast.Ref, second: ast.Ref, *allow) -> Swap:
+    return Swap(first, second, bool(allow), span)
 
 
 def check(edits, op: Swap, state: ClassState, class_overlap: bool) -> PermuteOp:

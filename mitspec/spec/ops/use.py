@@ -28,12 +28,12 @@ class UseOp:
     mode: str  # "cycle" | "random"
 
 
-def parse(t, span: Span, ch) -> Use:
-    rows = ch[1] if len(ch) == 3 else None
-    return Use(t.name(ch[0]), rows, str(ch[-1]), span)
+def parse(t, span: Span, table, *rest) -> Use:
+    """`rest`: the rows listed (when written) and the pick mode."""
+    return Use(t.name(table), rest[0] if len(rest) == 2 else None, str(rest[-1]), span)
 
 
-PARSERS = {"use": parse, "row_list": lambda t, span, ch: tuple(t.name(x) for x in ch)}
+PARSERS = {"use": parse, "row_list": lambda t, span, *names: tuple(t.name(x) for x in names)}
 
 
 def check(edits, op: Use, state: ClassState, class_overlap: bool) -> UseOp:
