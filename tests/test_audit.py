@@ -4,6 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from mitspec.planview import PlanView
 from mitspec.metrics.audit import (EXPLAINED, INCONCLUSIVE, NO_EFFECT, NOT_EXPLAINED, PARTLY, audit, composition,
                                    fit_composition, present, verdict)
 from mitspec.metrics.calculator import MetricsConfig, compute, join_scores
@@ -141,7 +142,8 @@ def test_composition_scorers_are_never_not_explained_and_position_readers_are(ca
     seqs = plan.sequences["sequence"].to_list()
     codes = _codes(plan)
     at = at_fraction(codes)
-    scores = {m: resolve(m).for_plan(plan.meta).score(seqs).score for m in ("at_content", "markov", "kmer6", "pa_pwm")}
+    view = PlanView.from_meta(plan.meta)
+    scores = {m: resolve(m).for_plan(view).score(seqs).score for m in ("at_content", "markov", "kmer6", "pa_pwm")}
     scores["saureus_chain"] = markov_log_likelihood(codes, "saureus_n315", 5)
     scores["at_tract"] = _window_at(codes, 9)
     gg = np.array([sum(s[i:i + 2] == "GG" for i in range(len(s) - 1)) for s in seqs], dtype=float)

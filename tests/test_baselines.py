@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from mitspec.planview import PlanView
 from mitspec.genomes import load_genome
 from mitspec.models.baselines import BASELINES
 from mitspec.models.baselines.sigma70 import Layout
@@ -58,12 +59,12 @@ def test_pa_pwm_reads_positions_from_the_plan_layout():
     # a spacing of 16 costs 0.5.
     shifted = C_LIKE[10:] + "G" * 10
     meta = {"layouts": {"L": {"minus35": {"start": 20, "end": 26}, "minus10": {"start": 43, "end": 49}}}}
-    assert PAPWM().for_plan(meta).layout == Layout(20, 43, 5, 40)
-    np.testing.assert_allclose(PAPWM().for_plan(meta).score([shifted]).score, [16.0])
+    assert PAPWM().for_plan(PlanView.from_meta(meta)).layout == Layout(20, 43, 5, 40)
+    np.testing.assert_allclose(PAPWM().for_plan(PlanView.from_meta(meta)).score([shifted]).score, [16.0])
     meta16 = {"layouts": {"L": {"minus35": {"start": 30, "end": 36}, "minus10": {"start": 52, "end": 58}}}}
     seq16 = construct(m35=(30, "TTGACA"), m10=(52, "TATAAT"))
-    np.testing.assert_allclose(PAPWM().for_plan(meta16).score([seq16]).score, [16.0 - 0.5])
-    assert PAPWM().for_plan({}).layout == Layout()  # no layout in the plan: canonical positions
+    np.testing.assert_allclose(PAPWM().for_plan(PlanView.from_meta(meta16)).score([seq16]).score, [16.0 - 0.5])
+    assert PAPWM().for_plan(PlanView.from_meta({})).layout == Layout()  # no layout in the plan: canonical positions
 
 
 def test_pa_pwm_nopos_by_hand():
@@ -257,8 +258,9 @@ def test_sigma70_baselines_declare_what_they_read_and_skip_plans_without_it(tmp_
                     'class P n=5 on bg { place "TTGACA" at L.b35  place "TATAAT" at L.b10 }\n')
     result = build(spec, tmp_path / "q")
     assert result.meta["roles"] == {"minus35": {"start": 20, "end": 26}, "minus10": {"start": 43, "end": 49}}
-    bound = resolve("pa_pwm").for_plan(result.meta)
-    assert (bound.layout.minus35, bound.layout.minus10) == (20, 43) and bound.unmet(result.meta) is None
+    view = PlanView.from_meta(result.meta)
+    bound = resolve("pa_pwm").for_plan(view)
+    assert (bound.layout.minus35, bound.layout.minus10) == (20, 43) and bound.unmet(view) is None
 
 
 def test_pa_pwm_with_minus35_near_the_start_cuts_the_up_window_short():
@@ -269,7 +271,7 @@ def test_pa_pwm_with_minus35_near_the_start_cuts_the_up_window_short():
     no credit; spacing 33 - 16 = 17, no penalty. Total 18.5."""
     seq = construct(m35=(10, "TTGACA"), m10=(33, "TATAAT"))
     meta = {"layouts": {"L": {"minus35": {"start": 10, "end": 16}, "minus10": {"start": 33, "end": 39}}}}
-    scorer = PAPWM().for_plan(meta)
+    scorer = PAPWM().for_plan(PlanView.from_meta(meta))
     assert scorer.layout == Layout(minus35=10, minus10=33, up=-5, ext10=30)
     np.testing.assert_allclose(scorer.score([seq]).score, [18.5])
 

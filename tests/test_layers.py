@@ -14,7 +14,7 @@ PACKAGE = ROOT / "mitspec"
 LEAVES = {
     "mitspec": {"mitspec.api"},  # only inside its module __getattr__: `mitspec.run` loads the API on first use
     "mitspec.errors": set(), "mitspec.io": {"mitspec.errors"}, "mitspec.text": set(), "mitspec.rng": set(),
-    "mitspec.limits": set(), "mitspec.stats": set(), "mitspec.sequence": {"mitspec.rng"},
+    "mitspec.limits": set(), "mitspec.stats": set(), "mitspec.planview": set(), "mitspec.sequence": {"mitspec.rng"},
     "mitspec.genomes": {"mitspec.errors", "mitspec.sequence", "mitspec.io", "mitspec.limits"},
     "mitspec.pwm": {"mitspec.errors", "mitspec.io", "mitspec.limits"},
     "mitspec.fasta": {"mitspec.errors", "mitspec.io", "mitspec.limits"},

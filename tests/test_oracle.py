@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from mitspec.planview import PlanView
 from mitspec.models.baselines.oracle import PAIRED, UNPAIRED, Grammar, MotifScan, log_odds
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
@@ -58,10 +59,11 @@ def test_unpaired_bases_cost_what_the_pseudocount_says():
 
 
 def test_grammar_scorers_say_what_they_cannot_read():
-    meta = {"spec": {"motifs": {}}, "classes": [{"name": "C", "features": [{"name": "x", "source": '"ACGT"'}]}]}
-    assert "no class places" in Grammar().unmet(meta)
-    assert "declares no motif" in MotifScan().unmet(meta)
-    assert "older mitspec" in Grammar().unmet({"spec": {}, "classes": []})
+    feature = {"name": "x", "start": 0, "end": 4, "strand": "+", "source": '"ACGT"'}
+    plan = PlanView.from_meta({"spec": {"motifs": {}}, "classes": [{"name": "C", "features": [feature]}]})
+    assert "no class places" in Grammar().unmet(plan)
+    assert "declares no motif" in MotifScan().unmet(plan)
+    assert "older mitspec" in Grammar().unmet(PlanView.from_meta({"spec": {}, "classes": []}))
 
 
 def test_a_linked_arm_is_recorded_by_what_it_pairs_with_not_by_its_text(tmp_path):
@@ -81,12 +83,12 @@ def test_a_linked_arm_is_recorded_by_what_it_pairs_with_not_by_its_text(tmp_path
     features = {c["name"]: {f["name"]: f for f in c["features"]} for c in plan.meta["classes"]}
     assert features["I"]["a3"]["revcomp_of"] == "a5" and "revcomp_of" not in features["I"]["a5"]
     assert features["H"]["a3"]["revcomp_of"] == "a5" and features["H"]["a3"]["start"] == 23  # hopped by 6
-    motifs = plan.meta["spec"]["motifs"]
-    assert element_model(features["H"]["rbox"], motifs, features["H"]) == {"kind": "motif", "motif": "box",
-                                                                            "revcomp": True}
-    assert element_model(features["H"]["a3"], motifs, features["H"]) == {"kind": "pair", "partner": "a5"}
-    oracle = Grammar()
-    scores = {name: oracle.for_class(plan.meta, name).score(
+    motifs, view = plan.meta["spec"]["motifs"], PlanView.from_meta(plan.meta)
+    held = {f.name: f for f in view.cls("H").features}
+    assert element_model(held["rbox"], motifs, held) == {"kind": "motif", "motif": "box", "revcomp": True}
+    assert element_model(held["a3"], motifs, held) == {"kind": "pair", "partner": "a5"}
+    oracle = Grammar().for_plan(view)
+    scores = {name: oracle.for_class(view, name).score(
         plan.sequences.filter(plan.sequences["class"] == name)["sequence"].to_list()).score for name in "IHP"}
     assert np.allclose(scores["H"], scores["I"])  # the same elements, paired the same, rearranged
     # reverse-complementing 4 bases of a fully paired arm can only unpair some (all but 1 in 16 change)

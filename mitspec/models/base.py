@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..planview import PlanView
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,15 @@ class Scorer:
         it is), for `mitspec models` and reports."""
         raise NotImplementedError
 
-    def for_plan(self, meta: dict) -> Scorer:
+    def for_plan(self, plan: PlanView) -> Scorer:
         """The scorer as it scores this plan (position-aware baselines read its layout)."""
         return self
 
-    def for_class(self, meta: dict, name: str) -> Scorer:
+    def for_class(self, plan: PlanView, name: str) -> Scorer:
         """The scorer bound to one class of the plan (only when `per_class`)."""
         return self
 
-    def unmet(self, meta: dict) -> str | None:
+    def unmet(self, plan: PlanView) -> str | None:
         """Why it has nothing to read in this plan (a sigma70 baseline on a plan without
         sigma70 elements), or None."""
         return None

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from ..models.base import Scorer, Scores
+from ..planview import PlanView
 from ..models.errors import ModelError
 from ..io import atomic_write
 from ..plan.store import PLAN_FILE, PlanError, load_plan
@@ -23,7 +24,7 @@ SCORE_COLUMNS = {"id": pl.String, "class": pl.String, "model": pl.String, "score
 
 
 def bound_parts(scorer: Scorer, ids: pl.DataFrame, sequences: list[str],
-                meta: dict) -> list[tuple[np.ndarray | None, Scorer, list[str]]]:
+                plan: PlanView) -> list[tuple[np.ndarray | None, Scorer, list[str]]]:
     """(rows mask, scorer, their sequences) to score: the whole plan at once, or, for a
     scorer whose expectations depend on the class (`per_class`), each class with the
     scorer bound to it (its cache key is then what it expects of that class, so a
@@ -34,7 +35,7 @@ def bound_parts(scorer: Scorer, ids: pl.DataFrame, sequences: list[str],
     parts = []
     for name in ids["class"].unique(maintain_order=True).to_list():
         mask = classes == name
-        parts.append((mask, scorer.for_class(meta, name), [s for s, keep in zip(sequences, mask) if keep]))
+        parts.append((mask, scorer.for_class(plan, name), [s for s, keep in zip(sequences, mask) if keep]))
     return parts
 
 
@@ -77,9 +78,10 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     plan = load_plan(plan_path)
     sequences = plan.sequences["sequence"].to_list()
     ids = plan.sequences.select("id", "class")
+    view = PlanView.from_meta(plan.meta)
     skipped = {}
     for scorer in scorers:
-        reason = scorer.unmet(plan.meta) or scorer.too_long(sequences)
+        reason = scorer.unmet(view) or scorer.too_long(sequences)
         if reason is not None and scorer.name in named:
             raise ModelError(f"{scorer.name} cannot score {plan.path.parent}: {reason}")
         if reason is not None:
@@ -91,8 +93,8 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
         raise ModelError(f"no model can score {plan.path.parent}: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     frames = []
     for scorer in scorers:
-        scorer = scorer.for_plan(plan.meta)
-        parts = bound_parts(scorer, ids, sequences, plan.meta)
+        scorer = scorer.for_plan(view)
+        parts = bound_parts(scorer, ids, sequences, view)
         todo = sum(pending(bound, rows, cache) for _, bound, rows in parts)
         progress = progress_for(scorer.name, todo) if progress_for and todo else None
         frames.append(score_frame(plan.plan_hash, ids, scorer, parts, cache, progress))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ...planview import PlanView
 from ...sequence import _ENCODE
 from ..base import Scorer, Scores
 
@@ -63,13 +64,10 @@ def encode_groups(sequences: list[str]) -> dict[int, tuple[np.ndarray, np.ndarra
     return groups
 
 
-def plan_roles(meta: dict) -> set[str]:
+def plan_roles(plan: PlanView) -> set[str]:
     """The roles a plan gives its sequences: bound with `role`, or elements a class places
     under the role's name (a layout slot alone places nothing)."""
-    found = set(meta.get("roles") or {})
-    for c in meta.get("classes", ()):
-        found.update(f["name"] for f in c["features"])
-    return found
+    return set(plan.roles) | {f.name for c in plan.classes for f in c.features}
 
 
 class Baseline(Scorer):
@@ -97,9 +95,9 @@ class Baseline(Scorer):
         about = type(self).__doc__.splitlines()[0]
         return {"name": self.name, "kind": self.kind, "params": self.params, "source": about, "about": about}
 
-    def unmet(self, meta: dict) -> str | None:
+    def unmet(self, plan: PlanView) -> str | None:
         """Why this scorer has nothing to read in the plan (None: it does)."""
-        missing = [r for r in self.requires if r not in plan_roles(meta)]
+        missing = [r for r in self.requires if r not in plan_roles(plan)]
         if not missing:
             return None
         return (f"it reads {' and '.join(self.requires)} ({self.requires_what}), and the plan places no "

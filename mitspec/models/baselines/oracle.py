@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 import numpy as np
 
 from ...pwm import UNIFORM_SHARE, smoothed
 from ...pwm import log_odds as pwm_log_odds
+from ...planview import FeatureView, PlanView
 from ...sequence import reverse_complement
 from .common import Baseline, baseline, window_scores
 from .rules import Placed, rule_scores
@@ -43,11 +45,11 @@ PAIRED = float(np.log2(((1 - UNIFORM_SHARE) + UNIFORM_SHARE / 4) / 0.25))
 UNPAIRED = float(np.log2((UNIFORM_SHARE / 4) / 0.25))
 
 
-def element_model(feature: dict, motifs: dict, partners: dict) -> dict | None:
+def element_model(feature: FeatureView, motifs: Mapping, partners: Mapping) -> dict | None:
     """What the oracle expects of one element: a motif (by the element's name, or the motif
     it was placed from, or `revcomp(MOTIF)`), or pairing with another element
     (`revcomp(ELEMENT)`); None when the spec declares nothing it could be compared to."""
-    name, source, rc = feature["name"], feature["source"], feature.get("revcomp_of")
+    name, source, rc = feature.name, feature.source, feature.revcomp_of
     for key, flip in ((name, False), (source, False), (rc, True)):
         if key in motifs:
             return {"kind": "motif", "motif": key, "revcomp": flip}
@@ -79,38 +81,36 @@ class Grammar(Baseline):
                 **({"rules": list(self.rules), "placements": list(self.placements), "origin": self.origin}
                    if self.rules else {})}
 
-    def for_plan(self, meta: dict) -> Grammar:
-        return type(self)(meta["spec"].get("motifs") or {}, rules=tuple(meta["spec"].get("grammar") or ()))
+    def for_plan(self, plan: PlanView) -> Grammar:
+        return type(self)(dict(plan.motifs or {}), rules=tuple(dict(r) for r in plan.grammar))
 
-    def for_class(self, meta: dict, name: str) -> Grammar:
-        cls = next(c for c in meta["classes"] if c["name"] == name)
-        fixed = {f["name"]: f for f in cls["features"] if "random" not in f}
+    def for_class(self, plan: PlanView, name: str) -> Grammar:
+        cls = plan.cls(name)
+        fixed = {f.name: f for f in cls.features if f.random is None}
         elements, placements = [], []
-        for f in cls["features"]:
+        for f in cls.features:
             model = element_model(f, self.motifs, fixed)
-            if self.rules and f["strand"] in "+-":
+            random = list(f.random) if f.random else None
+            if self.rules and f.strand in "+-":
                 flip = model is not None and model.get("revcomp", False)
-                placements.append({"name": f["name"], "start": f["start"], "end": f["end"],
-                                   "strand": {"+": "-", "-": "+"}[f["strand"]] if flip else f["strand"],
+                placements.append({"name": f.name, "start": f.start, "end": f.end,
+                                   "strand": {"+": "-", "-": "+"}[f.strand] if flip else f.strand,
                                    "motif": model["motif"] if model and model["kind"] == "motif" else None,
-                                   "random": f.get("random")})
-            if model is None or (model["kind"] == "pair" and "random" in f):
+                                   "random": random})
+            if model is None or (model["kind"] == "pair" and f.random):
                 continue
-            low, high = (f["random"][0], f["random"][1]) if "random" in f else (f["start"], f["end"])
-            elements.append({"name": f["name"], "start": low, "end": high, "width": f["end"] - f["start"]
-                             if "random" not in f else f["random"][2], "strand": f["strand"], **model,
-                             **({"partner_start": fixed[model["partner"]]["start"]} if model["kind"] == "pair" else {})})
-        origin = (cls.get("origin") or {}).get("position")
-        return type(self)(self.motifs, tuple(elements), self.rules, tuple(placements), origin)
+            low, high = (f.random[0], f.random[1]) if f.random else (f.start, f.end)
+            elements.append({"name": f.name, "start": low, "end": high, "width": f.width, "strand": f.strand, **model,
+                             **({"partner_start": fixed[model["partner"]].start} if model["kind"] == "pair" else {})})
+        return type(self)(self.motifs, tuple(elements), self.rules, tuple(placements), cls.origin)
 
-    def unmet(self, meta: dict) -> str | None:
-        motifs = meta["spec"].get("motifs")
+    def unmet(self, plan: PlanView) -> str | None:
+        motifs = plan.motifs
         if motifs is None:
             return "the plan records no motif matrices (compiled by an older mitspec); recompile it"
-        if meta["spec"].get("grammar"):
+        if plan.grammar:
             return None
-        if not any(element_model(f, motifs, {g["name"]: g for g in c["features"]})
-                   for c in meta["classes"] for f in c["features"]):
+        if not any(element_model(f, motifs, {g.name: g for g in c.features}) for c in plan.classes for f in c.features):
             return ("no class places an element named after, or placed from, a motif the spec declares, and the "
                     "spec declares no grammar (`grammar { ... }`)")
         return None
@@ -177,13 +177,13 @@ class MotifScan(Baseline):
     def config(self) -> dict:
         return {"motifs_sha256": hashlib.sha256(json.dumps(self.motifs, sort_keys=True).encode()).hexdigest()}
 
-    def for_plan(self, meta: dict) -> MotifScan:
-        return type(self)(meta["spec"].get("motifs") or {})
+    def for_plan(self, plan: PlanView) -> MotifScan:
+        return type(self)(dict(plan.motifs or {}))
 
-    def unmet(self, meta: dict) -> str | None:
-        if meta["spec"].get("motifs") is None:
+    def unmet(self, plan: PlanView) -> str | None:
+        if plan.motifs is None:
             return "the plan records no motif matrices (compiled by an older mitspec); recompile it"
-        if not meta["spec"]["motifs"]:
+        if not plan.motifs:
             return "the spec declares no motif with fixed probabilities (literal, iupac, choice, pwm)"
         return None
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...planview import PlanView
 from ...sequence import reverse_complement
 from .common import Baseline, baseline, window_at, window_scores, weights
 
@@ -28,19 +29,18 @@ class Layout:
         return self.minus10 - (self.minus35 + 6)
 
     @classmethod
-    def from_plan(cls, meta: dict) -> Layout:
+    def from_plan(cls, plan: PlanView) -> Layout:
         """Where the plan puts the sigma70 roles, first found of: `role` bindings; a layout
         holding `minus35` and `minus10` slots (the canonical names); the elements a class
         places under those names. Missing `up`/`ext10` fall back to their place relative
         to -35/-10 in the canonical layout. None of these: the canonical layout."""
-        candidates = [meta.get("roles") or {}, *(meta.get("layouts") or {}).values()]
-        candidates += [{f["name"]: f for f in c["features"]} for c in meta.get("classes", ())]
-        for slots in candidates:
-            if "minus35" in slots and "minus10" in slots:
-                m35, m10 = slots["minus35"]["start"], slots["minus10"]["start"]
-                up = slots["up"]["start"] if "up" in slots else m35 - 15
-                ext = slots["ext10"]["start"] if "ext10" in slots else m10 - 3
-                return cls(m35, m10, up, ext)
+        candidates = [{k: s for k, (s, _) in plan.roles.items()},
+                      *({k: s for k, (s, _) in slots.items()} for slots in plan.layouts.values())]
+        candidates += [{f.name: f.start for f in c.features} for c in plan.classes]
+        for starts in candidates:
+            if "minus35" in starts and "minus10" in starts:
+                m35, m10 = starts["minus35"], starts["minus10"]
+                return cls(m35, m10, starts.get("up", m35 - 15), starts.get("ext10", m10 - 3))
         return cls()
 
 
@@ -85,8 +85,8 @@ class PAPWM(Baseline):
     def config(self) -> dict:
         return {"layout": self.layout.__dict__, "compensation": self.compensation}
 
-    def for_plan(self, meta: dict) -> PAPWM:
-        return type(self)(Layout.from_plan(meta))
+    def for_plan(self, plan: PlanView) -> PAPWM:
+        return type(self)(Layout.from_plan(plan))
 
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
         lay = self.layout
@@ -186,8 +186,8 @@ class Scan(Baseline):
     def config(self) -> dict:
         return {"layout": self.layout.__dict__, "penalty": self.penalty}
 
-    def for_plan(self, meta: dict) -> Scan:
-        return type(self)(Layout.from_plan(meta))
+    def for_plan(self, plan: PlanView) -> Scan:
+        return type(self)(Layout.from_plan(plan))
 
     def _best(self, codes, matrix, expected):
         scores = window_scores(codes, matrix)

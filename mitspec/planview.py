@@ -1,0 +1,87 @@
+"""A typed, read-only view of a compiled plan (plan.json) for what reads it to score:
+scorers' hooks (`for_plan`, `for_class`, `unmet`) get a PlanView instead of the raw
+dict. Built once per plan with `PlanView.from_meta(meta)`; a plan from an older mitspec
+may lack `spec.motifs` (then `motifs` is None)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from collections.abc import Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureView:
+    """An element of a class: start..end (0-based, half-open), strand (+, - or .), the
+    spec text that made it, the window (low, high, length) when placed at random per
+    instance, and X when it was placed as `revcomp(X)`."""
+
+    name: str
+    start: int
+    end: int
+    strand: str
+    source: str
+    random: tuple[int, int, int] | None = None
+    revcomp_of: str | None = None
+
+    @property
+    def width(self) -> int:
+        return self.random[2] if self.random else self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class ClassView:
+    name: str
+    title: str
+    n: int
+    parent: str | None
+    features: tuple[FeatureView, ...]
+    origin: int | None = None  # the position the class's levels and plots read from
+    group: str | None = None  # a swept class's own name
+    condition: Mapping | None = None
+
+    def feature(self, name: str) -> FeatureView | None:
+        return next((f for f in self.features if f.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """plan_hash, benchmark, seed, length; classes in plan order; motifs: declared motif
+    name -> per-position probabilities (None: not recorded); grammar: the declared rules'
+    records; roles and layout slots: name -> (start, end or None)."""
+
+    plan_hash: str
+    benchmark: str
+    seed: int
+    length: int
+    classes: tuple[ClassView, ...]
+    motifs: Mapping[str, list] | None
+    grammar: tuple[Mapping, ...]
+    roles: Mapping[str, tuple[int, int | None]]
+    layouts: Mapping[str, Mapping[str, tuple[int, int | None]]]
+
+    @classmethod
+    def from_meta(cls, meta: Mapping) -> PlanView:
+        spec = meta.get("spec") or {}
+
+        def span(record) -> tuple[int, int | None]:
+            return record["start"], record.get("end")
+
+        def feature(f) -> FeatureView:
+            return FeatureView(f["name"], f["start"], f["end"], f["strand"], f["source"],
+                               tuple(f["random"]) if f.get("random") else None, f.get("revcomp_of"))
+
+        classes = tuple(ClassView(c["name"], c.get("title", c["name"]), c.get("n", 0), c.get("parent"),
+                                  tuple(feature(f) for f in c.get("features", ())),
+                                  (c.get("origin") or {}).get("position"), c.get("group"),
+                                  MappingProxyType(dict(c["condition"])) if c.get("condition") else None)
+                        for c in meta.get("classes", ()))
+        motifs = spec.get("motifs")
+        return cls(meta.get("plan_hash", ""), meta.get("benchmark", ""), meta.get("seed", 0), meta.get("length", 0),
+                   classes, None if motifs is None else MappingProxyType(dict(motifs)),
+                   tuple(MappingProxyType(dict(r)) for r in spec.get("grammar") or ()),
+                   MappingProxyType({k: span(v) for k, v in (meta.get("roles") or {}).items()}),
+                   MappingProxyType({name: MappingProxyType({k: span(v) for k, v in slots.items()})
+                                     for name, slots in (meta.get("layouts") or {}).items()}))
+
+    def cls(self, name: str) -> ClassView:
+        return next(c for c in self.classes if c.name == name)
