@@ -1,6 +1,6 @@
-"""A typed, read-only view of a compiled plan (plan.json) for what reads it to score:
-scorers' hooks (`for_plan`, `for_class`, `unmet`) get a PlanView instead of the raw
-dict. Built once per plan with `PlanView.from_meta(meta)`; a plan from an older mitspec
+"""A typed, read-only view of a compiled plan (plan.json): scorers' hooks (`for_plan`,
+`for_class`, `unmet`) and the contrast kinds' calculator (`calc.plan`) read a PlanView
+instead of the raw dict. Built once per plan with `PlanView.from_meta(meta)`; a plan from an older mitspec
 may lack `spec.motifs` (then `motifs` is None)."""
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class ClassView:
     origin: int | None = None  # the position the class's levels and plots read from
     group: str | None = None  # a swept class's own name
     condition: Mapping | None = None
+    background_root: str | None = None  # classes with the same root share instance i's background
 
     def feature(self, name: str) -> FeatureView | None:
         return next((f for f in self.features if f.name == name), None)
@@ -73,7 +74,8 @@ class PlanView:
         classes = tuple(ClassView(c["name"], c.get("title", c["name"]), c.get("n", 0), c.get("parent"),
                                   tuple(feature(f) for f in c.get("features", ())),
                                   (c.get("origin") or {}).get("position"), c.get("group"),
-                                  MappingProxyType(dict(c["condition"])) if c.get("condition") else None)
+                                  MappingProxyType(dict(c["condition"])) if c.get("condition") else None,
+                                  c.get("background_root"))
                         for c in meta.get("classes", ()))
         motifs = spec.get("motifs")
         return cls(meta.get("plan_hash", ""), meta.get("benchmark", ""), meta.get("seed", 0), meta.get("length", 0),

@@ -69,7 +69,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
         part = {"part": "phase", "value": math.nan, "n": len(x),
                 "method": "level of the fitted sinusoid's first peak", "note": "undefined: no sinusoid"}
         return [head, part]
-    seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.meta["seed"],
+    seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.plan.seed,
                               "permutation", c["name"], model))
     order = np.argsort(rng.uniform(np.uint64(seed), np.arange(PERMUTATIONS, dtype=np.uint64), len(x)), axis=1)
     null, _ = fit(x, means[order], c["period"])

@@ -73,7 +73,7 @@ def compute(calc, c: dict, model: str) -> list[dict]:
                         "method": "mean paired difference to the reference level; bootstrap 95%; paired t-test"})
     n = min(len(v) for v in columns)
     matrix = np.stack([v[:n] for v in columns], axis=1)
-    seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.meta["seed"],
+    seed = int(rng.stream_key(calc.config.seed if calc.config.seed is not None else calc.plan.seed,
                               "permutation", c["name"], model))
     p = level_effect_p(matrix, seed)
     best, label = max(means, key=lambda m: m[0])

@@ -15,6 +15,7 @@ import polars as pl
 from .. import rng, stats
 from ..contrasts import KINDS
 from ..errors import MitspecError
+from ..planview import PlanView
 from ..sequence import at_fraction_expr, cpg_fraction_expr
 
 STATS_MODES = ("sound", "paper")
@@ -159,11 +160,12 @@ class Curve(NamedTuple):
 
 class Calculator:
     """One model's scores, as the contrast kinds' `compute` functions read them (numpy
-    arrays), plus the bootstrap streams and what other contrasts already computed."""
+    arrays), the plan (`plan`, a PlanView), the bootstrap streams and what other
+    contrasts already computed."""
 
     def __init__(self, meta: dict, frame: pl.DataFrame, config: MetricsConfig, model: str):
-        self.meta, self.frame, self.config, self.model = meta, frame, config, model
-        self.classes = {c["name"]: c for c in meta["classes"]}
+        self.plan, self.frame, self.config, self.model = PlanView.from_meta(meta), frame, config, model
+        self.classes = {c.name: c for c in self.plan.classes}
         self.replicates: dict[str, np.ndarray] = {}  # contrast -> bootstrap replicates of its headline
         self.results: dict[str, list[dict]] = {}  # contrast -> its records (headline first)
 
@@ -178,17 +180,17 @@ class Calculator:
         return _pairs(self.frame, first, second, pairing)
 
     def lineage(self, *classes: str) -> bool:
-        return len({self.classes[c]["background_root"] for c in classes}) == 1
+        return len({self.classes[c].background_root for c in classes}) == 1
 
     def boot(self, label: str, n: int) -> np.ndarray:
         """(resamples, n) bootstrap indices, seeded by (seed, label, model)."""
-        seed = _seed(self.config, self.meta["seed"], label, self.model)
+        seed = _seed(self.config, self.plan.seed, label, self.model)
         return stats.bootstrap_indices(seed, n, self.config.resamples)
 
     def boot_mean(self, label: str, values: np.ndarray) -> np.ndarray:
         """(resamples,) bootstrap means of `values`: values[self.boot(label, n)].mean(axis=1)
         without holding the (resamples, n) matrices (stats.bootstrap_means)."""
-        seed = _seed(self.config, self.meta["seed"], label, self.model)
+        seed = _seed(self.config, self.plan.seed, label, self.model)
         return stats.bootstrap_means(seed, values, self.config.resamples)
 
     def curve(self, classes: list[str], covariate: str = "at_content", levels: list | None = None) -> Curve:
