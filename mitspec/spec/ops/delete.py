@@ -44,7 +44,7 @@ def check(edits, op: Delete, state: ClassState, class_overlap: bool) -> DeleteOp
     for f in state.features:
         if f.overlaps(start, end) and not allow:
             edits.diag.fail(f"deleting {start}..{end} removes bases of `{f.name}` ({f.start}..{f.end})", op.span,
-                          "delete around elements, or add `allow overlap` (the element is dropped)")
+                            "delete around elements, or add `allow overlap` (the element is dropped)")
     state.features[:] = [f for f in state.features if not f.overlaps(start, end)]
     edits.shifted(state, end, start - end, allow, f"deleting {start}..{end}", op.span)
     return DeleteOp(start, end, state.fill(end - start))

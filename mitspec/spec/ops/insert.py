@@ -63,7 +63,7 @@ def check(edits, op: Insert, state: ClassState, class_overlap: bool) -> InsertOp
     for f in state.features:
         if f.start < at < f.end and not allow:
             edits.diag.fail(f"inserting at {at} splits `{f.name}` ({f.start}..{f.end})", op.span,
-                          "insert before or after it, or add `allow overlap` (the split element is dropped)")
+                            "insert before or after it, or add `allow overlap` (the split element is dropped)")
     state.features[:] = [f for f in state.features if not f.start < at < f.end]
     edits.shifted(state, at, motif.length, allow, f"inserting {motif.length} bp at {at}", op.span)
     name = edits.new_name(op, op.alias, state)
@@ -90,7 +90,7 @@ def check_background(edits, op: Insert, state: ClassState, class_overlap: bool) 
     split = next((f for f in state.features if f.start < at < f.end), None)
     if split is not None and not allow:
         edits.diag.fail(f"inserting at {at} splits `{split.name}` ({split.start}..{split.end})", op.span,
-                      "insert before or after it, or add `allow overlap` (the split element is dropped)")
+                        "insert before or after it, or add `allow overlap` (the split element is dropped)")
     state.features[:] = [f for f in state.features if not f.start < at < f.end]
     edits.shifted(state, at, count, allow, f"inserting {count} bp at {at}", op.span)
     if op.alias is not None:

@@ -87,14 +87,14 @@ def check(edits, op: Move, state: ClassState, class_overlap: bool) -> MoveOp | R
     edits.random_guard(state, to, to + length, "moving onto", op.span)
     if element.overlaps(to, to + length):
         edits.diag.fail(f"`{element.name}` ({element.start}..{element.end}) would move onto itself "
-                      f"({to}..{to + length})", op.span, f"move it at least {length} bp away")
+                        f"({to}..{to + length})", op.span, f"move it at least {length} bp away")
     others = [f for f in state.features if f is not element]
     if not (op.allow_overlap or class_overlap):
         for f in others:
             if f.overlaps(to, to + length):
                 edits.diag.fail(f"moving `{element.name}` to {to}..{to + length} lands on `{f.name}` "
-                              f"({f.start}..{f.end})", op.span,
-                              "pick a free window, or add `allow overlap` (the element it lands on is lost)")
+                                f"({f.start}..{f.end})", op.span,
+                                "pick a free window, or add `allow overlap` (the element it lands on is lost)")
     kept = [f for f in others if not f.overlaps(to, to + length)]
     state.features[:] = kept + [replace(element, start=to, end=to + length)]
     return MoveOp(element.start, to, length)
@@ -114,8 +114,8 @@ def move_by(edits, op: Move, element: ir.Feature, state: ClassState, class_overl
         for f in others:
             if f.overlaps(start, end):
                 edits.diag.fail(f"moving `{element.name}` by {k:+d} rotates {start}..{end}, which holds `{f.name}` "
-                              f"({f.start}..{f.end})", op.span,
-                              "shift it less, or add `allow overlap` (the element it moves over is lost)")
+                                f"({f.start}..{f.end})", op.span,
+                                "shift it less, or add `allow overlap` (the element it moves over is lost)")
     kept = [f for f in others if not f.overlaps(start, end)]
     state.features[:] = kept + [replace(element, start=element.start + k, end=element.end + k)]
     return RotateOp(start, end, k)
@@ -156,7 +156,7 @@ def move_along(edits, op: Move, element: ir.Feature, state: ClassState, allow: b
     for f in state.features:
         if f.name not in starts and f.overlaps(lo, hi) and not allow:
             edits.diag.fail(f"{what} rearranges {lo}..{hi}, which cuts `{f.name}` ({f.start}..{f.end})",
-                          op.span, "shift it less, or add `allow overlap` (the cut element is lost)")
+                            op.span, "shift it less, or add `allow overlap` (the cut element is lost)")
     state.features[:] = [f for f in state.features if f.name in starts or not f.overlaps(lo, hi)]
     return relayout(state, lo, hi, starts)
 

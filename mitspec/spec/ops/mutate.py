@@ -44,18 +44,18 @@ def check(edits, op: Mutate, state: ClassState, class_overlap: bool) -> MutateOp
         codes = op.base.text.upper()
         if end - at != len(codes):
             edits.diag.fail(f"{at}..{end} is {end - at} bp but {len(codes)} code(s) are given", op.base.span,
-                          f"give one base or IUPAC code per position, {end - at} in all")
+                            f"give one base or IUPAC code per position, {end - at} in all")
         bad = sorted({c for c in codes if c not in IUPAC})
         if bad:
             edits.diag.fail(f"{', '.join(repr(c) for c in bad)} "
-                          f"{'is not a nucleotide code' if len(bad) == 1 else 'are not nucleotide codes'}",
-                          op.base.span, "use A, C, G, T, N or IUPAC codes (W, S, R, ...)")
+                            f"{'is not a nucleotide code' if len(bad) == 1 else 'are not nucleotide codes'}",
+                            op.base.span, "use A, C, G, T, N or IUPAC codes (W, S, R, ...)")
         return [MutateOp(at + k, code) for k, code in enumerate(codes)]
     edits.positions.bounds(at, at + 1, op.at.span, "mutation")
     code = op.base.text.upper()
     if len(code) != 1 or code not in IUPAC:
         edits.diag.fail(f"`{op.base.text}` is not a single nucleotide", op.base.span,
-                      'write one base ("G") or one IUPAC code ("R"); for several, a range: `mutate 12..14 -> "GG"`')
+                        'write one base ("G") or one IUPAC code ("R"); for several, a range: `mutate 12..14 -> "GG"`')
     return MutateOp(at, code)
 
 

@@ -110,8 +110,8 @@ def check(edits, op: Place, state: ClassState, class_overlap: bool) -> PlaceOp |
             label = slot_name
         if slot_end is not None and len(first.parts) == 2 and slot_end - s != motif.length:
             edits.diag.fail(f"motif `{edits.diag.text(op.motif.span)}` is {motif.length} bp but slot "
-                          f"`{first.dotted}` spans {slot_end - s} bp ({s}..{slot_end})", op.span,
-                          "use a motif of the slot's length, or position it with an offset")
+                            f"`{first.dotted}` spans {slot_end - s} bp ({s}..{slot_end})", op.span,
+                            "use a motif of the slot's length, or position it with an offset")
     name = edits.new_name(op, op.alias, state, label)
     out = []
     for k, pos in enumerate(op.at):
@@ -132,11 +132,13 @@ def place_periodic(edits, op: Place, motif: ir.MotifIR, state: ClassState, class
         edits.diag.fail(f"the range {a}..{b} holds no position", op.span, "write the first position first")
     count = math.ceil((b - a) / step.value)
     if count > edits.scope.length:
-        edits.diag.fail(f"{count:,} copies do not fit a {edits.scope.length} bp sequence", step.span, "use a larger step")
+        edits.diag.fail(f"{count:,} copies do not fit a {edits.scope.length} bp sequence", step.span,
+                        "use a larger step")
     name = edits.new_name(op, op.alias, state, None)
     spacing = op.period.value if op.period is not None else step.value  # `sweep period(M)` keeps the count
     starts = [math.floor(a + op.phase + k * spacing + 0.5) for k in range(count)]
-    return [place_one(edits, op, f"{name}_{k + 1}", start, motif, state, class_overlap) for k, start in enumerate(starts)]
+    return [place_one(edits, op, f"{name}_{k + 1}", start, motif, state, class_overlap)
+            for k, start in enumerate(starts)]
 
 
 def place_one(edits, op: Place, name: str, start: int, motif: ir.MotifIR, state: ClassState,
@@ -174,7 +176,7 @@ def place_random(edits, op: Place, motif: ir.MotifIR, state: ClassState, window:
         room = f"{len(starts)} free start(s)" + (f", and the random elements before it can block {blocked}"
                                                   if blocked else "")
         edits.diag.fail(f"no room to place `{name}` ({length} bp) at random in {lo}..{hi}: {room}", window.span,
-                      "widen the range, or move elements out of it")
+                        "widen the range, or move elements out of it")
     avoid = tuple((f.name, f.within[2]) for f in randoms)
     state.features.append(ir.Feature(name, lo, hi, op.strand, edits.diag.text(op.motif.span), (lo, hi, length),
                                      revcomp_of(op.motif)))

@@ -80,14 +80,14 @@ def check_outside(edits, op: Shuffle, state: ClassState) -> ShuffleOutsideOp:
     placements included); the elements keep their places and bases."""
     if op.distinct:
         edits.diag.fail("`distinct` is not offered with `shuffle background`", op.span,
-                      "drop `distinct`; an outcome equal to the original is as likely as any other")
+                        "drop `distinct`; an outcome equal to the original is as likely as any other")
     fixed = [f for f in state.features if f.within is None]
     for k, f in enumerate(fixed):
         for g in fixed[k + 1:]:
             if f.overlaps(g.start, g.end):
                 edits.diag.fail(f"`{f.name}` ({f.start}..{f.end}) and `{g.name}` ({g.start}..{g.end}) overlap, so "
-                              "what lies outside the elements is not well defined", op.span,
-                              "shuffle the background of a class whose elements do not overlap")
+                                "what lies outside the elements is not well defined", op.span,
+                                "shuffle the background of a class whose elements do not overlap")
     randoms = tuple((f.name, f.within[2]) for f in state.features if f.within is not None)
     return ShuffleOutsideOp(tuple((f.start, f.end) for f in fixed), randoms, op.dinucleotide)
 

@@ -34,7 +34,7 @@ def check(edits, op: Swap, state: ClassState, class_overlap: bool) -> PermuteOp:
     first, second = sorted((a, b), key=lambda f: f.start)
     if first.overlaps(second.start, second.end):
         edits.diag.fail(f"`{first.name}` ({first.start}..{first.end}) and `{second.name}` "
-                      f"({second.start}..{second.end}) overlap", op.span, "swap elements that do not overlap")
+                        f"({second.start}..{second.end}) overlap", op.span, "swap elements that do not overlap")
     lo, hi = first.start, second.end
     edits.random_guard(state, lo, hi, "swapping over", op.span)
     shift = (second.end - second.start) - (first.end - first.start)
@@ -46,7 +46,7 @@ def check(edits, op: Swap, state: ClassState, class_overlap: bool) -> PermuteOp:
             starts[f.name] = f.start + shift
         elif not (op.allow_overlap or class_overlap):
             edits.diag.fail(f"swapping `{first.name}` and `{second.name}` rearranges {lo}..{hi}, which cuts "
-                          f"`{f.name}` ({f.start}..{f.end})", op.span, "add `allow overlap` to drop the cut element")
+                            f"`{f.name}` ({f.start}..{f.end})", op.span, "add `allow overlap` to drop the cut element")
     state.features[:] = [f for f in state.features if f.name in starts or not f.overlaps(lo, hi)]
     return relayout(state, lo, hi, starts)
 

@@ -49,7 +49,7 @@ def check(edits, op: Use, state: ClassState, class_overlap: bool) -> UseOp:
         for r in op.rows:
             if r.text not in table.row_names:
                 edits.diag.fail(f"table `{table.name}` has no row `{r.text}`", r.span,
-                              did_you_mean(r.text, table.row_names, "rows"))
+                                did_you_mean(r.text, table.row_names, "rows"))
             picked.append(table.row_names.index(r.text))
         rows = tuple(picked)
     use = UseOp(table.name, rows, op.mode)
