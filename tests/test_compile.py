@@ -469,6 +469,7 @@ def test_move_by_slot_is_the_element_in_that_slot():
 def test_rearrangement_mistakes_are_diagnostics():
     elements = 'place "ACGTAC" at L.core as a  place "GGG" at 60 as g  place "TTTT" at 90 as t'
     for body, message in (("swap a, a", "names `a` twice"),
+                          ("move a by 0 hop", "`move ... by 0` does nothing"),
                           ("move a by 60 push", "runs past the end"),
                           ("move a by -45 push", "before the sequence"),
                           ("move L.tss by 3 push", "has no slot `tss`"),

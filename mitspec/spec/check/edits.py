@@ -36,6 +36,18 @@ class Edits:
                 self.diag.fail(f"{verb} {start}..{end} overlaps `{f.name}`, placed at random in {f.start}..{f.end}",
                                span, "keep edits clear of the window a random placement draws from")
 
+    def edited_region(self, op, state: ClassState, verb: str,
+                      class_overlap: bool) -> tuple[int, int, str, ir.Feature | None]:
+        """(start, end, label, the element a slice edits or None) of the region an edit such
+        as shuffle or revcomp rewrites in place; a random element's window in it is an
+        error, and so is an element it cuts (the sliced one aside) unless overlap is allowed."""
+        start, end, label = self.positions.region(op.region, state)
+        sliced = self.sliced(op.region, state)
+        self.random_guard(state, start, end, verb, op.span)
+        if not (op.allow_overlap or class_overlap):
+            self.cut_check(state, start, end, verb, op.span, sliced)
+        return start, end, label, sliced
+
     def sliced(self, region: ast.Region, state: ClassState) -> ir.Feature | None:
         """The element a slice (`s3[0..5]`) edits in part; None for other regions (and for a
         slice of a whole element, which edits it as `revcomp s3` would)."""

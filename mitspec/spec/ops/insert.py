@@ -57,15 +57,8 @@ def check(edits, op: Insert, state: ClassState, class_overlap: bool) -> InsertOp
     if isinstance(op.motif, ast.Call) and op.motif.func.text == "background":
         return check_background(edits, op, state, class_overlap)
     motif = edits.motifs.resolve(op.motif, state)
-    at = edits.positions.position(op.at, state)
-    edits.positions.bounds(at, at + 1, op.at.span, "insertion point")
     allow = op.allow_overlap or class_overlap
-    for f in state.features:
-        if f.start < at < f.end and not allow:
-            edits.diag.fail(f"inserting at {at} splits `{f.name}` ({f.start}..{f.end})", op.span,
-                            "insert before or after it, or add `allow overlap` (the split element is dropped)")
-    state.features[:] = [f for f in state.features if not f.start < at < f.end]
-    edits.shifted(state, at, motif.length, allow, f"inserting {motif.length} bp at {at}", op.span)
+    at = make_room(edits, op, state, motif.length, allow)
     name = edits.new_name(op, op.alias, state)
     if at + motif.length <= edits.scope.length:
         state.features.append(ir.Feature(name, at, at + motif.length, op.strand, edits.diag.text(op.motif.span),
@@ -73,6 +66,21 @@ def check(edits, op: Insert, state: ClassState, class_overlap: bool) -> InsertOp
     elif not allow:
         edits.diag.fail(f"the inserted `{name}` runs past the end", op.span, "insert it further upstream")
     return InsertOp(at, motif, op.strand)
+
+
+def make_room(edits, op: Insert, state: ClassState, count: int, allow: bool) -> int:
+    """The insertion point, with the layout shifted for `count` bases going in before it:
+    an element it splits is an error unless `allow` (then dropped), as is one pushed off
+    the end (see Edits.shifted)."""
+    at = edits.positions.position(op.at, state)
+    edits.positions.bounds(at, at + 1, op.at.span, "insertion point")
+    split = next((f for f in state.features if f.start < at < f.end), None)
+    if split is not None and not allow:
+        edits.diag.fail(f"inserting at {at} splits `{split.name}` ({split.start}..{split.end})", op.span,
+                        "insert before or after it, or add `allow overlap` (the split element is dropped)")
+    state.features[:] = [f for f in state.features if not f.start < at < f.end]
+    edits.shifted(state, at, count, allow, f"inserting {count} bp at {at}", op.span)
+    return at
 
 
 def check_background(edits, op: Insert, state: ClassState, class_overlap: bool) -> GapOp:
@@ -84,15 +92,7 @@ def check_background(edits, op: Insert, state: ClassState, class_overlap: bool) 
             or call.args[0].value != int(call.args[0].value) or call.args[0].value < 1:
         edits.diag.fail("background() takes one whole number of bases", call.span, f"usage: {usage}")
     count = int(call.args[0].value)
-    at = edits.positions.position(op.at, state)
-    edits.positions.bounds(at, at + 1, op.at.span, "insertion point")
-    allow = op.allow_overlap or class_overlap
-    split = next((f for f in state.features if f.start < at < f.end), None)
-    if split is not None and not allow:
-        edits.diag.fail(f"inserting at {at} splits `{split.name}` ({split.start}..{split.end})", op.span,
-                        "insert before or after it, or add `allow overlap` (the split element is dropped)")
-    state.features[:] = [f for f in state.features if not f.start < at < f.end]
-    edits.shifted(state, at, count, allow, f"inserting {count} bp at {at}", op.span)
+    at = make_room(edits, op, state, count, op.allow_overlap or class_overlap)
     if op.alias is not None:
         name = edits.new_name(op, op.alias, state)
         state.features.append(ir.Feature(name, at, min(at + count, edits.scope.length), ".", "background"))

@@ -78,6 +78,8 @@ PARSERS = {"move": parse, "shift": parse_shift, "move_mode": lambda t, span, mod
 def check(edits, op: Move, state: ClassState, class_overlap: bool) -> MoveOp | RotateOp | PermuteOp:
     element = edits.element(op.element, state, "moved")
     length = element.end - element.start
+    if op.by is not None and op.by.value == 0:
+        edits.diag.fail("`move ... by 0` does nothing", op.by.span, "give a shift such as `by 5` or `by -3`")
     if op.mode is not None:
         return move_along(edits, op, element, state, op.allow_overlap or class_overlap)
     if op.by is not None:
@@ -104,8 +106,6 @@ def move_by(edits, op: Move, element: ir.Feature, state: ClassState, class_overl
     """Rotate the window spanning the old and new places: the element moves by k and the
     k bases it moves over fill the space it left (composition kept)."""
     k = op.by.value
-    if k == 0:
-        edits.diag.fail("`move ... by 0` does nothing", op.by.span, "give a shift such as `by 5` or `by -3`")
     start, end = min(element.start, element.start + k), max(element.end, element.end + k)
     edits.positions.bounds(start, end, op.span, f"`{element.name}` moved by {k:+d}")
     edits.random_guard(state, start, end, "moving over", op.span)
@@ -127,8 +127,6 @@ def move_along(edits, op: Move, element: ir.Feature, state: ClassState, allow: b
     way, which shift back by E's length. Either way the other bases of the window keep
     their order and fill what is left (composition kept)."""
     k, size = op.by.value, element.end - element.start
-    if k == 0:
-        edits.diag.fail("`move ... by 0` does nothing", op.by.span, "give a shift such as `by 5` or `by -3`")
     others = [f for f in state.features if f is not element and f.within is None]
     starts = {element.name: element.start + k}
     if op.mode == "hop":

@@ -28,11 +28,7 @@ def parse(t, span: Span, region: ast.Region, *allow) -> RevComp:
 
 
 def check(edits, op: RevComp, state: ClassState, class_overlap: bool) -> RevCompOp:
-    start, end, _ = edits.positions.region(op.region, state)
-    sliced = edits.sliced(op.region, state)
-    edits.random_guard(state, start, end, "revcomp", op.span)
-    if not (op.allow_overlap or class_overlap):
-        edits.cut_check(state, start, end, "revcomp", op.span, sliced)
+    start, end, _, sliced = edits.edited_region(op, state, "revcomp", class_overlap)
     mirror(state, start, end, sliced)
     return RevCompOp(start, end)
 

@@ -59,11 +59,7 @@ PARSERS = {"shuffle": parse, "distinct": lambda t, span: t.option("distinct", Tr
 def check(edits, op: Shuffle, state: ClassState, class_overlap: bool) -> ShuffleOp | ShuffleOutsideOp:
     if isinstance(op.region, ast.OutsideRegion):
         return check_outside(edits, op, state)
-    start, end, label = edits.positions.region(op.region, state)
-    sliced = edits.sliced(op.region, state)
-    edits.random_guard(state, start, end, "shuffle", op.span)
-    if not (op.allow_overlap or class_overlap):
-        edits.cut_check(state, start, end, "shuffle", op.span, sliced)
+    start, end, label, sliced = edits.edited_region(op, state, "shuffle", class_overlap)
     if sliced is not None:  # the element stays; its bases in the slice are permuted
         state.features[:] = [f for f in state.features if f is sliced or not f.overlaps(start, end)]
         return ShuffleOp(start, end, op.distinct, op.dinucleotide)
