@@ -12,16 +12,16 @@ from __future__ import annotations
 from .. import ast
 from .. import program as ir
 from ..errors import Span, SpecErrors
+from ..layout import ClassState
 from .classes import Classes, Limits
 from .contrasts import Contrasts
 from .diagnostics import Diagnostics, Invalid
+from .edits import Edits
 from .expectations import Expectations
 from .imports import Imports, resolve_definitions
-from .edits import Edits
 from .positions import Positions
 from .rules import Rules
 from .scope import Scope
-from ..layout import ClassState
 from .sweeps import RESERVED as SWEEP_TARGETS
 
 RESERVED = {"all": "it means the whole sequence in regions", "end": "it means the sequence's end in positions",

@@ -6,11 +6,10 @@ from dataclasses import dataclass, replace
 from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
+from ..layout import ClassState, GivenFill
 from .diagnostics import Invalid
-from ..layout import GivenFill
 from .edits import Edits
 from .scope import Scope, kind_of
-from ..layout import ClassState
 from .sweeps import Sweeps
 
 EXTRA_STEP_BASE = 1000  # step indices of operations a sweep level appends after the body

@@ -9,11 +9,11 @@ from .. import ast
 from .. import ops as edit_ops
 from .. import program as ir
 from ..errors import Span
+from ..layout import ClassState, shift_features
 from .diagnostics import Invalid
 from .motifs import Motifs
 from .positions import Positions
 from .scope import Scope
-from ..layout import ClassState, shift_features
 
 
 class Edits:

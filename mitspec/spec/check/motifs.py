@@ -7,10 +7,10 @@ from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
 from ..errors import Span
+from ..layout import ClassState
 from .backgrounds import PROB_TOLERANCE, arity, probability
 from .diagnostics import Invalid
 from .scope import Scope
-from ..layout import ClassState
 
 MAX_MOTIF_DEPTH = 64  # motifs defined in terms of motifs ... (each level is a few stack frames)
 MOTIF_FUNCS = {"iupac": "iupac(\"AAAAAARNR\")", "choice": "choice(m1, m2, ..., weights=[...])",

@@ -5,9 +5,9 @@ from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
 from ..errors import Span
+from ..layout import ClassState
 from .diagnostics import Invalid
 from .scope import Scope
-from ..layout import ClassState
 
 
 class Positions:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from ...text import did_you_mean
 from .. import ast
 from .. import program as ir
+from ..layout import ClassState, level_label, mirror, shift_features
 from ..ops import GapOp, Place, RevCompOp, ShuffleOp
 from .diagnostics import Invalid
-from ..layout import ClassState, level_label, mirror, shift_features
 
 ORIENTATIONS = ("forward", "motifs_reversed", "all_reversed", "motifs_shuffled")
 MAX_LEVELS = 10_000
@@ -133,6 +133,19 @@ def phase(sweeps: Sweeps, level: Level) -> Condition:
     return Condition(kept, level.background)
 
 
+def in_turn(sweeps: Sweeps, condition: Condition, steps: list[tuple[Callable, Level]]) -> Condition:
+    """Each (target function, level) applied in order, each to the body and background the
+    one before left (the level's own ops and background are replaced by those); the
+    operations they append after the body run in the same order."""
+    extras = []
+    for func, level in steps:
+        condition = func(sweeps, replace(level, ops=condition.ops, background=condition.background))
+        if condition.extra is not None:
+            extras.append(condition.extra)
+    extra = (lambda state, fs=tuple(extras): [op for f in fs for op in f(state)]) if extras else None
+    return Condition(condition.ops, condition.background, extra)
+
+
 TARGETS: dict[str, Callable[[Sweeps, Level], Condition]] = {
     "at_content": at_content, "orientation": orientation, "spacer": gap}
 CALL_TARGETS: dict[str, tuple[Callable[[Sweeps, Level], Condition], int, str]] = {
@@ -187,13 +200,8 @@ class Sweeps:
                 self.diag.fail(f"`{name}` is linked twice in this sweep", sweep.span, "name each target once")
 
         def run(sweeps: Sweeps, level: Level) -> Condition:
-            condition, extras = Condition(level.ops, level.background), []
-            for part, (_, func) in zip([sweep] + parts, found):
-                condition = func(sweeps, replace(level, sweep=part, ops=condition.ops, background=condition.background))
-                if condition.extra is not None:
-                    extras.append(condition.extra)
-            extra = (lambda state, fs=tuple(extras): [op for f in fs for op in f(state)]) if extras else None
-            return Condition(condition.ops, condition.background, extra)
+            return in_turn(sweeps, Condition(level.ops, level.background),
+                           [(func, replace(level, sweep=part)) for part, (_, func) in zip([sweep] + parts, found)])
 
         return ", ".join(names), run
 
@@ -290,16 +298,12 @@ class Sweeps:
             labels.append(label)
             with self.diag.per_level(key, label, found):
                 try:
-                    condition = Condition(ops, background)
-                    extras = []
-                    for (sweep, target, func, _, positional), (lab, value, item) in zip(axes, combo):
-                        level = Level(node, parent, condition.ops, condition.background, sweep, lab, value, item)
-                        condition = (func or element_position)(self, level)
-                        if condition.extra is not None:
-                            extras.append(condition.extra)
+                    condition = in_turn(self, Condition(ops, background), [
+                        (func or element_position, Level(node, parent, ops, background, sweep, lab, value, item))
+                        for (sweep, _, func, _, _), (lab, value, item) in zip(axes, combo)])
                     tag = self.tag(axes, combo, base.origin)
-                    extra = (lambda state, fs=tuple(extras): [op for f in fs for op in f(state)]) if extras else None
-                    built.append(self.simulate(node, parent, condition.ops, condition.background, n, tag, extra))
+                    built.append(self.simulate(node, parent, condition.ops, condition.background, n, tag,
+                                               condition.extra))
                 except Invalid:
                     pass
         self.diag.flush_levels(key, found, labels)
