@@ -290,15 +290,17 @@ def test_a_gap_sweep_on_a_genome_with_an_unedited_level_is_warned_about():
     """Measured on specs/attenuator.mit (docs/language.md, Gaps): gLMs peaked at the one
     level without an indel junction. compile_program warns when a genome background's gap
     sweep has such a level, and not when every level is edited or the background is iid."""
-    def warned(background: str, right: int) -> list[str]:
+    def warned(background: str, right: int, body: str = "") -> list[str]:
         warnings: list[str] = []
         compile_program(check_source(
             f'benchmark "w" seed 1 length 80\nbackground bg = {background}\n'
-            f'class G n=3 on bg {{ place "GGGG" at 10 as a  place "CCCC" at {right} as b  sweep gap(a, b) over 4..8 }}\n'),
-            warnings=warnings)
+            f'class G n=3 on bg {{ place "GGGG" at 10 as a  place "CCCC" at {right} as b {body} '
+            'sweep gap(a, b) over 4..8 }\n'), warnings=warnings)
         return [w for w in warnings if "layout as placed" in w]
 
     genome = 'genome("ecoli_mg1655", at=[0.3, 0.7])'
+    # a (10..14) and b at 20: a 6 bp gap as placed, so level 6 of 4..8 is the unedited one
+    assert warned(genome, 20, "insert background(3) at 60") == warned(genome, 20)  # the body's own indel is no level's
     assert warned(genome, 20) == ["class G: G[6] is the layout as placed, while the other levels insert or delete "
                                   "bases and so carry a junction with the genome's continuation; a model may prefer "
                                   "the unedited level for that alone. Place the elements so that every level is "

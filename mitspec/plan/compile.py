@@ -12,6 +12,7 @@ from .. import rng
 from ..pwm import log_odds as pwm_log_odds
 from ..sequence import BASES, IUPAC, reverse_complement
 from ..spec import program as ir
+from ..spec.check.classes import EXTRA_STEP_BASE
 from ..spec.ops import APPLY, ApplyError, GapOp, ShuffleOp
 from .backgrounds import BackgroundError, fresh_bases, sample_background
 
@@ -180,7 +181,9 @@ def unedited_levels(program: ir.Program) -> list[str]:
             groups.setdefault(cls.group, []).append(cls)
     out = []
     for group, conditions in groups.items():
-        edited = {c.name: any(isinstance(step.op, GapOp) and step.op.delta for step in c.steps) for c in conditions}
+        # the indels the sweep's level appended (an `insert background` in the body is every level's)
+        edited = {c.name: any(isinstance(step.op, GapOp) and isinstance(step.index, int)
+                              and step.index >= EXTRA_STEP_BASE for step in c.steps) for c in conditions}
         plain = [name for name, has in edited.items() if not has]
         if plain and len(plain) < len(edited):
             out.append(f"class {group}: {', '.join(plain)} {'is' if len(plain) == 1 else 'are'} the layout as placed, "
