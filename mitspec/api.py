@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -157,15 +157,14 @@ def compile(spec: str | Path, out: str | Path | None = None, force: bool = False
     spec = Path(spec)
     result = build(spec, Path(out) if out is not None else default_out_dir(spec), force=force,
                    data_dir=None if data_dir is None else str(data_dir))
-    plan = Plan.load(result.out_dir)
-    return Plan(plan.path, plan.meta, plan.sequences, tuple(result.warnings))
+    return replace(Plan.load(result.out_dir), warnings=tuple(result.warnings))
 
 
 def scorers(models: Iterable[str] | None = None, device: str = "auto", batch_tokens: int | None = None) -> list:
     """Scorers by name or directory (default: every exported model and every baseline)."""
-    from .models.registry import available, resolve
+    from .models.registry import default_names, resolve
 
-    names = [str(m) for m in models] if models is not None else [e.name for e in available() if e.kind != "invalid"]
+    names = [str(m) for m in models] if models is not None else default_names()
     return [resolve(name, device=device, batch_tokens=batch_tokens) for name in dict.fromkeys(names)]
 
 

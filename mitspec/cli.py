@@ -182,10 +182,10 @@ def _scorers(names: tuple[str, ...], device: str, batch_tokens: int | None = Non
     """Scorers for `names` (default: every exported model and every baseline). With a Ray
     `cluster`, exported gLMs are scored by its workers and never loaded here; baselines,
     which take milliseconds, always run here."""
-    from .models.registry import available, locate, resolve
+    from .models.registry import default_names, locate, resolve
 
-    if not names:  # every exported model and every baseline
-        names = tuple(e.name for e in available() if e.kind != "invalid")
+    if not names:
+        names = tuple(default_names())
     names = tuple(dict.fromkeys(names))  # `-m X -m X` asks for X once
     scorers = []
     for name in names:

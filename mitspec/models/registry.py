@@ -70,6 +70,12 @@ def available() -> list[ModelEntry]:
     return entries
 
 
+def default_names() -> list[str]:
+    """What a run scores when no model is named: every exported model whose manifest reads,
+    and every baseline."""
+    return [e.name for e in available() if e.kind != "invalid"]
+
+
 def locate(name_or_path: str) -> Manifest | None:
     """The manifest of an exported model named or pointed at (a registered name, a model
     directory, or a .onnx file with manifest.json beside it), or None for a built-in
