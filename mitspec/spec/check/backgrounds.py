@@ -27,7 +27,7 @@ def probability(diag: Diagnostics, value: ast.Value, what: str) -> float:
 
 def stationary(rows) -> tuple[float, ...] | None:
     """The chain's stationary base composition pi (pi P = pi, sum 1), solved exactly in
-    rationals from the probabilities as written, so it is the same on every machine; None
+    rationals (each float's exact binary value), so it is the same on every machine; None
     when the chain has more than one (some bases never reach others)."""
     from fractions import Fraction
 
@@ -122,10 +122,10 @@ class Backgrounds:
         return ir.IidBackground(probs)
 
     def chain(self, call: ast.Call) -> ir.ChainBackground:
-        """A first-order chain from parameters: `markov(gc=G, cpg=R)` (or at=) has base
-        composition G and CpG observed/expected ratio R, the CG deficit (or excess) moved
-        to CA and TG, which keeps every base's frequency; `markov(transitions=[...])`
-        takes the 4 x 4 matrix, rows A, C, G, T."""
+        """A first-order chain from parameters: `markov(gc=G, cpg=R)` (or at=) has GC fraction
+        G and CpG observed/expected ratio R, the CG deficit (or excess) spread over the 2 x 2
+        exchanges that keep every base's frequency (docs/language.md); `markov(transitions=
+        [...])` takes the 4 x 4 matrix, rows A, C, G, T."""
         diag, usage = self.diag, BACKGROUND_FUNCS["markov"]
         kw = {k.name.text: k for k in call.kwargs}
         for key, arg in kw.items():
@@ -133,7 +133,8 @@ class Backgrounds:
                 diag.fail(f"markov() from parameters has no argument `{key}`", arg.name.span, f"usage: {usage}")
         if "transitions" in kw:
             if len(kw) != 1:
-                diag.fail("give either `transitions=` or a composition (gc=, cpg=), not both", call.span, f"usage: {usage}")
+                diag.fail("give either `transitions=` or a composition (gc=, cpg=), not both", call.span,
+                          f"usage: {usage}")
             return self.transitions(kw["transitions"].value)
         if "cpg" not in kw or len(set(kw) & {"gc", "at"}) != 1:
             diag.fail("markov() from a composition takes `gc=` (or `at=`) and `cpg=`", call.span,
@@ -169,8 +170,6 @@ class Backgrounds:
         return ir.ChainBackground(rows, probs)
 
     def transitions(self, value: ast.Value) -> ir.ChainBackground:
-        from fractions import Fraction
-
         diag = self.diag
         if not isinstance(value, ast.ListValue) or len(value.items) != 4:
             diag.fail("`transitions` is a list of four rows (from A, C, G, T)", value.span,
@@ -185,7 +184,7 @@ class Backgrounds:
                 diag.fail(f"the row from {base} sums to {sum(probs):g}, not 1", row.span,
                           f"adjust it so it sums to 1 (off by {sum(probs) - 1:+.6g})")
             rows.append(tuple(probs))
-        pi = stationary([[Fraction(x.value) for x in row.items] for row in value.items])  # exact binary values
+        pi = stationary(rows)
         if pi is None or min(pi) < 0:
             diag.fail("this chain has more than one long-run composition (some bases never lead to others)",
                       value.span, "give every base a path to every other, e.g. no row that only repeats its base")
