@@ -40,9 +40,6 @@ class ClassView:
     condition: Mapping | None = None
     background_root: str | None = None  # classes with the same root share instance i's background
 
-    def feature(self, name: str) -> FeatureView | None:
-        return next((f for f in self.features if f.name == name), None)
-
 
 @dataclass(frozen=True, slots=True)
 class PlanView:
