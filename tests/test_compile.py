@@ -463,6 +463,8 @@ def test_move_by_slot_is_the_element_in_that_slot():
     by_slot = _rearranged("move L.core by 20 hop", 4, elements)
     by_name = _rearranged("move a by 20 hop", 4, elements)
     assert np.array_equal(by_slot[2], by_name[2])
+    # by hand: a (40..46) hops 20 to 60..66; g (60..63) lies in the window 40..66 it jumps,
+    # so it moves back by len(a) = 6, to 54..57
     assert _layout(by_slot[0], "Q") == {"a": (60, 66), "g": (54, 57)}
 
 
