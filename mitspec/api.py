@@ -139,13 +139,14 @@ class Run:
         return self.summary
 
     def _repr_html_(self) -> str:
-        from .report.render import expectations_html, findings_html
+        from .report.document import html_fragment
+        from .report.sections import expectations, findings_section
 
         stored = self.plan.stored()
         return (f"<p><b>{html.escape(self.plan.title)}</b>: {', '.join(map(html.escape, self.models))} "
                 f"(<a href=\"{html.escape(str(self.report()))}\">report</a>)</p>"
-                + expectations_html(stored, self.metrics, self.document)
-                + findings_html(stored, self.metrics, self.document))
+                + html_fragment(expectations(stored, self.metrics, self.document)
+                                + findings_section(stored, self.metrics, self.document)))
 
 
 def compile(spec: str | Path, out: str | Path | None = None, force: bool = False,

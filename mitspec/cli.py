@@ -378,7 +378,7 @@ def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, fasta,
     from .metrics.evaluate import evaluate
     from .metrics.files import read_many, with_fasta_sequences, write_metrics
     from .plan.store import load_plan
-    from .report.render import terminal_summary
+    from .report.terminal import terminal_summary
 
     plan = load_plan(plan_path)
     scores = read_many(list(score_files))

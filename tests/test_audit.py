@@ -12,7 +12,7 @@ from mitspec.metrics.files import metrics_document
 from mitspec.models.registry import resolve
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
-from mitspec.report.render import terminal_summary
+from mitspec.report.terminal import terminal_summary
 from mitspec.sequence import at_fraction
 
 from .conftest import SPECS, plan_of

@@ -120,6 +120,8 @@ def test_imports_inside_functions_and_relative_ones_are_seen():
     ("mitspec.spec.check", ("polars", "jsonschema", "mitspec.plan", "mitspec.models")),
     ("mitspec.fasta", ("polars", "jsonschema", "mitspec.spec")),  # `mitspec score` reads FASTA
     ("mitspec.scores.engine", ("polars", "jsonschema", "mitspec.spec")),
+    # the section model renders text: no data frames, no plan, no metrics, no figures
+    ("mitspec.report.document", ("polars", "matplotlib", "mitspec.plan", "mitspec.metrics", "mitspec.contrasts")),
 ])
 def test_light_imports_stay_light(module, banned):
     """`mitspec models` and `score` start without polars, jsonschema or the spec package;

@@ -264,7 +264,7 @@ def test_a_two_sweep_profile_gets_a_heatmap_and_a_one_sweep_profile_does_not():
 def test_audit_tables_list_the_glms_before_the_baselines():
     """docs/metrics.md says every table lists gLMs first; the audit's per-contrast tables listed
     models in the order the audit computed them (a baseline first)."""
-    from mitspec.report.render import audit_model_rows
+    from mitspec.report.tables import audit_model_rows
 
     row = {"contrast": "CSS", "raw": 0.9, "raw_low": 0.8, "raw_high": 0.95, "difference": 1.0,
            "composition_part": 0.5, "share": 0.5, "share_low": 0.2, "share_high": 0.8, "remainder_low": 0.1,

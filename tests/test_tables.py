@@ -52,13 +52,28 @@ def test_every_motif_function_has_a_usage_line_and_a_resolver():
     assert set(motifs._by_func) == set(MOTIF_FUNCS)
 
 
-def test_figure_hooks_belong_to_registered_contrast_kinds():
-    """A figure hook is registered per contrast kind (report/figures.py); a hook for a kind
-    that does not exist would never run, and a profile or correlation without one would
-    lose its figure."""
-    from mitspec.contrasts import KINDS
-    from mitspec.report.figures import FIGURES
+def test_every_figure_hook_draws_with_the_canvas_alone():
+    """A kind draws its figures in its own module (ContrastKind.figures) with the report's
+    Canvas primitives: called with an autospec of Canvas, a hook that reached for anything
+    else would raise here. Profiles and correlations keep their figures (a kind that lost
+    its hook fails the second assertion); keys are unique per contrast name."""
+    from unittest import mock
 
-    assert set(FIGURES) <= set(KINDS)
-    assert {"profile", "correlate"} <= set(FIGURES)
+    from mitspec.contrasts import KINDS
+    from mitspec.report.figures import Canvas
+
+    records = {"profile": {"name": "P", "group": "S", "classes": ["S[1]", "S[2]"], "reference": "S[1]"},
+               "correlate": {"name": "R", "group": "S", "with": "at_content", "classes": ["S[1]", "S[2]"]}}
+    drawn = {}
+    for name, kind in KINDS.items():
+        if kind.figures is None:
+            continue
+        canvas = mock.create_autospec(Canvas, instance=True)
+        for method in ("profile", "heatmap", "scatter"):
+            getattr(canvas, method).return_value = b"png"
+        figures = kind.figures(canvas, records[name])
+        assert all(isinstance(png, bytes) and name_key.endswith(records[name]["name"])
+                   for name_key, _, png in figures), name
+        drawn[name] = [key for key, _, _ in figures]
+    assert drawn == {"profile": ["profile_P", "heatmap_P"], "correlate": ["scatter_R"]}
     assert [k for k, kind in KINDS.items() if kind.headline_is_level] == ["profile"]

@@ -61,7 +61,9 @@ class ContrastKind:
     audit: (treatment, reference) plan fields naming the two classes the composition
     audit compares, and `null`, the headline's value when there is no effect (kinds
     without `audit` are not audited); headline_is_level: tables show the headline's level
-    (a profile's peak) instead of its value. Figures: report/figures.py, one hook per kind."""
+    (a profile's peak) instead of its value; figures(canvas, record) -> [(key, caption,
+    png)], the report's figures of one contrast, drawn with the primitives of the canvas
+    it is handed (report/figures.py `Canvas`; the kind imports nothing of the report)."""
 
     name: str
     label: str
@@ -76,6 +78,7 @@ class ContrastKind:
     audit: tuple[str, str] | None = None
     null: float = 0.0
     headline_is_level: bool = False  # the headline reads as its `level` (a profile's peak), not its value
+    figures: Callable | None = None  # (canvas, record) -> [(key, caption, png)]; None: no figure
 
     @property
     def positional(self) -> tuple[Operand, ...]:

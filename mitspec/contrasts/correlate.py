@@ -74,6 +74,12 @@ def compute(calc, c: dict, model: str) -> list[dict]:
     return out
 
 
+def figures(canvas, c: dict) -> list:
+    """Each sequence's score against the covariate, with the fitted line, per model."""
+    label = LABELS[c["with"]]
+    return [(f"scatter_{c['name']}", f"{c['name']}: score against {label}", canvas.scatter(c, c["with"], label))]
+
+
 KIND = ContrastKind(
     name="correlate", label="correlation with a covariate",
     usage="correlate(CLASS, at_content | gc_content | cpg | level | level_2)  (level: a swept class)",
@@ -86,4 +92,5 @@ KIND = ContrastKind(
                            "levels": {"type": "array", "items": {"type": "number"}}},
             "required": ["group", "with", "classes"]},
     compute=compute,
+    figures=figures,
 )

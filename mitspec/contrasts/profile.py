@@ -94,6 +94,15 @@ def compute(calc, c: dict, model: str) -> list[dict]:
     return [headline, *out]
 
 
+def figures(canvas, c: dict) -> list:
+    """The mean score per level with its interval, per model; a heatmap when two sweeps cross."""
+    out = [(f"profile_{c['name']}", f"{c['name']}: mean score per level", canvas.profile(c))]
+    grid = canvas.heatmap(c)
+    if grid is not None:
+        out.append((f"heatmap_{c['name']}", f"{c['name']}: mean score per pair of levels", grid))
+    return out
+
+
 KIND = ContrastKind(
     name="profile", label="profile over a sweep", usage="profile(SWEPT_CLASS, reference=LEVEL)",
     operands=(Operand("group", GROUP), Operand("reference", LEVEL, keyword=True, required=False, of="group")),
@@ -103,5 +112,6 @@ KIND = ContrastKind(
                            "origin": {"type": "object", "required": ["at", "position"]}},
             "required": ["group", "reference", "classes"]},
     compute=compute,
+    figures=figures,
     headline_is_level=True,
 )

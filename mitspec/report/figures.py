@@ -1,15 +1,15 @@
-"""Figures of a report: one hook per contrast kind (`FIGURES`), and the figures of the
-whole run. A hook takes the report's context and a contrast's plan record and returns
-its figures as (key, caption, png bytes); a kind without a hook has none. A new kind
-with a figure is its module in contrasts/ and its hook here."""
+"""The report's figures. A contrast kind draws its own (`ContrastKind.figures`, in its
+module in contrasts/) with the primitives of the `Canvas` it is handed: the canvas knows
+the run (metrics, scores, plan, model order) and how to draw; the kind knows which chart
+says what it measured. A new kind with a figure is its module alone, as long as one of
+these primitives fits; a new kind of chart is a primitive here and its drawing in plots.py."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
-from ..contrasts import correlate
+from ..contrasts import KINDS
 from ..metrics.calculator import with_covariate
 from ..plan.store import Plan
 from ..sequence import at_fraction_expr, cpg_fraction_expr
@@ -19,48 +19,34 @@ Figure = tuple[str, str, bytes]  # (key, caption, png)
 
 
 @dataclass(frozen=True)
-class Context:
-    """What figure hooks read: the plan, the metrics table, the scores joined to their
-    classes (id, model, score, class) and the models in report order."""
+class Canvas:
+    """What a figure hook draws with. plan, metrics (one row per record), scores joined to
+    their classes (id, model, score, class) and the models in report order."""
 
     plan: Plan
     metrics: pl.DataFrame
     scores: pl.DataFrame
     models: list[str]
 
+    def profile(self, c: dict) -> bytes:
+        """Per model, the record's `level` parts (mean score per level, 95% interval) along
+        its sweep; reference hollow, peak red."""
+        return plots.profile(self.metrics, c, self.models)
 
-FIGURES: dict[str, Callable[[Context, dict], list[Figure]]] = {}
+    def heatmap(self, c: dict) -> bytes | None:
+        """Per model, the `level` parts of a two-sweep factorial as a grid; None unless the
+        record's classes cross exactly two sweeps."""
+        return plots.heatmap(self.metrics, c, self.plan.meta["classes"])
 
-
-def hook(kind: str):
-    """Register the figure hook of contrast kind `kind`."""
-    def register(func):
-        if kind in FIGURES:
-            raise ValueError(f"contrast kind {kind} has two figure hooks")
-        FIGURES[kind] = func
-        return func
-    return register
-
-
-@hook("profile")
-def profile(ctx: Context, c: dict) -> list[Figure]:
-    """Mean score per level with 95% intervals per model; a heatmap when two sweeps cross."""
-    out = [(f"profile_{c['name']}", f"{c['name']}: mean score per level", plots.profile(ctx.metrics, c, ctx.models))]
-    grid = plots.heatmap(ctx.metrics, c, ctx.plan.meta["classes"])
-    if grid is not None:
-        out.append((f"heatmap_{c['name']}", f"{c['name']}: mean score per pair of levels", grid))
-    return out
+    def scatter(self, c: dict, covariate: str, label: str) -> bytes:
+        """Per model, every score of the record's classes against `covariate` (at_content,
+        gc_content, cpg, or the sweep level given by the record's `levels`), with the
+        least-squares line and the headline in the title."""
+        frame = self.scores.join(self.plan.sequences.select("id", at_fraction_expr(), cpg_fraction_expr()), on="id")
+        return plots.scatter(with_covariate(frame, covariate, c["classes"], c.get("levels")), self.metrics, c, label)
 
 
-@hook("correlate")
-def scatter(ctx: Context, c: dict) -> list[Figure]:
-    """Each sequence's score against the covariate, with the fitted line, per model."""
-    frame = ctx.scores.join(ctx.plan.sequences.select("id", at_fraction_expr(), cpg_fraction_expr()), on="id")
-    frame = with_covariate(frame, c["with"], c["classes"], c.get("levels"))
-    return [(f"scatter_{c['name']}", f"{c['name']}: score against {correlate.LABELS[c['with']]}",
-             plots.scatter(frame, ctx.metrics, c, correlate.LABELS[c["with"]]))]
-
-
-def contrast_figures(ctx: Context, c: dict) -> list[Figure]:
-    hook_of = FIGURES.get(c["kind"])
-    return hook_of(ctx, c) if hook_of is not None else []
+def contrast_figures(canvas: Canvas, c: dict) -> list[Figure]:
+    """A contrast's figures, by its kind's hook (none when its kind has no hook)."""
+    draw = KINDS[c["kind"]].figures
+    return draw(canvas, c) if draw is not None else []

@@ -13,7 +13,8 @@ from ..metrics.files import METRICS_FORMAT, write_metrics
 from ..io import sha256_file
 from ..plan.store import Plan
 from ..scores.run import read_models, read_skipped
-from .render import terminal_summary, write_report
+from .render import write_report
+from .terminal import terminal_summary
 
 
 def _up_to_date(out_dir: Path, plan: Plan, config: MetricsConfig, digest: str) -> dict | None:
