@@ -14,3 +14,7 @@ class MitspecError(Exception):
 
     def render(self) -> str:
         return f"error: {self}"
+
+
+class ModelError(MitspecError):
+    """A model that cannot be used: one sentence naming the file and the fix."""

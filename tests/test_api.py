@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import mitspec
 from mitspec.cli import main
-from mitspec.models.errors import ModelError
+from mitspec.errors import ModelError
 from mitspec.spec.errors import SpecErrors
 
 from .conftest import SPECS

@@ -216,7 +216,7 @@ def test_n_is_scored_or_refused_explicitly(name):
     """Issue 19: an all-N sequence got the best possible score (0.0) from markov, kmer6, scan
     and pa_pwm_nopos: N was silently left out. Now only scorers for which N means something
     take it (at_content: N is not A/T; random: any text); the others refuse it by name."""
-    from mitspec.models.errors import ModelError
+    from mitspec.errors import ModelError
 
     scorer = BASELINES[name][0]()
     sequences = ["ACGT" * 25, "N" * 100]
@@ -233,7 +233,7 @@ def test_n_is_scored_or_refused_explicitly(name):
 def test_sigma70_baselines_declare_what_they_read_and_skip_plans_without_it(tmp_path):
     """Before: pa_pwm, scan and thermo scored a terminator or a splice site as if it were a
     promoter. Now a default run leaves them out, saying why, and naming one is an error."""
-    from mitspec.models.errors import ModelError
+    from mitspec.errors import ModelError
     from mitspec.models.registry import resolve
     from mitspec.plan.build import build
     from mitspec.scores.cache import NoCache

@@ -142,7 +142,7 @@ def test_every_user_error_derives_from_one_base():
     from mitspec.fasta import FastaError
     from mitspec.genomes import GenomeError
     from mitspec.metrics.calculator import MetricsError
-    from mitspec.models.errors import ModelError
+    from mitspec.errors import ModelError
     from mitspec.plan.backgrounds import BackgroundError
     from mitspec.plan.store import PlanError
     from mitspec.spec.errors import SpecErrors

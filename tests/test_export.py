@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("optimum.exporters.onnx")
 
-from mitspec.models.errors import ModelError  # noqa: E402
+from mitspec.errors import ModelError  # noqa: E402
 from mitspec.export.onnx import export  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 

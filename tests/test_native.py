@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from mitspec.models.errors import ModelError  # noqa: E402
+from mitspec.errors import ModelError  # noqa: E402
 from mitspec.export.native import family_of, load_native  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM, log_softmax  # noqa: E402
 

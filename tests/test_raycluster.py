@@ -13,7 +13,7 @@ pytest.importorskip("onnx")
 ray = pytest.importorskip("ray")
 
 from mitspec.cli import main  # noqa: E402
-from mitspec.models.errors import ModelError  # noqa: E402
+from mitspec.errors import ModelError  # noqa: E402
 from mitspec.models.manifest import read_manifest  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 from mitspec.scores import engine  # noqa: E402

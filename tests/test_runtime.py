@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("onnx")
 
 from mitspec.models import runtime  # noqa: E402
-from mitspec.models.errors import ModelError  # noqa: E402
+from mitspec.errors import ModelError  # noqa: E402
 from mitspec.models.manifest import read_manifest  # noqa: E402
 from mitspec.models.onnx_lm import OnnxLM  # noqa: E402
 from mitspec.models.runtime import create_session, read_ir_version  # noqa: E402

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mitspec.models.errors import ModelError
+from mitspec.errors import ModelError
 from mitspec.models.manifest import parse_manifest
 from mitspec.models.tokenize import Tokenizer
 

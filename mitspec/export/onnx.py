@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models.errors import ModelError
+from ..errors import ModelError
 from ..models.manifest import Manifest, read_manifest, write_manifest
 
 OPSET = 18

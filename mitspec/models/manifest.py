@@ -10,7 +10,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from ..io import atomic_write, canonical_json, printable, read_json, resolve_inside, sha256_file, unreadable_path
-from .errors import ModelError
+from ..errors import ModelError
 
 MANIFEST = "manifest.json"
 FORMAT = "mitspec-model/1"

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..io import sha256_file
 from .base import Scorer, Scores
-from .errors import ModelError
+from ..errors import ModelError
 from .manifest import Manifest, about
 from .runtime import create_session
 from .tokenize import Encoding, Tokenizer

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..text import did_you_mean
 from .base import Scorer
 from .baselines import BASELINES as _BUILTINS
-from .errors import ModelError
+from ..errors import ModelError
 from .manifest import MANIFEST, Manifest, about, read_manifest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]

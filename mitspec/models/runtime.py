@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ModelError
+from ..errors import ModelError
 
 DEVICES = ("auto", "cpu", "cuda")
 

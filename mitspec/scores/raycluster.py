@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import __version__
 from ..models.base import Scorer, Scores
-from ..models.errors import ModelError
+from ..errors import ModelError
 from ..models.manifest import Manifest
 from .cache import NoCache
 from .engine import Chunk, Chunker, score_cached

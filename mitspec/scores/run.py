@@ -10,7 +10,7 @@ import polars as pl
 
 from ..models.base import Scorer, Scores
 from ..planview import PlanView
-from ..models.errors import ModelError
+from ..errors import ModelError
 from ..io import atomic_write
 from ..plan.store import PLAN_FILE, PlanError, load_plan
 from .engine import pending, score_cached

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...models.errors import ModelError
+from ...errors import ModelError
 
 FAMILIES = {  # family -> module in this package with `load(directory, config)`
     "hyenadna": "hyenadna",

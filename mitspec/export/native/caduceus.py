@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...models.errors import ModelError
+from ...errors import ModelError
 from . import NativeModel, native_model, read_weights, require, take
 from .hyenadna import VOCAB  # Caduceus ships the same character tokenizer
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...models.errors import ModelError
+from ...errors import ModelError
 from . import NativeModel, activation, native_model, read_weights, require, take
 
 

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...models.errors import ModelError
+from ...errors import ModelError
 from . import NativeModel, is_vortex_config, native_model, require
 from .stripedhyena import (
     AttentionBlock,

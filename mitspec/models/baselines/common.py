@@ -104,7 +104,7 @@ class Baseline(Scorer):
                 f"{' or '.join(missing)}; name elements so, or bind a layout slot with `role {missing[0]} = LAYOUT.SLOT`")
 
     def score(self, sequences: list[str]) -> Scores:
-        from ..errors import ModelError
+        from ...errors import ModelError
 
         n = len(sequences)
         score = np.zeros(n)
