@@ -153,11 +153,12 @@ def compile(spec: str | Path, out: str | Path | None = None, force: bool = False
             data_dir: str | Path | None = None) -> Plan:
     """Check and compile a .mit spec into `out` (default build/<spec name>/), skipping a
     plan that is already up to date. Raises SpecErrors (file:line:col diagnostics)."""
+    from .models.registry import roles
     from .plan.build import build, default_out_dir
 
     spec = Path(spec)
     result = build(spec, Path(out) if out is not None else default_out_dir(spec), force=force,
-                   data_dir=None if data_dir is None else str(data_dir))
+                   data_dir=None if data_dir is None else str(data_dir), roles=roles())
     return replace(Plan.load(result.out_dir), warnings=tuple(result.warnings))
 
 

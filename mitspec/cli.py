@@ -82,11 +82,12 @@ def _limits_options(command):
 
 
 def _limits(max_sequences: int, max_bases: int, max_length: int, data_dir: Path | None) -> dict:
-    """check()/build() keyword arguments from the budget options."""
+    """check()/build() keyword arguments from the budget options (and the roles scorers read)."""
+    from .models.registry import roles
     from .spec.check import Limits
 
     return {"limits": Limits(max_sequences=max_sequences, max_bases=max_bases, max_length=max_length),
-            "data_dir": str(data_dir) if data_dir is not None else None}
+            "data_dir": str(data_dir) if data_dir is not None else None, "roles": roles()}
 
 
 @main.command("compile")

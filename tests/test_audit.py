@@ -9,6 +9,7 @@ from mitspec.metrics.audit import (EXPLAINED, INCONCLUSIVE, NO_EFFECT, NOT_EXPLA
                                    fit_composition, present, verdict)
 from mitspec.metrics.calculator import MetricsConfig, compute, join_scores
 from mitspec.metrics.files import metrics_document
+from mitspec.models.baselines import BASELINES
 from mitspec.models.registry import resolve
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
@@ -40,7 +41,8 @@ def _run(plan, scores: dict[str, np.ndarray]):
                        for name, values in scores.items()])
     config = MetricsConfig(resamples=400)
     table = compute(plan.meta, plan.sequences, frame, config)
-    comp, rows = audit(plan.meta, plan.sequences, join_scores(plan.sequences, frame), table, config)
+    composition_only = [m for m in scores if m in BASELINES and BASELINES[m][0].composition_only]
+    comp, rows = audit(plan.meta, plan.sequences, join_scores(plan.sequences, frame), table, config, composition_only)
     return table, comp, {(r["contrast"], r["model"]): r for r in rows}
 
 
@@ -213,3 +215,31 @@ def test_composition_read_in_slices_equals_composition_read_whole(monkeypatch):
     sliced = composition(frame)
     for a, b in zip(whole[1:], sliced[1:]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_composition_scorers_are_the_scorers_that_say_so(tmp_path):
+    """Issue 30, point 5: the audit named its composition scorers by a list of baseline
+    names in metrics/. Now a scorer declares `composition_only` and the run records it
+    (models.json); scores under a composition scorer's name from elsewhere, which say
+    nothing of what they read, are not taken for one."""
+    import json
+
+    from mitspec.report.pipeline import report_run
+    from mitspec.scores.cache import NoCache
+    from mitspec.scores.run import run_plan
+
+    assert sorted(name for name, (cls, _) in BASELINES.items() if cls.composition_only) == [
+        "at_content", "kmer6", "markov"]
+    (tmp_path / "audit.mit").write_text(SPEC)
+    out = build(tmp_path / "audit.mit", tmp_path / "run").out_dir
+    path = run_plan(out, [resolve("at_content"), resolve("random")], out, NoCache())
+    report_run(load_plan(out), path, out, MetricsConfig(resamples=200))
+    gain = json.loads((out / "metrics.json").read_text())["audit"]["composition"][0]
+    assert gain["contrast"] == "GAIN" and gain["composition_scorers"] == ["at_content"]
+    assert gain["reproduced_by"] == ["at_content"]  # TATAAT over GCGCGC: AT content shows it
+    models = json.loads((out / "models.json").read_text())
+    del models["at_content"]["composition_only"]  # as a scorer that does not say what it reads
+    (out / "models.json").write_text(json.dumps(models))
+    report_run(load_plan(out), path, out, MetricsConfig(resamples=200), force=True)
+    gain = json.loads((out / "metrics.json").read_text())["audit"]["composition"][0]
+    assert gain["composition_scorers"] == [] and gain["reproduced_by"] == []

@@ -403,3 +403,34 @@ def test_declared_grammar_and_expectations_reach_the_program():
 def test_grammar_and_expectation_mistakes_are_diagnostics(text, message):
     assert any(message in e.message for e in _errors(GRAMMAR_BASE + text + "\n")), [e.message for e in
                                                                                    _errors(GRAMMAR_BASE + text + "\n")]
+
+
+def test_roles_a_spec_may_bind_are_the_ones_scorers_read():
+    """Issue 30, point 5: the checker held its own table of sigma70 roles. It now takes the
+    table from its caller (the CLI and the API pass the registry's, built from what each
+    baseline declares it reads); a role no scorer reads is an error that lists them."""
+    from click.testing import CliRunner
+
+    from mitspec.cli import main
+    from mitspec.models.registry import roles
+
+    assert list(roles()) == ["minus35", "minus10", "up", "ext10"]  # declared by the sigma70 baselines
+    spec = HEAD + "layout L { a at 20..26 }\nrole box = L.a\nclass C n=1 on bg { place \"TTGACA\" at L.a }\n"
+    with pytest.raises(SpecErrors) as caught:
+        check_source_with_roles(spec, {"minus35": "the -35 box"})
+    [error] = caught.value.errors
+    assert "no scorer reads a role `box`" in error.message and error.hint == "roles: minus35 (the -35 box)"
+    assert check_source_with_roles(spec, {"box": "a box some scorer reads"}).roles == {"box": (20, 26)}
+    assert check_source(spec).roles == {"box": (20, 26)}  # no table: the spec layer binds any name
+    with CliRunner().isolated_filesystem():
+        open("r.mit", "w").write(spec)
+        out = CliRunner().invoke(main, ["check", "r.mit"])
+    assert out.exit_code == 2 and "no scorer reads a role `box`" in out.output
+    assert "minus35 (the sigma70 -35 box)" in out.output and "Traceback" not in out.output
+
+
+def check_source_with_roles(source: str, roles: dict):
+    from mitspec.spec.check import check
+    from mitspec.spec.parser import parse
+
+    return check(parse(source, "<spec>"), roles=roles)

@@ -187,8 +187,6 @@ def test_periodicity_and_profile_null_runs_hold_their_level(tmp_path):
 
 
 def test_a_profile_with_a_real_peak_reports_it_and_a_flat_one_does_not(sweeps):
-    import math
-
     import numpy as np
 
     noise = np.random.default_rng(3)

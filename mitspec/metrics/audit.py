@@ -38,6 +38,7 @@ spec's position controls (contrasts whose arms hold the same bases, such as a sc
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy as np
@@ -49,7 +50,6 @@ from ..genomes import GENOMES, markov_log_likelihood
 from ..sequence import _ENCODE, cpg_fraction_expr
 from .calculator import Calculator, MetricsConfig
 
-COMPOSITION_SCORERS = ("at_content", "markov", "kmer6")
 NO_EFFECT, EXPLAINED, NOT_EXPLAINED, PARTLY, INCONCLUSIVE = (
     "no effect to explain", "explained by composition", "not explained by composition",
     "partly explained by composition", "inconclusive")
@@ -313,10 +313,12 @@ def composition_share(x: np.ndarray, y: np.ndarray, first: np.ndarray, second: n
 
 
 def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.DataFrame,
-          config: MetricsConfig) -> tuple[list[dict], list[dict]]:
+          config: MetricsConfig, composition_scorers: Collection[str] = ()) -> tuple[list[dict], list[dict]]:
     """(composition rows, one per audited contrast; model rows, one per audited contrast
     x model). `frame`: the engine's joined scores (id, class, index, background, at,
-    model, score); `table`: the raw metrics (headlines are read from it)."""
+    model, score); `table`: the raw metrics (headlines are read from it);
+    `composition_scorers`: the run's models that read composition alone (scorers that
+    say so: `composition_only`), whose clear effects the composition rows name."""
     audited = [c for c in meta["contrasts"] if KINDS[c["kind"]].audit is not None]
     if not audited:
         return [], []
@@ -327,6 +329,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
     scored = _frame_with(frame, comp)
     seed = config.seed if config.seed is not None else meta["seed"]
     comp_rows, model_rows = [], []
+    composition_scorers = sorted(composition_scorers)
     for c in audited:
         kind = KINDS[c["kind"]]
         first, second, paired = _arms(meta, rows_of, c)
@@ -336,7 +339,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
         dist = _dinucleotide_distance(comp.dinucleotides, first, second, paired, boot)
         # base fractions come from counts over one length, so equal counts give equal floats
         same_bases = bool(paired and len(first) and np.array_equal(comp.features[first, :3], comp.features[second, :3]))
-        reproduced = [m for m in COMPOSITION_SCORERS if (c["name"], m) in headline
+        reproduced = [m for m in composition_scorers if (c["name"], m) in headline
                       and present(headline[(c["name"], m)]["ci_low"], headline[(c["name"], m)]["ci_high"],
                                   headline[(c["name"], m)]["q"], kind.null)]
         comp_rows.append({
@@ -347,7 +350,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
             "gc_diff": -d_at[0], "gc_low": -d_at[2], "gc_high": -d_at[1],  # G/C is what A/T is not (no N in plans)
             "cpg_diff": d_cpg[0], "cpg_low": d_cpg[1], "cpg_high": d_cpg[2],
             "dinucleotide_distance": dist[0], "dinucleotide_low": dist[1], "dinucleotide_high": dist[2],
-            "composition_scorers": [m for m in COMPOSITION_SCORERS if (c["name"], m) in headline],
+            "composition_scorers": [m for m in composition_scorers if (c["name"], m) in headline],
             "reproduced_by": reproduced,
         })
         for model in models:

@@ -70,6 +70,16 @@ def available() -> list[ModelEntry]:
     return entries
 
 
+def roles() -> dict[str, str]:
+    """Every plan role some baseline reads (role -> what it is), in registration order:
+    the names a spec's `role NAME = LAYOUT.SLOT` may bind."""
+    out: dict[str, str] = {}
+    for factory, _ in _BUILTINS.values():
+        for role, what in getattr(factory, "roles", {}).items():
+            out.setdefault(role, what)
+    return out
+
+
 def default_names() -> list[str]:
     """What a run scores when no model is named: every exported model whose manifest reads,
     and every baseline."""

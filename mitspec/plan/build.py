@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,15 +60,15 @@ def up_to_date(spec_source: str, out_dir: Path, spec: Path | None = None) -> dic
 
 
 def build(spec: Path, out_dir: Path, force: bool = False, limits: Limits = Limits(),
-          data_dir: str | None = None) -> BuildResult:
+          data_dir: str | None = None, roles: Mapping[str, str] | None = None) -> BuildResult:
     """Compile `spec` into `out_dir` unless an identical plan is there (same source, same
     input files). Raises SpecErrors (a plan over `limits` is one, and so is a file read
-    from outside `data_dir`)."""
+    from outside `data_dir`); `roles`: what `role` may bind (spec.check.check)."""
     t0 = time.perf_counter()
     source = read_spec(spec)
     if not force and (meta := up_to_date(source, out_dir, Path(spec))) is not None:
         return BuildResult(spec, out_dir, meta, False, time.perf_counter() - t0)
-    program = check(parse(source, str(spec)), limits, data_dir)
+    program = check(parse(source, str(spec)), limits, data_dir, roles)
     warnings: list[str] = []
     built = compile_program(program, warnings=warnings)
     meta = write_plan(program, built, source, spec.as_posix(), out_dir)

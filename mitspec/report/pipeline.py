@@ -54,7 +54,8 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
                                "own plan")
     models = read_models(scores_path.parent)
     table, doc = evaluate(plan.meta, plan.sequences, scores, config, digest,
-                          {m: info.get("kind", "") for m, info in models.items()})
+                          {m: info.get("kind", "") for m, info in models.items()},
+                          composition=[m for m, info in models.items() if info.get("composition_only")])
     write_metrics(doc, table, out_dir)
     write_report(out_dir, plan, scores, table, doc, models, read_skipped(scores_path.parent))
     return terminal_summary(table, plan.meta, doc)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -80,8 +81,11 @@ class Baseline(Scorer):
     version = "1"
     min_length = 1
     accepts_n = False  # N (or any non-ACGT letter) has no weight or probability in most baselines
-    requires: tuple[str, ...] = ()  # roles (elements) the scorer reads; a plan without them is not its to score
-    requires_what = ""  # what those roles are, for the message when a plan lacks them
+    # the plan roles (elements a class places under that name, or `role` bindings) it reads:
+    # role -> what it is; the checker accepts exactly the roles some baseline declares here
+    roles: Mapping[str, str] = MappingProxyType({})
+    requires: tuple[str, ...] = ()  # of `roles`, those without which a plan is not its to score
+    composition_only = False  # reads base / k-mer composition alone: the audit's composition scorers
 
     def config(self) -> dict:
         return {}
@@ -93,14 +97,16 @@ class Baseline(Scorer):
 
     def info(self) -> dict:
         about = type(self).__doc__.splitlines()[0]
-        return {"name": self.name, "kind": self.kind, "params": self.params, "source": about, "about": about}
+        return {"name": self.name, "kind": self.kind, "params": self.params, "source": about, "about": about,
+                **({"composition_only": True} if self.composition_only else {})}
 
     def unmet(self, plan: PlanView) -> str | None:
         """Why this scorer has nothing to read in the plan (None: it does)."""
         missing = [r for r in self.requires if r not in plan_roles(plan)]
         if not missing:
             return None
-        return (f"it reads {' and '.join(self.requires)} ({self.requires_what}), and the plan places no "
+        what = ", ".join(self.roles.get(r, r) for r in self.requires)
+        return (f"it reads {' and '.join(self.requires)} ({what}), and the plan places no "
                 f"{' or '.join(missing)}; name elements so, or bind a layout slot with `role {missing[0]} = LAYOUT.SLOT`")
 
     def score(self, sequences: list[str]) -> Scores:

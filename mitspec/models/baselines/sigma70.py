@@ -7,12 +7,17 @@ Scan takes the best match of each element near its expected position.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from ...planview import PlanView
 from ...sequence import reverse_complement
 from .common import Baseline, baseline, window_at, window_scores, weights
+
+
+SIGMA70_ROLES = MappingProxyType({"minus35": "the sigma70 -35 box", "minus10": "the sigma70 -10 box",
+                                  "up": "the UP element", "ext10": "the extended -10 (TGn)"})
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,8 @@ class PAPWM(Baseline):
     """PA-PWM: position-aware PWM, elements read at the layout's fixed positions."""
 
     name = "pa_pwm"
+    roles = SIGMA70_ROLES
     requires = ("minus35", "minus10")
-    requires_what = "sigma70 promoter elements"
     params = MATRIX_PARAMS + 7  # UP weight, ext weights 1.5/0.5, thresholds 1 and 5, spacing slope and optimum
     compensation = True
 
@@ -109,8 +114,8 @@ class PAPWMNoPos(Baseline):
     """PA-PWM-NoPos: the best match of each element anywhere in the sequence, no positions."""
 
     name = "pa_pwm_nopos"
+    roles = SIGMA70_ROLES
     requires = ("minus35", "minus10")
-    requires_what = "sigma70 promoter elements"
     params = MATRIX_PARAMS + 5
     min_length = 9
 
@@ -124,8 +129,8 @@ class RPAPWM(Baseline):
     """RPA-PWM: relative constraints only (both strands, 15-19 bp spacing, UP upstream, ext adjacent)."""
 
     name = "rpa_pwm"
+    roles = SIGMA70_ROLES
     requires = ("minus35", "minus10")
-    requires_what = "sigma70 promoter elements"
     spacings = (15, 16, 17, 18, 19)
     up_window = 20  # UP must lie within this many bp upstream of the -35
     up_min_at = 0.7
@@ -175,8 +180,8 @@ class Scan(Baseline):
     """Scan: best match of each element, penalised by its distance from the expected position."""
 
     name = "scan"
+    roles = SIGMA70_ROLES
     requires = ("minus35", "minus10")
-    requires_what = "sigma70 promoter elements"
     penalty = 0.25  # per bp away from the layout position
     params = MATRIX_PARAMS + 4 + 1 + 5  # matrices, expected positions, penalty, PA-PWM combination
 

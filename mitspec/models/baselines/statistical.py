@@ -13,6 +13,7 @@ class Markov(Baseline):
     """Markov: order-k chain trained on the bundled E. coli genome (both strands); total log-likelihood."""
 
     name = "markov"
+    composition_only = True
 
     def __init__(self, order: int = 5, genome: str = "ecoli_mg1655"):
         self.order, self.genome = order, genome
@@ -29,6 +30,7 @@ class ATContent(Baseline):
     """AT content: the fraction of A and T (the pure composition hypothesis)."""
 
     name = "at_content"
+    composition_only = True
     accepts_n = True  # N is not A or T: it lowers the fraction
 
     def score_codes(self, codes: np.ndarray) -> np.ndarray:
@@ -54,6 +56,7 @@ class Kmer6(Baseline):
     """6-mer: sum over 6-mer windows of log P(6-mer) under independent bases A .246 C .254 G .254 T .246."""
 
     name = "kmer6"
+    composition_only = True
     freqs = (0.246, 0.254, 0.254, 0.246)
     params = 3
     min_length = 6

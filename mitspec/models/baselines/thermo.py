@@ -11,11 +11,13 @@ exp(-dG), mu = -10 kT: strong promoters saturate instead of adding up without bo
 """
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from ...sequence import at_mask
 from .common import Baseline, baseline, window_scores
-from .sigma70 import PWM10, PWM35
+from .sigma70 import PWM10, PWM35, SIGMA70_ROLES
 
 SPACING_ENERGY = {15: 2.0, 16: 1.0, 17: 0.0, 18: 1.0, 19: 2.0}
 UP_SLOPE, UP_THRESHOLD, UP_WINDOW = 3.0, 0.5, 20
@@ -27,8 +29,8 @@ class Thermo(Baseline):
     """Thermo: partition function over -35/-10 placements with spacing, UP and extended -10 energies."""
 
     name = "thermo"
+    roles = MappingProxyType({r: SIGMA70_ROLES[r] for r in ("minus35", "minus10")})
     requires = ("minus35", "minus10")
-    requires_what = "sigma70 promoter elements"
     params = PWM35[:, :4].size + PWM10[:, :4].size + len(SPACING_ENERGY) + 2 + 2 + 1
     min_length = 6 + 15 + 6
 

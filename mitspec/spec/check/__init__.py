@@ -9,6 +9,8 @@ declared grammar (rules) -> expectations.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .. import ast
 from .. import program as ir
 from ..errors import Span, SpecErrors
@@ -28,10 +30,13 @@ RESERVED = {"all": "it means the whole sequence in regions", "end": "it means th
             "random": "it means a random placement", **SWEEP_TARGETS}
 
 
-def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None) -> ir.Program:
+def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None,
+          roles: Mapping[str, str] | None = None) -> ir.Program:
     """Resolve and validate a parsed spec. Raises `SpecErrors` listing every problem found.
     Files the spec reads (PWMs, genomes, imports) must lie inside `data_dir` (default:
-    the spec's directory)."""
+    the spec's directory). `roles`: the roles a `role` statement may bind (role -> what
+    it is), which are the ones some scorer reads: the CLI and the API pass the model
+    registry's `roles()`; None binds any name (the spec layer knows no scorer)."""
     diag = Diagnostics(spec.source)
     scope = Scope(spec, diag, RESERVED, data_dir)
     scope.check_header(limits.max_length)
@@ -39,7 +44,7 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     scope.collect_names()
     motifs = resolve_definitions(scope)
     positions = Positions(scope)
-    roles = check_roles(scope, positions)
+    bound = check_roles(scope, positions, roles)
     classes = Classes(scope, Edits(scope, motifs, positions), limits).check_all()
     contrasts = Contrasts(scope).check_all(classes)
     rules = Rules(scope).check_all(classes)
@@ -51,22 +56,21 @@ def check(spec: ast.Spec, limits: Limits = Limits(), data_dir: str | None = None
     if diag.errors:
         raise SpecErrors(diag.errors, spec.source, spec.path)
     return ir.Program(scope.title, scope.seed, scope.length, tuple(classes), tuple(contrasts), dict(scope.tables),
-                      dict(scope.layouts), tuple(scope.inputs), roles,
+                      dict(scope.layouts), tuple(scope.inputs), bound,
                       {name: m for name, m in scope.motifs.items() if m is not None}, tuple(rules), tuple(expectations))
 
 
-ROLES = {"minus35": "the sigma70 -35 box", "minus10": "the sigma70 -10 box", "up": "the UP element",
-         "ext10": "the extended -10 (TGn)"}
-
-
-def check_roles(scope: Scope, positions: Positions) -> dict[str, tuple[int, int | None]]:
-    """`role NAME = LAYOUT.SLOT` statements -> role -> (start, end or None)."""
+def check_roles(scope: Scope, positions: Positions,
+                known: Mapping[str, str] | None) -> dict[str, tuple[int, int | None]]:
+    """`role NAME = LAYOUT.SLOT` statements -> role -> (start, end or None); `known`: the
+    roles scorers read (None: any)."""
     roles: dict[str, tuple[int, int | None]] = {}
     for node in scope.of(ast.Role):
         name = node.name.text
-        if name not in ROLES:
-            scope.diag.error(f"no baseline reads a role `{name}`", node.name.span,
-                             "roles: " + ", ".join(f"{r} ({what})" for r, what in ROLES.items()))
+        if known is not None and name not in known:
+            scope.diag.error(f"no scorer reads a role `{name}`", node.name.span,
+                             ("roles: " + ", ".join(f"{r} ({what})" for r, what in known.items())) if known
+                             else "no scorer here reads roles; name the elements instead")
             continue
         if name in roles:
             scope.diag.error(f"role `{name}` is bound twice", node.name.span, "bind each role once")
@@ -83,10 +87,11 @@ def check_roles(scope: Scope, positions: Positions) -> dict[str, tuple[int, int 
     return roles
 
 
-def load(path, limits: Limits = Limits(), data_dir: str | None = None) -> ir.Program:
+def load(path, limits: Limits = Limits(), data_dir: str | None = None,
+         roles: Mapping[str, str] | None = None) -> ir.Program:
     from ..parser import parse_file
 
-    return check(parse_file(path), limits, data_dir)
+    return check(parse_file(path), limits, data_dir, roles)
 
 
 def check_source(source: str, path: str = "<spec>") -> ir.Program:

@@ -19,10 +19,10 @@ from .. import program as ir
 from .classes import condition_error, find_condition
 from .diagnostics import Invalid
 from .scope import CONTRAST_NODES, Scope
+from .sweeps import GAP_ALIASES
 
 SIGNED = ("win_rate", "cohens_d", "magnitude", "ratio", "interaction", "effect_ratio", "correlate")
 GAP = re.compile(r"gap\((\w+),\s*(\w+)\)")
-SPACER = ("minus35", "minus10")  # the sigma70 sweep `spacer` is gap(minus35, minus10)
 
 
 def _text(x) -> str:
@@ -107,7 +107,7 @@ class Expectations:
         """A peak expected over a gap sweep must contain the spacing the grammar declares."""
         group = [k for k in self.classes if k.group == c.args["group"]]
         sweep = (group[0].condition or {}).get("sweep", "") if group else ""
-        pair = SPACER if sweep == "spacer" else (GAP.fullmatch(sweep).groups() if GAP.fullmatch(sweep) else None)
+        pair = GAP_ALIASES.get(sweep) or (GAP.fullmatch(sweep).groups() if GAP.fullmatch(sweep) else None)
         if pair is None:
             return
         for rule in self.rules:
