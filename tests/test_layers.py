@@ -109,6 +109,42 @@ def test_every_import_follows_the_layer_table():
     assert not problems, "\n".join(problems)
 
 
+# inside a package: module prefix -> the modules of its own package it may import (the
+# layer table above governs imports of other packages). Edit ops sit below the parser,
+# the checker and the compiler that dispatch on them; the section model below the report
+# code that fills it.
+INNER = {
+    "mitspec.spec.ops": ("mitspec.spec", {"mitspec.spec.ast", "mitspec.spec.program", "mitspec.spec.errors",
+                                          "mitspec.spec.layout", "mitspec.spec.ops"}),
+    "mitspec.spec.ast": ("mitspec.spec", {"mitspec.spec.errors"}),
+    "mitspec.spec.program": ("mitspec.spec", set()),
+    "mitspec.spec.layout": ("mitspec.spec", {"mitspec.spec.program"}),
+    "mitspec.report.document": ("mitspec.report", set()),
+    "mitspec.contrasts.base": ("mitspec.contrasts", set()),
+}
+
+
+def test_every_import_inside_a_package_points_down():
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = _module_name(path)
+        rule = next((INNER[p] for p in sorted(INNER, key=len, reverse=True) if name == p or name.startswith(p + ".")),
+                    None)
+        if rule is None:
+            continue
+        package, allowed = rule
+        for line, target in _imports(path):
+            if not (target == package or target.startswith(package + ".")) or target == name:
+                continue
+            if not any(target == a or target.startswith(a + ".") for a in allowed):
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {name} imports {target}")
+    assert not problems, "\n".join(problems)
+
+
+def test_inner_table_names_modules_that_exist():
+    """A renamed module must not leave its rule behind and pass vacuously."""
+    assert all(_is_module(prefix) for prefix in INNER)
+
 def test_imports_inside_functions_and_relative_ones_are_seen():
     """A test of this test's import reader: a function-level relative import is found."""
     source = "import os\ndef f():\n    from ..plan.store import load_plan\n    from . import base\n"
