@@ -43,3 +43,16 @@ def test_the_readme_stays_a_short_entry_point():
     assert "<!-- ci:main -->" in text and "<!-- ci:tests -->" in text
     for page in PAGES[1:]:
         assert f"(docs/{page.name})" in text, f"the README's map lacks {page.name}"
+
+
+def test_the_language_page_lists_every_edit_op_as_registered():
+    """Issue 30: nothing listed the ops with their meaning, so a new `invert A..B` duplicated
+    `revcomp` unnoticed. docs/language.md holds the registry's table; a new op (or a changed
+    usage line) must update it: paste `python -c "from mitspec.spec.ops import
+    reference_table; print(reference_table())"` between the markers."""
+    from mitspec.spec.ops import OPS, reference_table
+
+    page = (ROOT / "docs" / "language.md").read_text()
+    listed = page.split("<!-- ops:begin -->\n", 1)[1].split("\n<!-- ops:end -->", 1)[0]
+    assert listed == reference_table()
+    assert all(op.usage.split()[0] == op.rule and op.doc for op in OPS)

@@ -2,7 +2,9 @@
 `base.EditOp`): its AST node, parse functions, check and the apply of each IR it makes.
 
 A new operation is a new module here, its rule in grammar/mit.lark (named in `_op`) and
-its line below; the parser, the checker and the compiler read `OPS`.
+its line below; the parser, the checker and the compiler read `OPS`, and docs/language.md
+lists them (`reference_table`). tests/test_tables.py and tests/test_docs.py fail while a
+piece is missing.
 """
 from __future__ import annotations
 
@@ -27,5 +29,14 @@ PlaceOp, RandomPlaceOp, MutateOp = place.PlaceOp, place.RandomPlaceOp, mutate.Mu
 ShuffleOp, ShuffleOutsideOp, RevCompOp = shuffle.ShuffleOp, shuffle.ShuffleOutsideOp, revcomp.RevCompOp
 MoveOp, RotateOp, PermuteOp = move.MoveOp, move.RotateOp, move.PermuteOp
 GapOp, InsertOp, DeleteOp, EraseOp, UseOp = insert.GapOp, insert.InsertOp, delete.DeleteOp, erase.EraseOp, use.UseOp
+
+
+
+def reference_table() -> str:
+    """The Markdown table of docs/language.md's "Edit operations" (tests/test_docs.py
+    checks that the page holds exactly this): one row per op, in registry order."""
+    rows = ["| `" + op.usage.replace("|", "\\|") + f"` | {op.doc} |" for op in OPS]  # a pipe in a cell: \\|
+    return "\n".join(["| usage | what it does |", "|---|---|", *rows])
+
 
 __all__ = ["OPS", "BY_NODE", "PARSERS", "APPLY", "Node", "OpIR", "ApplyError", "EditOp"]

@@ -34,7 +34,8 @@ class ApplyError(MitspecError):
 class EditOp:
     """rule: the grammar rule of the statement (grammar/mit.lark); node: its AST type;
     parsers: grammar rule -> parse function (the statement's rule and its own sub-rules);
-    check: node -> IR; apply: IR type -> the function that applies it; doc: one line."""
+    check: node -> IR; apply: IR type -> the function that applies it; doc: what it does,
+    in one line; usage: how a spec writes it (docs/language.md lists both)."""
 
     rule: str
     node: type
@@ -42,3 +43,4 @@ class EditOp:
     check: Callable
     apply: dict[type, Callable] = field(default_factory=dict, hash=False)
     doc: str = ""
+    usage: str = ""

@@ -57,4 +57,5 @@ def apply(op: DeleteOp, chunk, key) -> None:
 
 
 OP = EditOp("delete", Delete, {"delete": parse}, check, {DeleteOp: apply},
-            "delete bases; downstream shifts, the 3' end is refilled")
+            "delete bases; downstream shifts, the 3' end is refilled",
+            usage="delete A..B")

@@ -42,4 +42,5 @@ def apply(op: EraseOp, chunk, key) -> None:
     codes[:, op.start:op.end] = chunk.fresh(op.fill, key, op.end - op.start, codes[:, :op.start])
 
 
-OP = EditOp("erase", Erase, {"erase": parse}, check, {EraseOp: apply}, "replace an element by fresh background")
+OP = EditOp("erase", Erase, {"erase": parse}, check, {EraseOp: apply}, "replace an element by fresh background",
+            usage="erase E")

@@ -125,4 +125,5 @@ def apply_gap(op: GapOp, chunk, key) -> None:
 
 
 OP = EditOp("insert", Insert, {"insert": parse}, check, {InsertOp: apply, GapOp: apply_gap},
-            "insert a motif or fresh background bases; downstream shifts, the length stays")
+            "insert a motif or fresh background bases; downstream shifts, the length stays",
+            usage="insert M at P [as NAME] | insert background(K) at P")

@@ -193,4 +193,5 @@ def apply_permute(op: PermuteOp, chunk, key) -> None:
 
 
 OP = EditOp("move", Move, PARSERS, check, {MoveOp: apply_move, RotateOp: apply_rotate, PermuteOp: apply_permute},
-            "move an element; composition kept (elements in the way refused, pushed or hopped over)")
+            "move an element; composition kept (elements in the way refused, pushed or hopped over)",
+            usage="move E to P | move E by K [push | hop]")

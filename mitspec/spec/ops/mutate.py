@@ -64,4 +64,5 @@ def apply(op: MutateOp, chunk, key) -> None:
     chunk.codes[:, op.position] = options[rng.below(key, chunk.rows, 1, len(options))[:, 0]]
 
 
-OP = EditOp("mutate", Mutate, {"mutate": parse}, check, {MutateOp: apply}, "set bases (IUPAC codes drawn per instance)")
+OP = EditOp("mutate", Mutate, {"mutate": parse}, check, {MutateOp: apply}, "set bases (IUPAC codes drawn per instance)",
+            usage='mutate P -> "G" | mutate A..B -> "WW"')

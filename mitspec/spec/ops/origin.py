@@ -28,4 +28,5 @@ def check(edits, op: Origin, state: ClassState, class_overlap: bool) -> None:
     return None
 
 
-OP = EditOp("origin", Origin, {"origin": parse}, check, {}, "set the class's origin (no edit)")
+OP = EditOp("origin", Origin, {"origin": parse}, check, {}, "set the class's origin (no edit)",
+            usage="origin P")

@@ -215,4 +215,5 @@ def apply_random_place(op: RandomPlaceOp, chunk, key) -> None:
 
 
 OP = EditOp("place", Place, PARSERS, check, {PlaceOp: apply_place, RandomPlaceOp: apply_random_place},
-            "write a motif at one or more places (fixed, periodic or random per instance)")
+            "write a motif at one or more places (fixed, periodic or random per instance)",
+            usage="place M at P[, P2 ...] | at random(A..B) | at A..B step S [strand -] [as NAME]")

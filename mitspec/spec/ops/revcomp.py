@@ -38,4 +38,5 @@ def apply(op: RevCompOp, chunk, key) -> None:
 
 
 OP = EditOp("revcomp", RevComp, {"revcomp": parse}, check, {RevCompOp: apply},
-            "reverse-complement a region (or a slice of an element)")
+            "reverse-complement a region (or a slice of an element)",
+            usage="revcomp REGION")

@@ -118,4 +118,5 @@ def apply_outside(op: ShuffleOutsideOp, chunk, key) -> None:
 
 
 OP = EditOp("shuffle", Shuffle, PARSERS, check, {ShuffleOp: apply, ShuffleOutsideOp: apply_outside},
-            "permute a region's bases, or every base outside the elements")
+            "permute a region's bases, or every base outside the elements",
+            usage="shuffle REGION [distinct] [dinucleotide] | shuffle background [dinucleotide]")

@@ -51,4 +51,5 @@ def check(edits, op: Swap, state: ClassState, class_overlap: bool) -> PermuteOp:
     return relayout(state, lo, hi, starts)
 
 
-OP = EditOp("swap", Swap, {"swap": parse}, check, {}, "two elements trade places (a PermuteOp, applied by move)")
+OP = EditOp("swap", Swap, {"swap": parse}, check, {}, "two elements trade places (a PermuteOp, applied by move)",
+            usage="swap A, B")

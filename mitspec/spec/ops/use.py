@@ -65,4 +65,5 @@ def apply(op: UseOp, chunk, key) -> None:
         chunk.picks[op.table] = choices[rng.below(key, chunk.rows, 1, len(choices))[:, 0]]
 
 
-OP = EditOp("use", Use, PARSERS, check, {UseOp: apply}, "pick a row of a motif table per instance")
+OP = EditOp("use", Use, PARSERS, check, {UseOp: apply}, "pick a row of a motif table per instance",
+            usage="use TABLE [rows] cycle | random")
