@@ -68,6 +68,7 @@ def test_every_figure_hook_draws_with_the_canvas_alone():
     for name, kind in KINDS.items():
         if kind.figures is None:
             continue
+        assert name in records, f"kind {name} draws figures: add an example record of it to `records` above"
         canvas = mock.create_autospec(Canvas, instance=True)
         for method in ("profile", "heatmap", "scatter"):
             getattr(canvas, method).return_value = b"png"
@@ -77,3 +78,41 @@ def test_every_figure_hook_draws_with_the_canvas_alone():
         drawn[name] = [key for key, _, _ in figures]
     assert drawn == {"profile": ["profile_P", "heatmap_P"], "correlate": ["scatter_R"]}
     assert [k for k, kind in KINDS.items() if kind.headline_is_level] == ["profile"]
+
+
+def _package_modules(package) -> list:
+    """Every module of a package (its files, not only those its __init__ imports)."""
+    import importlib
+    import pkgutil
+
+    return [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+
+
+def test_every_module_of_a_registry_package_is_registered():
+    """Issue 30: a new op, contrast kind or baseline is a module of its package plus its
+    name in the package's registry line. A module left out of that line would be dead
+    code that no spec can reach (and, for a baseline, no run scores): this names it."""
+    from mitspec import contrasts
+    from mitspec.contrasts import KINDS
+    from mitspec.models import baselines
+    from mitspec.models.baselines import BASELINES
+    from mitspec.models.baselines.common import Baseline
+
+    loaded = dict(BASELINES)
+    modules = {package.__name__: _package_modules(package) for package in (ops, contrasts, baselines)}
+    for m in modules[ops.__name__]:
+        assert m.__name__.endswith(".base") or getattr(m, "OP", None) in ops.OPS, f"{m.__name__}: OP not in OPS"
+    for m in modules[contrasts.__name__]:
+        assert m.__name__.endswith(".base") or getattr(m, "KIND", None) in KINDS.values(), \
+            f"{m.__name__}: KIND not in KINDS"
+    assert BASELINES == loaded, ("baselines registered only once their module is imported: add "
+                                 f"{sorted(set(BASELINES) - set(loaded))}'s module to baselines/__init__.py")
+
+    def concrete(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith(baselines.__name__ + ".") and "name" in sub.__dict__:
+                yield sub
+            yield from concrete(sub)
+
+    assert set(concrete(Baseline)) == {cls for cls, _ in BASELINES.values()}, \
+        "a Baseline with a name of its own that is not passed to baseline()"
