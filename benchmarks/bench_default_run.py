@@ -34,16 +34,20 @@ def per_model(spec: Path) -> list[tuple[str, int | None, float]]:
     from mitspec.plan.store import load_plan
     from mitspec.scores.cache import NoCache
     from mitspec.scores.engine import score_cached
-    from mitspec.scores.run import bound_to_plan
+    from mitspec.scores.run import bound_parts
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = load_plan(build(spec, Path(tmp) / "plan").out_dir)
     sequences = plan.sequences["sequence"].to_list()
+    ids = plan.sequences.select("id", "class")
     rows = []
     for entry in available():
-        scorer = bound_to_plan(resolve(entry.name), plan.meta)
+        scorer = resolve(entry.name)
+        if scorer.unmet(plan.view) is not None:
+            continue
         start = time.perf_counter()
-        score_cached(scorer, sequences, NoCache())
+        for _, bound, part in bound_parts(scorer.for_plan(plan.view), ids, sequences, plan.view):
+            score_cached(bound, part, NoCache())
         rows.append((entry.name, entry.params, time.perf_counter() - start))
     return rows
 

@@ -17,6 +17,7 @@ import html
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -24,13 +25,15 @@ import polars as pl
 from .metrics.calculator import MetricsConfig
 from .plan.store import Plan as _StoredPlan
 from .plan.store import load_plan
+from .planview import PlanView
 
 
 @dataclass(frozen=True)
 class Plan:
     """A compiled plan. path: its directory; meta: plan.json; sequences: one row per
     sequence (id, class, sequence, features, ...); warnings: what compiling found worth
-    saying (empty when the plan on disk was already up to date)."""
+    saying (empty when the plan on disk was already up to date); `view`: the typed,
+    read-only plan (classes, contrasts, roles, ...) that scorers, metrics and the report read."""
 
     path: Path
     meta: dict = field(repr=False)
@@ -43,19 +46,23 @@ class Plan:
         stored = load_plan(path)
         return cls(stored.path.parent, stored.meta, stored.sequences)
 
+    @cached_property
+    def view(self) -> PlanView:
+        return PlanView.from_meta(self.meta)
+
     @property
     def plan_hash(self) -> str:
-        return self.meta["plan_hash"]
+        return self.view.plan_hash
 
     @property
     def title(self) -> str:
-        return self.meta["benchmark"]
+        return self.view.benchmark
 
     @property
     def classes(self) -> pl.DataFrame:
         """One row per class: name, title, n, parent, background kind."""
-        return pl.DataFrame([{"class": c["name"], "title": c["title"], "n": c["n"], "parent": c["parent"],
-                              "background": c["background"]["kind"]} for c in self.meta["classes"]],
+        return pl.DataFrame([{"class": c.name, "title": c.title, "n": c.n, "parent": c.parent,
+                              "background": c.background} for c in self.view.classes],
                             schema={"class": pl.String, "title": pl.String, "n": pl.Int64, "parent": pl.String,
                                     "background": pl.String})
 
@@ -64,20 +71,20 @@ class Plan:
         """One row per contrast: name, kind and its arguments as JSON."""
         return pl.DataFrame([{"contrast": c["name"], "kind": c["kind"],
                               "arguments": json.dumps({k: v for k, v in c.items() if k not in ("name", "kind")})}
-                             for c in self.meta["contrasts"]],
+                             for c in self.view.contrasts],
                             schema={"contrast": pl.String, "kind": pl.String, "arguments": pl.String})
 
     def stored(self) -> _StoredPlan:
         return _StoredPlan(self.path / "plan.json", self.meta, self.sequences)
 
     def __str__(self) -> str:
-        return (f"{self.title}: {len(self.meta['classes'])} classes, {len(self.sequences):,} sequences, "
-                f"{len(self.meta['contrasts'])} contrasts (plan {self.plan_hash[:12]}, {self.path})")
+        return (f"{self.title}: {len(self.view.classes)} classes, {len(self.sequences):,} sequences, "
+                f"{len(self.view.contrasts)} contrasts (plan {self.plan_hash[:12]}, {self.path})")
 
     def _repr_html_(self) -> str:
         e = html.escape
-        rows = "".join(f"<tr><td>{e(c['name'])}</td><td>{e(c['title'])}</td><td>{c['n']}</td></tr>"
-                       for c in self.meta["classes"])
+        rows = "".join(f"<tr><td>{e(c.name)}</td><td>{e(c.title)}</td><td>{c.n}</td></tr>"
+                       for c in self.view.classes)
         return (f"<p><b>{e(self.title)}</b>: {len(self.sequences):,} sequences, plan <code>{self.plan_hash[:12]}"
                 f"</code> in <code>{e(str(self.path))}</code></p><table><tr><th>class</th><th>title</th><th>n</th>"
                 f"</tr>{rows}</table>")

@@ -386,8 +386,8 @@ def metrics_cmd(plan_path, score_files, stats_mode, resamples, seed, out, fasta,
     if fasta is not None:
         scores = with_fasta_sequences(scores, fasta)
     config = MetricsConfig(stats=stats_mode, resamples=resamples, seed=seed, audit=not no_audit, fdr=fdr)
-    table, doc = evaluate(plan.meta, plan.sequences, scores, config, from_files=True)
-    click.echo(terminal_summary(table, plan.meta, doc))
+    table, doc = evaluate(plan.view, plan.sequences, scores, config, from_files=True)
+    click.echo(terminal_summary(table, plan.view, doc))
     if out is not None:
         write_metrics(doc, table, json_path=out)
         click.echo(f"-> {out}")

@@ -40,9 +40,9 @@ def _run(plan, scores: dict[str, np.ndarray]):
     frame = pl.concat([pl.DataFrame({"id": plan.sequences["id"], "model": name, "score": values})
                        for name, values in scores.items()])
     config = MetricsConfig(resamples=400)
-    table = compute(plan.meta, plan.sequences, frame, config)
+    table = compute(plan.view, plan.sequences, frame, config)
     composition_only = [m for m in scores if m in BASELINES and BASELINES[m][0].composition_only]
-    comp, rows = audit(plan.meta, plan.sequences, join_scores(plan.sequences, frame), table, config, composition_only)
+    comp, rows = audit(plan.view, plan.sequences, join_scores(plan.sequences, frame), table, config, composition_only)
     return table, comp, {(r["contrast"], r["model"]): r for r in rows}
 
 
@@ -144,8 +144,7 @@ def test_composition_scorers_are_never_not_explained_and_position_readers_are(ca
     seqs = plan.sequences["sequence"].to_list()
     codes = _codes(plan)
     at = at_fraction(codes)
-    view = PlanView.from_meta(plan.meta)
-    scores = {m: resolve(m).for_plan(view).score(seqs).score for m in ("at_content", "markov", "kmer6", "pa_pwm")}
+    scores = {m: resolve(m).for_plan(plan.view).score(seqs).score for m in ("at_content", "markov", "kmer6", "pa_pwm")}
     scores["saureus_chain"] = markov_log_likelihood(codes, "saureus_n315", 5)
     scores["at_tract"] = _window_at(codes, 9)
     gg = np.array([sum(s[i:i + 2] == "GG" for i in range(len(s) - 1)) for s in seqs], dtype=float)
@@ -165,9 +164,9 @@ def test_composition_scorers_are_never_not_explained_and_position_readers_are(ca
     css = next(c for c in comp if c["contrast"] == "CSS")
     assert css["reproduced_by"] == ["at_content", "markov"] and css["at_diff"] > 0
     table, comp, rows = _run(plan, {m: scores[m] for m in ("at_content", "pa_pwm")})
-    doc = metrics_document(plan.meta, table, MetricsConfig(resamples=400), None, ["at_content", "pa_pwm"],
+    doc = metrics_document(plan.view, table, MetricsConfig(resamples=400), None, ["at_content", "pa_pwm"],
                            (comp, list(rows.values())))  # schema-validated
-    summary = terminal_summary(table, plan.meta, doc)
+    summary = terminal_summary(table, plan.view, doc)
     assert "composition audit" in summary and "explained" in summary and "position controls" in summary
 
 
@@ -181,7 +180,8 @@ def test_null_runs_give_few_false_verdicts(canonical):
     from collections import Counter
 
     plan = canonical
-    meta = dict(plan.meta, contrasts=[c for c in plan.meta["contrasts"] if c["name"] in ("CSS", "MES_synthetic")])
+    view = PlanView.from_meta(dict(plan.meta, contrasts=[c for c in plan.meta["contrasts"]
+                                                         if c["name"] in ("CSS", "MES_synthetic")]))
     comp = composition(plan.sequences)
     cls = plan.sequences["class"].to_numpy()
     signal = 20 * comp.at + 0.2 * comp.features[:, -3]  # AT content and the E. coli 5-mer chain
@@ -192,8 +192,8 @@ def test_null_runs_give_few_false_verdicts(canonical):
         frame = pl.concat([pl.DataFrame({"id": plan.sequences["id"], "model": f"m{i:03d}", "score": make()})
                            for i in range(runs)])
         config = MetricsConfig(resamples=500)
-        table = compute(meta, plan.sequences, frame, config)
-        _, rows = audit(meta, plan.sequences, join_scores(plan.sequences, frame), table, config)
+        table = compute(view, plan.sequences, frame, config)
+        _, rows = audit(view, plan.sequences, join_scores(plan.sequences, frame), table, config)
         return Counter(r["verdict"] for r in rows)
 
     shift = verdicts(lambda: rng.normal(size=len(cls)) + 0.47 * np.isin(cls, ["E", "C"]))

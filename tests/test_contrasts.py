@@ -78,7 +78,7 @@ def _metrics(plan, score_of):
 
     rows = plan.sequences.select("id", "class", "index", "sequence").to_dicts()
     scores = pl.DataFrame({"id": [r["id"] for r in rows], "model": "m", "score": [score_of(r) for r in rows]})
-    table = compute(plan.meta, plan.sequences, scores, MetricsConfig(resamples=300))
+    table = compute(plan.view, plan.sequences, scores, MetricsConfig(resamples=300))
     return {r["contrast"]: r for r in table.iter_rows(named=True)}
 
 
@@ -171,7 +171,7 @@ def test_periodicity_and_profile_null_runs_hold_their_level(tmp_path):
     runs = 200
     frame = pl.concat([pl.DataFrame({"id": plan.sequences["id"], "model": f"m{i:03d}",
                                      "score": rng.normal(size=plan.sequences.height)}) for i in range(runs)])
-    table = compute(plan.meta, plan.sequences, frame, MetricsConfig(resamples=50))
+    table = compute(plan.view, plan.sequences, frame, MetricsConfig(resamples=50))
     rows = {(r["contrast"], r["model"]): r for r in table.iter_rows(named=True)}
     models = [f"m{i:03d}" for i in range(runs)]
     per = [rows[("PER", m)] for m in models]

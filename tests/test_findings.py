@@ -7,6 +7,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from mitspec.metrics.expectations import reverse_p
+from mitspec.planview import PlanView
 from mitspec.report import findings
 
 CSS = {"name": "CSS", "kind": "win_rate", "better": "E", "worse": "D", "pairing": "lineage", "n_pairs": 100}
@@ -90,8 +91,8 @@ def test_paper_names_are_spelled_out_only_for_the_statistic_they_name():
 
 
 def test_terms_define_each_contrast_with_its_class_titles():
-    meta = {"classes": [{"name": k, "title": v} for k, v in TITLES.items()], "contrasts": [CSS, CM]}
-    css, cm = findings.terms(meta)
+    plan = PlanView.from_meta({"classes": [{"name": k, "title": v} for k, v in TITLES.items()], "contrasts": [CSS, CM]})
+    css, cm = findings.terms(plan)
     assert css == ("CSS (Compensation Sensitivity Score): P(E > D), paired by lineage, 100 pairs; "
                    "E = Synthetic Compensated; D = Synthetic Broken")
     assert cm == ("CM (Compensation Magnitude): (mean E - mean D) / (mean C - mean D); D = Synthetic Broken; "
@@ -99,11 +100,11 @@ def test_terms_define_each_contrast_with_its_class_titles():
 
 
 def test_headline_lists_clear_reversed_and_explained_effects():
-    meta = {"classes": [], "contrasts": [CSS, MES]}
+    plan = PlanView.from_meta({"classes": [], "contrasts": [CSS, MES]})
     rows = {("CSS", "m"): record(0.05, q=1.0), ("MES_synthetic", "m"): record(-0.4, q=0.001, contrast="MES_synthetic")}
     doc = {"stats": "sound", "audit": {"models": [{"contrast": "MES_synthetic", "model": "m",
                                                    "verdict": "explained by composition", "share": 0.97}]}}
-    assert findings.headline(meta, rows, doc, "m") == (
+    assert findings.headline(plan, rows, doc, "m") == (
         "clear effects: MES_synthetic (negative); opposite direction: CSS; explained by composition: MES_synthetic")
-    sentences = findings.model_findings(meta, rows, doc, "m")
+    sentences = findings.model_findings(plan, rows, doc, "m")
     assert sentences[1].endswith("Composition predicts 97% of it: explained by composition.")

@@ -55,7 +55,7 @@ def by_contrast(table: pl.DataFrame) -> dict:
 
 
 def test_win_rates_by_hand(tiny):
-    r = by_contrast(compute(tiny.meta, tiny.sequences, scores_of(SCORES)))
+    r = by_contrast(compute(tiny.view, tiny.sequences, scores_of(SCORES)))
     # CSS: 2 wins, 1 loss, 1 tie of 4 pairs -> 2 of 3 decided; sign test on the same 3: P(X >= 2 | 3) = 4/8
     assert (r["CSS"]["value"], r["CSS"]["n"], r["CSS"]["ties"], r["CSS"]["p"]) == (2 / 3, 4, 1, 0.5)
     assert "1 tie(s) of 4 pairs left out: 2 of 3 decided pairs" in r["CSS"]["note"]
@@ -69,7 +69,7 @@ def test_win_rates_by_hand(tiny):
 
 
 def test_effect_sizes_by_hand(tiny):
-    r = by_contrast(compute(tiny.meta, tiny.sequences, scores_of(SCORES)))
+    r = by_contrast(compute(tiny.view, tiny.sequences, scores_of(SCORES)))
     # MES: C - D = 4 for every pair; both SDs sqrt(5/3) -> d = 4 / sqrt(5/3) = 3.0984
     assert r["MES"]["value"] == pytest.approx(4 / math.sqrt(5 / 3))
     # C and D share backgrounds, so the paired t-test on differences (all 4) has sd 0: p = 0
@@ -84,19 +84,19 @@ def test_effect_sizes_by_hand(tiny):
 
 
 def test_intervals_contain_the_estimates_and_are_seeded(tiny):
-    a = compute(tiny.meta, tiny.sequences, scores_of(SCORES))
-    b = compute(tiny.meta, tiny.sequences, scores_of(SCORES))
+    a = compute(tiny.view, tiny.sequences, scores_of(SCORES))
+    b = compute(tiny.view, tiny.sequences, scores_of(SCORES))
     assert a.equals(b)
     for r in a.iter_rows(named=True):
         if r["ci_low"] is not None and r["kind"] != "ratio":
             assert r["ci_low"] <= r["value"] + 1e-12 and r["value"] <= r["ci_high"] + 1e-12
-    other_seed = compute(tiny.meta, tiny.sequences, scores_of(SCORES), MetricsConfig(seed=99))
+    other_seed = compute(tiny.view, tiny.sequences, scores_of(SCORES), MetricsConfig(seed=99))
     assert not a["boot_low"].equals(other_seed["boot_low"])
 
 
 def test_bh_runs_over_every_test_in_the_run_when_asked(tiny):
     two = pl.concat([scores_of(SCORES, "m1"), scores_of({k: [v * 2 for v in vs] for k, vs in SCORES.items()}, "m2")])
-    table = compute(tiny.meta, tiny.sequences, two, MetricsConfig(fdr="run"))
+    table = compute(tiny.view, tiny.sequences, two, MetricsConfig(fdr="run"))
     tested = table.filter(pl.col("p").is_not_null())
     # CSS, SCR, IDX, MES, MES_X carry p-values: 5 tests x 2 models = a family of 10
     assert len(tested) == 10
@@ -109,12 +109,12 @@ def test_bh_runs_over_every_test_in_the_run_when_asked(tiny):
 def test_missing_extra_and_duplicate_ids_are_errors(tiny):
     scores = scores_of(SCORES)
     with pytest.raises(MetricsError, match=r"model m: 1 id\(s\) missing: C_003"):
-        compute(tiny.meta, tiny.sequences, scores.filter(pl.col("id") != "C_003"))
+        compute(tiny.view, tiny.sequences, scores.filter(pl.col("id") != "C_003"))
     extra = pl.concat([scores, pl.DataFrame({"id": ["Z_000"], "model": ["m"], "score": [1.0]})])
     with pytest.raises(MetricsError, match=r"1 id\(s\) unknown to the plan: Z_000"):
-        compute(tiny.meta, tiny.sequences, extra)
+        compute(tiny.view, tiny.sequences, extra)
     with pytest.raises(MetricsError, match="duplicated: C_000"):
-        compute(tiny.meta, tiny.sequences, pl.concat([scores, scores.head(1)]))
+        compute(tiny.view, tiny.sequences, pl.concat([scores, scores.head(1)]))
 
 
 def test_score_files_in_every_format(tiny, tmp_path):
@@ -126,7 +126,7 @@ def test_score_files_in_every_format(tiny, tmp_path):
     pl.DataFrame({"id": ids, "score": list(values.values())}).write_parquet(tmp_path / "delta.parquet")
     frames = read_many([tmp_path / f for f in ("alpha.csv", "beta.json", "gamma.json", "delta.parquet")])
     assert sorted(frames["model"].unique()) == ["alpha", "beta", "delta", "g"]
-    table = compute(tiny.meta, tiny.sequences, frames)
+    table = compute(tiny.view, tiny.sequences, frames)
     css = table.filter(pl.col("contrast") == "CSS")
     assert css["value"].unique().to_list() == [1.0]  # scores rise with the plan's row order: E after D
     with pytest.raises(MetricsError, match="needs columns id and score"):
@@ -148,7 +148,7 @@ def test_recovers_a_published_shaped_table(tmp_path):
     c = d + rng.normal(-0.34, 1.0, 100)
     a, b = rng.normal(0, 1, 100), rng.normal(0.01, 1, 100)
     f, g = rng.normal(0, 1, 50), rng.normal(0, 1, 50)
-    table = compute(plan.meta, plan.sequences, scores_of({"A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g, "H": h}),
+    table = compute(plan.view, plan.sequences, scores_of({"A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g, "H": h}),
                     MetricsConfig(stats="paper"))
     r = by_contrast(table)
 
@@ -169,7 +169,7 @@ def test_an_undefined_value_has_no_interval(tiny):
     its interval must be undefined too; the report printed a finite CI before."""
     flat = {"C": [1.0, 2.0, 3.0, 4.0], "D": [4.0, 3.0, 2.0, 1.0], "E": [5.0, 5.0, 6.0, 6.0], "H": [0.0, 1.0],
             "X": [1.0, 2.0, 3.0]}
-    table = compute(tiny.meta, tiny.sequences, scores_of(flat))
+    table = compute(tiny.view, tiny.sequences, scores_of(flat))
     cm = table.filter(pl.col("contrast") == "CM").row(0, named=True)
     assert cm["value"] is None and "undefined" in cm["note"]
     assert (cm["ci_low"], cm["ci_high"], cm["boot_low"], cm["boot_high"]) == (None, None, None, None)
@@ -191,7 +191,7 @@ def pairs(tmp_path_factory):
 def _win_rate(plan, wins: int, ties: int, losses: int, **config) -> dict:
     d = np.zeros(100)
     e = np.r_[np.ones(wins), np.zeros(ties), -np.ones(losses)]
-    return by_contrast(compute(plan.meta, plan.sequences, scores_of({"D": d, "E": e}), MetricsConfig(**config)))["CSS"]
+    return by_contrast(compute(plan.view, plan.sequences, scores_of({"D": d, "E": e}), MetricsConfig(**config)))["CSS"]
 
 
 def test_a_win_rate_value_interval_and_test_count_ties_alike(pairs):
@@ -222,7 +222,7 @@ def test_ties_within_float_noise_are_ties(pairs):
     """A pair whose scores differ by 1e-13 on a scale of 140 nats is a tie, not a win."""
     d = np.full(100, -140.0)
     e = d + np.r_[np.full(50, 1e-13), np.ones(30), -np.ones(20)]
-    r = by_contrast(compute(pairs.meta, pairs.sequences, scores_of({"D": d, "E": e})))["CSS"]
+    r = by_contrast(compute(pairs.view, pairs.sequences, scores_of({"D": d, "E": e})))["CSS"]
     assert (r["ties"], r["value"]) == (50, 0.6)
 
 
@@ -238,13 +238,13 @@ def test_a_models_q_values_do_not_depend_on_the_other_models(tiny):
     """Issue 26, point 5: the paper's HyenaDNA CSS was "beyond" alone, "inconclusive" next to
     four gLMs and "beyond" with eight, because every run was one BH family. By default each
     model is its own family; `fdr="run"` keeps the run-wide family on request."""
-    alone = compute(tiny.meta, tiny.sequences, scores_of(SCORES, "m1"))
+    alone = compute(tiny.view, tiny.sequences, scores_of(SCORES, "m1"))
     others = [scores_of({k: list(np.random.default_rng(i).normal(size=len(v))) for k, v in SCORES.items()}, f"o{i}")
               for i in range(6)]
-    crowded = compute(tiny.meta, tiny.sequences, pl.concat([scores_of(SCORES, "m1"), *others]))
+    crowded = compute(tiny.view, tiny.sequences, pl.concat([scores_of(SCORES, "m1"), *others]))
     mine = crowded.filter(pl.col("model") == "m1")
     assert mine.select("contrast", "q").equals(alone.select("contrast", "q"))
-    run_wide = compute(tiny.meta, tiny.sequences, pl.concat([scores_of(SCORES, "m1"), *others]), MetricsConfig(fdr="run"))
+    run_wide = compute(tiny.view, tiny.sequences, pl.concat([scores_of(SCORES, "m1"), *others]), MetricsConfig(fdr="run"))
     assert not run_wide.filter(pl.col("model") == "m1")["q"].equals(alone["q"])
 
 
@@ -259,17 +259,17 @@ def test_scores_that_carry_other_sequences_are_refused(tiny, tmp_path):
     frame = pl.DataFrame({"id": ids, "score": [float(i) for i in range(len(ids))],
                           "sequence": [seqs[i] for i in ids]})
     frame.write_csv(tmp_path / "own.csv")
-    table = compute(tiny.meta, tiny.sequences, read_scores(tmp_path / "own.csv"))  # the plan's own: accepted
+    table = compute(tiny.view, tiny.sequences, read_scores(tmp_path / "own.csv"))  # the plan's own: accepted
     assert len(table)
     changed = frame.with_columns(pl.when(pl.col("id") == "E_002").then(pl.lit("A" * 20)).otherwise(pl.col("sequence"))
                                  .alias("sequence"))
     changed.write_csv(tmp_path / "other.csv")
     with pytest.raises(MetricsError, match=r"1 scored sequence\(s\) differ from the plan's under the same id \(E_002"):
-        compute(tiny.meta, tiny.sequences, read_scores(tmp_path / "other.csv"))
+        compute(tiny.view, tiny.sequences, read_scores(tmp_path / "other.csv"))
     (tmp_path / "seqs.fa").write_text("".join(f">{i}\n{'C' * 20 if i == 'D_001' else seqs[i]}\n" for i in ids))
     bare = read_scores(tmp_path / "own.csv").drop("sequence")
     with pytest.raises(MetricsError, match="D_001"):
-        compute(tiny.meta, tiny.sequences, with_fasta_sequences(bare, tmp_path / "seqs.fa"))
+        compute(tiny.view, tiny.sequences, with_fasta_sequences(bare, tmp_path / "seqs.fa"))
 
 
 def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(tmp_path):
@@ -284,7 +284,7 @@ def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(t
     plan = load_plan(build(SPECS / "mit_sigma70_published.mit", tmp_path / "plan").out_dir)
     data = SPECS / "data" / "mit_paper"
     scores = with_fasta_sequences(read_scores(data / "scores.csv"), data / "sequences.fasta")
-    table, doc = evaluate(plan.meta, plan.sequences, scores, MetricsConfig(stats="paper", resamples=200),
+    table, doc = evaluate(plan.view, plan.sequences, scores, MetricsConfig(stats="paper", resamples=200),
                           from_files=True)
     r = {(x["contrast"], x["model"]): x for x in table.iter_rows(named=True)}
     published = {"hyenadna": (0.63, 0.48, -0.34), "evo2_1b": (0.60, 0.46, -0.03), "nt_500m": (0.54, 0.40, -0.10),
@@ -297,12 +297,12 @@ def test_the_papers_own_sequences_and_scores_evaluate_without_a_generated_spec(t
     assert doc["sequences_checked"] and doc["audit"]["composition"]
     css = next(c for c in doc["audit"]["composition"] if c["contrast"] == "CSS")
     assert round(css["at_diff"], 3) == 0.012  # the issue's measurement on the paper's own sequences
-    sound_table, sound = evaluate(plan.meta, plan.sequences, scores, MetricsConfig(resamples=200), from_files=True)
+    sound_table, sound = evaluate(plan.view, plan.sequences, scores, MetricsConfig(resamples=200), from_files=True)
     pwm = sound_table.filter((pl.col("contrast") == "CSS") & (pl.col("model") == "pa_pwm_paper")).row(0, named=True)
     assert pwm["value"] is None and pwm["ties"] == 100  # the paper's PWM ties every pair: no preference, not 0.00
     shuffled = scores.with_columns(pl.col("sequence").str.reverse())
     with pytest.raises(MetricsError, match="differ from the plan's"):
-        evaluate(plan.meta, plan.sequences, shuffled, MetricsConfig(resamples=50), from_files=True)
+        evaluate(plan.view, plan.sequences, shuffled, MetricsConfig(resamples=50), from_files=True)
 
 
 GIVEN = """benchmark "g" length 8

@@ -36,7 +36,7 @@ def test_curve_metrics_by_hand(curves):
     values = {i: 10 * at[i] for i in seqs["id"] if i.startswith("T[")}
     values.update({"P[0]_000": 1.0, "P[0]_001": 2.0, "P[0]_002": 3.0, "P[5]_000": 0.0, "P[5]_001": 2.0, "P[5]_002": 1.0})
     scores = pl.DataFrame({"id": list(values), "model": "m", "score": list(values.values())})
-    r = {row["contrast"]: row for row in compute(curves.meta, seqs, scores).iter_rows(named=True)}
+    r = {row["contrast"]: row for row in compute(curves.view, seqs, scores).iter_rows(named=True)}
     assert r["R"]["value"] == pytest.approx(1.0) and r["R.spearman"]["value"] == pytest.approx(1.0)
     # profile: means 2.0 at level 0 and 1.0 at level 5; paired differences 1-0, 2-2, 1-3... as P[5] - P[0]:
     # (0-1, 2-2, 1-3) = (-1, 0, -2), mean -1.0. Level 0 has the higher mean, but three
@@ -56,7 +56,7 @@ def run_probe(tmp_path, spec, models):
     out = build(SPECS / f"{spec}.mit", tmp_path / spec).out_dir
     path = run_plan(out, [resolve(m) for m in models], out, NoCache())
     plan = load_plan(out)
-    return compute(plan.meta, plan.sequences, pl.read_parquet(path).select("id", "model", "score"))
+    return compute(plan.view, plan.sequences, pl.read_parquet(path).select("id", "model", "score"))
 
 
 def rows(metrics, model):

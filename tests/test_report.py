@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mitspec.cli import main
 from mitspec.metrics.calculator import MetricsConfig
+from mitspec.planview import PlanView
 from mitspec.metrics.files import metrics_schema
 from mitspec.plan.build import build
 from mitspec.plan.store import load_plan
@@ -236,7 +237,7 @@ def test_figures_stay_readable_at_a_hundred_classes_and_fifteen_models():
     classes = [{"name": f"S[{k}]", "group": "S"} for k in range(90)] + [{"name": n} for n in "ABCDE"]
     scores = pl.DataFrame([{"model": m, "class": c["name"], "score": float(rng.normal())}
                            for m in models for c in classes for _ in range(5)])
-    width, height = _png_size(plots.distributions(scores, classes))
+    width, height = _png_size(plots.distributions(scores, PlanView.from_meta({"classes": classes}).classes))
     assert width < 3200 and height < 9000
     contrasts = [f"W{k}" for k in range(9)]
     metrics = pl.DataFrame([{"contrast": c, "kind": "win_rate", "model": m, "value": 0.6, "ci_low": 0.5,
@@ -256,9 +257,9 @@ def test_a_two_sweep_profile_gets_a_heatmap_and_a_one_sweep_profile_does_not():
     contrast = {"name": "P", "group": "T", "classes": [c["name"] for c in classes]}
     metrics = pl.DataFrame([{"model": "m", "contrast": f"P[{c['name'][2:-1]}]", "level": c["name"][2:-1],
                              "of": "P", "part": "level", "value": float(k)} for k, c in enumerate(classes)])
-    assert plots.heatmap(metrics, contrast, classes)[:4] == b"\x89PNG"
-    single = [{"name": "S[1]", "group": "S", "condition": {"sweep": "x", "level": 1}}]
-    assert plots.heatmap(metrics, {"name": "P", "group": "S", "classes": ["S[1]"]}, single) is None
+    assert plots.heatmap(metrics, contrast, PlanView.from_meta({"classes": classes}).classes)[:4] == b"\x89PNG"
+    single = PlanView.from_meta({"classes": [{"name": "S[1]", "group": "S", "condition": {"sweep": "x", "level": 1}}]})
+    assert plots.heatmap(metrics, {"name": "P", "group": "S", "classes": ["S[1]"]}, single.classes) is None
 
 
 def test_audit_tables_list_the_glms_before_the_baselines():

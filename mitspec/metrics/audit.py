@@ -38,7 +38,7 @@ spec's position controls (contrasts whose arms hold the same bases, such as a sc
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -47,6 +47,7 @@ import polars as pl
 from .. import rng, stats
 from ..contrasts import KINDS
 from ..genomes import GENOMES, markov_log_likelihood
+from ..planview import PlanView
 from ..sequence import _ENCODE, cpg_fraction_expr
 from .calculator import Calculator, MetricsConfig
 
@@ -261,12 +262,12 @@ def _dinucleotide_distance(freqs: np.ndarray, first: np.ndarray, second: np.ndar
     return float(np.abs(a.mean(axis=0) - b.mean(axis=0)).sum()), *stats.percentile_interval(reps)
 
 
-def _arms(meta: dict, frame: pl.DataFrame, contrast: dict) -> tuple[np.ndarray, np.ndarray, bool]:
+def _arms(plan: PlanView, frame: pl.DataFrame, contrast: Mapping) -> tuple[np.ndarray, np.ndarray, bool]:
     """Row numbers (into the composition arrays) of the two arms, aligned by pair when
     the arms are paired (a paired win rate, or arms that share backgrounds)."""
     kind = KINDS[contrast["kind"]]
     first, second = (contrast[f] for f in kind.audit)
-    roots = {c["name"]: c["background_root"] for c in meta["classes"]}
+    roots = {c.name: c.background_root for c in plan.classes}
     pairing = contrast.get("pairing") or ("lineage" if roots[first] == roots[second] else None)
     one = frame.filter(pl.col("class") == first)
     two = frame.filter(pl.col("class") == second)
@@ -312,14 +313,14 @@ def composition_share(x: np.ndarray, y: np.ndarray, first: np.ndarray, second: n
             "remainder_low": rest_low, "remainder_high": rest_high, "fit": fit}
 
 
-def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.DataFrame,
+def audit(plan: PlanView, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.DataFrame,
           config: MetricsConfig, composition_scorers: Collection[str] = ()) -> tuple[list[dict], list[dict]]:
     """(composition rows, one per audited contrast; model rows, one per audited contrast
     x model). `frame`: the engine's joined scores (id, class, index, background, at,
     model, score); `table`: the raw metrics (headlines are read from it);
     `composition_scorers`: the run's models that read composition alone (scorers that
     say so: `composition_only`), whose clear effects the composition rows name."""
-    audited = [c for c in meta["contrasts"] if KINDS[c["kind"]].audit is not None]
+    audited = [c for c in plan.contrasts if KINDS[c["kind"]].audit is not None]
     if not audited:
         return [], []
     comp = composition(sequences)
@@ -327,12 +328,12 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
     headline = {(r["contrast"], r["model"]): r for r in table.iter_rows(named=True)}
     models = sorted(frame["model"].unique().to_list())
     scored = _frame_with(frame, comp)
-    seed = config.seed if config.seed is not None else meta["seed"]
+    seed = config.seed if config.seed is not None else plan.seed
     comp_rows, model_rows = [], []
     composition_scorers = sorted(composition_scorers)
     for c in audited:
         kind = KINDS[c["kind"]]
-        first, second, paired = _arms(meta, rows_of, c)
+        first, second, paired = _arms(plan, rows_of, c)
         boot = _Boot(seed, c["name"], config.resamples)
         d_at = _arm_difference(comp.at, first, second, paired, boot)
         d_cpg = _arm_difference(comp.cpg, first, second, paired, boot)
@@ -361,7 +362,7 @@ def audit(meta: dict, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.Da
             fit = share.pop("fit")
             residual = mine["score"].to_numpy() - comp.features[mine["row"].to_numpy()] @ fit.slopes
             adjusted = mine.with_columns(pl.Series("score", _quantised(residual, mine["score"].to_numpy())))
-            result = kind.compute(Calculator(meta, adjusted.drop("row"), config, model), c, model)
+            result = kind.compute(Calculator(plan, adjusted.drop("row"), config, model), c, model)
             adj = result[0] if isinstance(result, list) else result
             raw = headline[(c["name"], model)]
             raw_present = present(raw["ci_low"], raw["ci_high"], raw["q"], kind.null)

@@ -6,6 +6,7 @@ share (lineage, the matched design), `paired by index` joins on the instance ind
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -163,8 +164,8 @@ class Calculator:
     arrays), the plan (`plan`, a PlanView), the bootstrap streams and what other
     contrasts already computed."""
 
-    def __init__(self, meta: dict, frame: pl.DataFrame, config: MetricsConfig, model: str):
-        self.plan, self.frame, self.config, self.model = PlanView.from_meta(meta), frame, config, model
+    def __init__(self, plan: PlanView, frame: pl.DataFrame, config: MetricsConfig, model: str):
+        self.plan, self.frame, self.config, self.model = plan, frame, config, model
         self.classes = {c.name: c for c in self.plan.classes}
         self.replicates: dict[str, np.ndarray] = {}  # contrast -> bootstrap replicates of its headline
         self.results: dict[str, list[dict]] = {}  # contrast -> its records (headline first)
@@ -224,12 +225,12 @@ class Calculator:
         return out
 
 
-def dependency_order(contrasts: list[dict]) -> list[dict]:
+def dependency_order(contrasts: Sequence[Mapping]) -> list[Mapping]:
     """Contrasts ordered so that each comes after those it `requires` (declared order otherwise)."""
     by_name = {c["name"]: c for c in contrasts}
-    done: dict[str, dict] = {}
+    done: dict[str, Mapping] = {}
 
-    def visit(c: dict, path: tuple[str, ...]) -> None:
+    def visit(c: Mapping, path: tuple[str, ...]) -> None:
         if c["name"] in done:
             return
         if c["name"] in path:
@@ -245,19 +246,21 @@ def dependency_order(contrasts: list[dict]) -> list[dict]:
     return list(done.values())
 
 
-def compute(meta: dict, sequences: pl.DataFrame, scores: pl.DataFrame, config: MetricsConfig = MetricsConfig()) -> pl.DataFrame:
+def compute(plan: PlanView, sequences: pl.DataFrame, scores: pl.DataFrame,
+            config: MetricsConfig = MetricsConfig()) -> pl.DataFrame:
     """One row per (contrast, model) headline, in plan contrast order then model order,
-    followed by the contrasts' parts."""
+    followed by the contrasts' parts. `sequences`: the plan's sequence table; `scores`:
+    id, model, score."""
     frame = join_scores(sequences, scores)
     models = sorted(frame["model"].unique().to_list())
-    contrasts = meta["contrasts"]
+    contrasts = plan.contrasts
     unknown = sorted({c["kind"] for c in contrasts} - set(KINDS))
     if unknown:
         raise MetricsError(f"the plan declares contrast kind(s) {', '.join(unknown)} that this mitspec does not know; "
                            "recompile the plan with this version")
     results: dict[tuple[str, str], list[dict]] = {}
     for model in models:
-        calc = Calculator(meta, frame.filter(pl.col("model") == model), config, model)
+        calc = Calculator(plan, frame.filter(pl.col("model") == model), config, model)
         for c in dependency_order(contrasts):
             results[(c["name"], model)] = calc.record(c)
     # headline rows first (declared order x models), then the parts of each contrast

@@ -21,6 +21,7 @@ import math
 
 from .. import stats
 from ..contrasts import KINDS
+from ..planview import PlanView
 
 ALPHA = 0.05
 CONTROL = "oracle"
@@ -97,12 +98,12 @@ def judge(expectation: dict, r: dict | None, paper: bool = False) -> tuple[str, 
     raise ValueError(f"unknown expectation kind {kind!r}")
 
 
-def judge_all(meta: dict, results: list[dict], models: list[str], paper: bool = False) -> list[dict]:
+def judge_all(plan: PlanView, results: list[dict], models: list[str], paper: bool = False) -> list[dict]:
     """One record per expectation: its text, per model {verdict, why}, the oracle's
     verdict as the positive control (None when the oracle was not run) and `informative`."""
     headline = {(r["contrast"], r["model"]): r for r in results}
     out = []
-    for e in meta["spec"].get("expectations") or ():
+    for e in plan.expectations:
         verdicts = {m: dict(zip(("verdict", "why"), judge(e, headline.get((e["contrast"], m)), paper)))
                     for m in models}
         control = verdicts.get(CONTROL, {}).get("verdict")

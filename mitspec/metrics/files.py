@@ -12,6 +12,7 @@ import polars as pl
 
 from .. import __version__
 from ..contrasts import KINDS
+from ..planview import PlanView
 from ..io import atomic_write, canonical_json, loads_json, printable, read_input, unreadable_path
 from ..limits import JSON_BYTES, TABLE_BYTES
 from .calculator import MetricsConfig, MetricsError
@@ -162,7 +163,7 @@ def _clean(value):
     return value
 
 
-def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
+def metrics_document(plan: PlanView, table: pl.DataFrame, config: MetricsConfig, scores_sha256: str | None = None,
                      models: list[str] | None = None, audit: tuple[list, list] | None = None,
                      kinds: dict[str, str] | None = None, sequences_checked: bool = True) -> dict:
     """metrics.json; `models`: every model scored (default: those with results; a plan
@@ -175,11 +176,11 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         "scores_sha256": scores_sha256,
         "format": METRICS_FORMAT,
         "compiler": {"name": "mitspec", "version": __version__},
-        "benchmark": meta["benchmark"],
-        "plan": meta["plan_hash"],
+        "benchmark": plan.benchmark,
+        "plan": plan.plan_hash,
         "stats": config.stats,
         "resamples": config.resamples,
-        "seed": config.seed if config.seed is not None else meta["seed"],
+        "seed": config.seed if config.seed is not None else plan.seed,
         "family": config.family_description(),
         "models": sorted(models if models is not None else table["model"].unique().to_list()),
         "sequences_checked": sequences_checked,
@@ -193,10 +194,10 @@ def metrics_document(meta: dict, table: pl.DataFrame, config: MetricsConfig, sco
         doc["audit"] = {"method": METHOD,
                         "composition": [{k: _clean(v) for k, v in r.items()} for r in audit[0]],
                         "models": [{k: _clean(v) for k, v in r.items()} for r in audit[1]]}
-    if meta["spec"].get("expectations"):
+    if plan.expectations:
         from .expectations import judge_all
 
-        doc["expectations"] = judge_all(meta, doc["results"], doc["models"], paper=config.stats == "paper")
+        doc["expectations"] = judge_all(plan, doc["results"], doc["models"], paper=config.stats == "paper")
     jsonschema.Draft202012Validator(metrics_schema()).validate(doc)
     return doc
 

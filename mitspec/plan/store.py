@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import polars as pl
 
 from .. import __version__
 from ..errors import MitspecError
+from ..planview import PlanView
 from ..io import atomic_write, cache_dir, canonical_json, private_dir, read_json, resolve_inside, sha256_file
 from ..sequence import ALPHABET
 from ..spec import program as ir
@@ -286,7 +287,8 @@ def validate(meta: dict) -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """A loaded plan: metadata and the sequence table (one row per sequence)."""
+    """A loaded plan: metadata (plan.json as read), the sequence table (one row per
+    sequence) and `view`, the typed read-only view every later stage reads."""
 
     path: Path
     meta: dict
@@ -295,6 +297,10 @@ class Plan:
     @property
     def plan_hash(self) -> str:
         return self.meta["plan_hash"]
+
+    @cached_property
+    def view(self) -> PlanView:
+        return PlanView.from_meta(self.meta)
 
 
 def resolve_plan_path(path: str | Path) -> Path:

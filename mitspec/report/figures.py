@@ -36,7 +36,7 @@ class Canvas:
     def heatmap(self, c: dict) -> bytes | None:
         """Per model, the `level` parts of a two-sweep factorial as a grid; None unless the
         record's classes cross exactly two sweeps."""
-        return plots.heatmap(self.metrics, c, self.plan.meta["classes"])
+        return plots.heatmap(self.metrics, c, self.plan.view.classes)
 
     def scatter(self, c: dict, covariate: str, label: str) -> bytes:
         """Per model, every score of the record's classes against `covariate` (at_content,

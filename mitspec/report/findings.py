@@ -14,6 +14,7 @@ import math
 
 from .. import stats
 from ..metrics.expectations import reverse_p
+from ..planview import PlanView
 
 ALPHA = 0.05
 # the MIT paper's names for its statistics (Cheng & Zhang, 2026), spelled out where a spec uses them
@@ -141,12 +142,12 @@ def direction(c: dict, r: dict, paper: bool = False) -> str | None:
     return "clear" if _significant(r) else None
 
 
-def headline(meta: dict, rows: dict[tuple[str, str], dict], doc: dict, model: str) -> str:
+def headline(plan: PlanView, rows: dict[tuple[str, str], dict], doc: dict, model: str) -> str:
     """One line per model: its clear effects, those reversed, and what composition explains."""
     paper = doc.get("stats") == "paper"
     audit = {(a["contrast"], a["model"]): a["verdict"] for a in (doc.get("audit") or {}).get("models", [])}
     clear, opposite, explained = [], [], []
-    for c in meta["contrasts"]:
+    for c in plan.contrasts:
         r = rows.get((c["name"], model))
         if r is None:
             continue
@@ -178,28 +179,28 @@ def composition_clause(audit_row: dict | None) -> str:
     return f" Composition predicts {100 * share:.0f}% of it: {verdict}."
 
 
-def terms(meta: dict) -> list[str]:
+def terms(plan: PlanView) -> list[str]:
     """Each contrast defined in words: `CSS (Compensation Sensitivity Score): P(E > D), ...;
     E = Synthetic Compensated, D = Synthetic Broken`."""
     from ..contrasts import KINDS
 
-    titles = {c["name"]: c.get("title") for c in meta["classes"]}
+    titles = plan.titles()
     out = []
-    for c in meta["contrasts"]:
+    for c in plan.contrasts:
         named = [v for k, v in c.items() if k not in ("name", "kind") and isinstance(v, str) and v in titles]
         legend = "; ".join(f"{n} = {titles[n]}" for n in dict.fromkeys(named) if titles[n] and titles[n] != n)
         out.append(f"{term(c['name'], c['kind'])}: {KINDS[c['kind']].describe(c)}" + (f"; {legend}" if legend else ""))
     return out
 
 
-def model_findings(meta: dict, rows: dict[tuple[str, str], dict], doc: dict, model: str) -> list[str]:
+def model_findings(plan: PlanView, rows: dict[tuple[str, str], dict], doc: dict, model: str) -> list[str]:
     """Sentences for one model, one per contrast, in plan order; `rows` maps
     (contrast, model) to headline records."""
-    titles = {c["name"]: c.get("title") for c in meta["classes"]}
+    titles = plan.titles()
     audit = {(a["contrast"], a["model"]): a for a in (doc.get("audit") or {}).get("models", [])}
     paper = doc.get("stats") == "paper"
     out = []
-    for c in meta["contrasts"]:
+    for c in plan.contrasts:
         r = rows.get((c["name"], model))
         if r is None:
             continue

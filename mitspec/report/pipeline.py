@@ -39,7 +39,7 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
     digest = sha256_file(scores_path)
     doc = None if force else _up_to_date(out_dir, plan, config, digest)
     if doc is not None:
-        return terminal_summary(pl.read_parquet(out_dir / "metrics.parquet"), plan.meta, doc)
+        return terminal_summary(pl.read_parquet(out_dir / "metrics.parquet"), plan.view, doc)
     # only this plan's rows and the columns the metrics read: a 10^6-sequence run's file
     # holds a 64-character plan hash and a scorer id on each of its 14 million rows
     source = pl.scan_parquet(scores_path)
@@ -53,9 +53,9 @@ def report_run(plan: Plan, scores_path: Path, out_dir: Path, config: MetricsConf
                                f"rescore it with `mitspec run {plan.path.parent}`, or report them against their "
                                "own plan")
     models = read_models(scores_path.parent)
-    table, doc = evaluate(plan.meta, plan.sequences, scores, config, digest,
+    table, doc = evaluate(plan.view, plan.sequences, scores, config, digest,
                           {m: info.get("kind", "") for m, info in models.items()},
                           composition=[m for m, info in models.items() if info.get("composition_only")])
     write_metrics(doc, table, out_dir)
     write_report(out_dir, plan, scores, table, doc, models, read_skipped(scores_path.parent))
-    return terminal_summary(table, plan.meta, doc)
+    return terminal_summary(table, plan.view, doc)

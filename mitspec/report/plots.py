@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
+
+from ..planview import ClassView
 
 PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d96a3", "#2e4057", "#a05195", "#f95d6a",
            "#665191"]
@@ -89,13 +92,12 @@ SCORE_UNITS = {"causal": "log-likelihood (nats)", "masked": "pseudo-log-likeliho
                "blindspot": "pseudo-log-likelihood (nats)", "baseline": "baseline score"}
 
 
-def class_tick(c: dict) -> str:
+def class_tick(c: ClassView) -> str:
     """A class's axis label: its name and the title its spec gave it (`E: Synthetic Compensated`)."""
-    title = c.get("title")
-    return f"{c['name']}: {title}" if title and title != c["name"] else c["name"]
+    return f"{c.name}: {c.title}" if c.title and c.title != c.name else c.name
 
 
-def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] | None = None,
+def distributions(scores: pl.DataFrame, classes: Sequence[ClassView], models: list[str] | None = None,
                   kinds: dict[str, str] | None = None) -> bytes:
     """Per model, each class's score distribution, classes in plan order, each named with
     its title; the y axis says what the score is (`kinds`: model -> kind). Up to
@@ -105,7 +107,7 @@ def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] |
     plt = _pyplot()
     present = set(scores["model"].unique().to_list())
     models = [m for m in (models or sorted(present)) if m in present]
-    order = [c["name"] for c in classes]
+    order = [c.name for c in classes]
     many = len(order) > MAX_BOXES
     cols = min(2 if many else 4, len(models))
     rows = math.ceil(len(models) / cols)
@@ -115,7 +117,7 @@ def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] |
     # x positions: a gap of one slot between groups (a swept class's conditions share a group)
     xs, ticks, x, previous = [], [], 0.0, None
     for c in classes:
-        group = c.get("group") or c["name"]
+        group = c.group or c.name
         if previous is not None and group != previous:
             x += 1.0
         xs.append(x)
@@ -162,10 +164,10 @@ def distributions(scores: pl.DataFrame, classes: list[dict], models: list[str] |
     return _png(fig)
 
 
-def heatmap(metrics: pl.DataFrame, contrast: dict, classes: list[dict]) -> bytes | None:
+def heatmap(metrics: pl.DataFrame, contrast: Mapping, classes: Sequence[ClassView]) -> bytes | None:
     """A two-sweep factorial's mean score per cell, per model (rows: the first sweep's
     levels, columns: the second's); None unless the group has exactly two sweeps."""
-    conditions = {c["name"]: c["condition"] for c in classes if c.get("condition") and c["name"] in contrast["classes"]}
+    conditions = {c.name: c.condition for c in classes if c.condition and c.name in contrast["classes"]}
     if not conditions or any(len(cond.get("levels", ())) != 2 for cond in conditions.values()):
         return None
     plt = _pyplot()

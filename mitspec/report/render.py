@@ -32,13 +32,13 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
     """report.md (+ figures/*.png) and a self-contained report.html, written atomically.
     models: {name: scorer info} for the Models table."""
     out_dir = Path(out_dir)
-    win_rates = [c["name"] for c in plan.meta["contrasts"] if c["kind"] == "win_rate"]
+    win_rates = [c["name"] for c in plan.view.contrasts if c["kind"] == "win_rate"]
     with_class = scores.select("id", "model", "score").join(plan.sequences.select("id", "class"), on="id")
-    images = {"distributions": plots.distributions(with_class, plan.meta["classes"], ordered_models(doc),
+    images = {"distributions": plots.distributions(with_class, plan.view.classes, ordered_models(doc),
                                                    doc.get("model_kinds"))}
     canvas = report_figures.Canvas(plan, metrics, with_class, ordered_models(doc))
     owned: dict[str, list[tuple[str, str]]] = {}
-    for c in plan.meta["contrasts"]:  # each kind draws its own (ContrastKind.figures)
+    for c in plan.view.contrasts:  # each kind draws its own (ContrastKind.figures)
         for key, caption, png in report_figures.contrast_figures(canvas, c):
             images[key] = png
             owned.setdefault(c["name"], []).append((key, caption))
@@ -51,7 +51,7 @@ def write_report(out_dir: Path, plan: Plan, scores: pl.DataFrame, metrics: pl.Da
         atomic_write(out_dir / "figures" / name, lambda p, d=data: p.write_bytes(d))
         figures[key] = f"figures/{name}"
     blocks = report_blocks(plan, metrics, doc, models, skipped, owned)
-    title = f"{plan.meta['benchmark']}: mitspec report"
+    title = f"{plan.view.benchmark}: mitspec report"
     atomic_write(out_dir / "report.md", lambda p: p.write_text(to_markdown(blocks, figures), encoding="utf-8"))
     atomic_write(out_dir / "report.html", lambda p: p.write_text(to_html(title, blocks, images), encoding="utf-8"))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html"}

@@ -20,10 +20,10 @@ Owned = dict[str, list[tuple[str, str]]]  # contrast name -> its figures as (key
 
 
 def header(plan: Plan, doc: dict) -> list[Block]:
-    meta = plan.meta
-    return [Heading(f"{meta['benchmark']}: mechanistic invariance report", 1),
-            para("Plan ", Code(meta["plan_hash"][:12]), " from ", Code(meta["spec"]["path"]),
-                 f" (seed {meta['seed']}, {meta['sequences']['count']:,} sequences of {meta['length']} bp); "
+    view = plan.view
+    return [Heading(f"{view.benchmark}: mechanistic invariance report", 1),
+            para("Plan ", Code(view.plan_hash[:12]), " from ", Code(view.spec_path),
+                 f" (seed {view.seed}, {view.sequence_count:,} sequences of {view.length} bp); "
                  f"models: {', '.join(doc['models'])}.", style="meta"),
             para("Statistics: ", Strong(doc["stats"]), f" ({doc['resamples']} bootstrap resamples, seed {doc['seed']}). "
                  f"Multiple testing: {doc['family']}. Values shown ", Marked("like this"), " have q < 0.05.", style="meta")]
@@ -41,7 +41,7 @@ def undetected_contrasts(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[s
         return []
     lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
     paper = doc.get("stats") == "paper"
-    return [c["name"] for c in plan.meta["contrasts"] if (c["name"], "oracle") in lookup
+    return [c["name"] for c in plan.view.contrasts if (c["name"], "oracle") in lookup
             and c["kind"] not in ("magnitude", "ratio", "effect_ratio")
             and findings.direction(c, lookup[(c["name"], "oracle")], paper) is None]
 
@@ -72,17 +72,16 @@ def findings_section(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[Block
         if label:
             out.append(para(Strong(label)))
         out.append(Bullets(tuple(
-            Item(findings.headline(plan.meta, lookup, doc, m), lead=m,
-                 children=tuple(findings.model_findings(plan.meta, lookup, doc, m))) for m in models)))
-    if plan.meta["contrasts"]:
-        out += [para("Terms:"), Bullets(tuple(Item(t) for t in findings.terms(plan.meta)))]
+            Item(findings.headline(plan.view, lookup, doc, m), lead=m,
+                 children=tuple(findings.model_findings(plan.view, lookup, doc, m))) for m in models)))
+    if plan.view.contrasts:
+        out += [para("Terms:"), Bullets(tuple(Item(t) for t in findings.terms(plan.view)))]
     return out
 
 
 def summary(plan: Plan, metrics: pl.DataFrame, doc: dict) -> list[Block]:
     """Model x contrast headline values, the interval under each where there is room."""
-    meta = plan.meta
-    names = [c["name"] for c in meta["contrasts"]]
+    names = [c["name"] for c in plan.view.contrasts]
     out: list[Block] = [Heading("Summary")]
     if not names:
         return out + [para(f"The plan declares no contrasts, so there is nothing to test; scored by "
@@ -111,10 +110,10 @@ def models_section(doc: dict, models: dict[str, dict] | None, skipped: dict[str,
 
 def contrast_sections(plan: Plan, metrics: pl.DataFrame, doc: dict, owned: Owned | None) -> list[Block]:
     """Per contrast: its definition, every record (headline and parts), the method, its figures."""
-    meta = plan.meta
-    defined = dict(zip((c["name"] for c in meta["contrasts"]), findings.terms(meta)))
+    contrasts = plan.view.contrasts
+    defined = dict(zip((c["name"] for c in contrasts), findings.terms(plan.view)))
     out: list[Block] = []
-    for c in meta["contrasts"]:
+    for c in contrasts:
         rows = []
         for r in contrast_records(metrics, c["name"], doc):
             label, value, *rest = contrast_row(r)

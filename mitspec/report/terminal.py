@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..planview import PlanView
 from ..text import format_table
 from .tables import (AUDIT_HEADER, SHARE_LEGEND, audit_composition_rows, audit_share_rows, model_groups,
                      position_controls_note, shown, significant)
 
 
-def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
+def terminal_summary(metrics: pl.DataFrame, plan: PlanView, doc: dict) -> str:
     """model x contrast table of values (with * for q < 0.05) for the end of `mitspec run`."""
-    names = [c["name"] for c in meta["contrasts"]]
+    names = [c["name"] for c in plan.contrasts]
     if not names:
-        return (f"{meta['benchmark']}: the plan declares no contrasts, so there is nothing to test; "
+        return (f"{plan.benchmark}: the plan declares no contrasts, so there is nothing to test; "
                 f"scored by {', '.join(doc['models']) or 'no model'} (see the score distributions)")
     lookup = {(r["contrast"], r["model"]): r for r in metrics.iter_rows(named=True)}
     rows = []
@@ -24,7 +25,7 @@ def terminal_summary(metrics: pl.DataFrame, meta: dict, doc: dict) -> str:
             rows.append([model, *(shown(r) + ("*" if significant(r) else "")
                                   for r in (lookup[(name, model)] for name in names))])
     table = format_table(rows, ["model", *names], right=set(range(1, len(names) + 1)))
-    text = f"{meta['benchmark']}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}"
+    text = f"{plan.benchmark}: {doc['stats']} statistics; * q < 0.05 ({doc['family']})\n{table}"
     audit = doc.get("audit")
     if audit and audit["composition"]:
         text += "\n\n" + audit_summary(audit, doc)

@@ -78,7 +78,7 @@ def run_plan(plan_path: Path, scorers: list[Scorer], out_dir: Path, cache,
     plan = load_plan(plan_path)
     sequences = plan.sequences["sequence"].to_list()
     ids = plan.sequences.select("id", "class")
-    view = PlanView.from_meta(plan.meta)
+    view = plan.view
     skipped = {}
     for scorer in scorers:
         reason = scorer.unmet(view) or scorer.too_long(sequences)
