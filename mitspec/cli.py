@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .errors import MitspecError
 from .io import printable
+from .planview import PlanView
 
 # Commands import their heavy dependencies (polars, jsonschema) lazily: `check` and
 # `--help` should not pay for what only `compile` and `show` need.
@@ -116,14 +117,14 @@ def compile_cmd(specs: tuple[Path, ...], out: Path | None, fasta: bool, force: b
             _echo_error(exc)
             failed += 1
             continue
-        meta = result.meta
+        view = PlanView.from_meta(result.meta)
         for warning in result.warnings:
             click.echo(f"warning: {spec}: {warning}", err=True)
         if fasta:
             write_plan_fasta(load_plan(out_dir, verify=False).sequences, out_dir / "sequences.fasta")
         status = f"compiled in {result.seconds:.2f} s" if result.fresh else "up to date"
-        click.echo(f"{spec} -> {out_dir}/  {len(meta['classes'])} classes, {meta['sequences']['count']:,} sequences, "
-                   f"plan {meta['plan_hash'][:12]}  ({status})")
+        click.echo(f"{spec} -> {out_dir}/  {len(view.classes)} classes, {view.sequence_count:,} sequences, "
+                   f"plan {view.plan_hash[:12]}  ({status})")
     if failed:
         sys.exit(EXIT_SPEC_ERROR)
 

@@ -34,7 +34,7 @@ class _Tags(HTMLParser):
 
 def test_every_block_renders_in_both_formats():
     text = to_markdown(BLOCKS, {"forest": "figures/forest.png"})
-    assert text.startswith("# Title\n\n## CSS: win rate\n\nPlan ` abc ` is **sound**; **0.93** is marked\n")
+    assert text.startswith("# Title\n\n## CSS: win rate\n\nPlan `abc` is **sound**; **0.93** is marked\n")
     assert "| model | value |\n|---|---|\n| **gLMs** |  |\n| m1 | **0.93** |\n| m2 | -0.06 |\n" in text
     assert "- **m1**: clear effects\n  - scores C higher\n- plain\n" in text
     assert "```\nclass  n\nA      5\n```" in text and "![win rates](figures/forest.png)" in text
@@ -79,6 +79,16 @@ def test_a_table_cell_opens_no_block_so_signs_stay_as_written():
     assert "| -0.06 |\n| 1. x |" in table
     html = MarkdownIt("commonmark").enable("table").render(table)
     assert "<td>-0.06</td>" in html and "<td>1. x</td>" in html
+
+
+@pytest.mark.parametrize("text", ["abc", "a`b", "`a", "b`", "``x``", " a ", " a", "a ", "   ", "plan 65b6919af9e6"])
+def test_a_code_span_shows_its_text_exactly_and_pads_only_where_needed(text):
+    """CommonMark strips one space each side of a span's content when it has both (and is not
+    all spaces), and a backtick at either end would merge with the fence, so those are padded."""
+    rendered = MarkdownIt("commonmark").render(to_markdown([para(Code(text))], {}))
+    assert rendered == f"<p><code>{text}</code></p>\n"
+    if "`" not in text and text.strip() == text:
+        assert f"`{text}`" in to_markdown([para(Code(text))], {})
 
 
 def test_an_unknown_block_is_refused():

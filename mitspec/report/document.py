@@ -140,10 +140,14 @@ def _longest_run(text: str, char: str) -> int:
 
 def code_span(text) -> str:
     """`text` as an inline code span, whatever backticks it holds (content is literal;
-    control characters escaped, since a blank line would end the span and the paragraph)."""
+    control characters escaped, since a blank line would end the span and the paragraph).
+    Padded with a space each side only where CommonMark needs it: text that starts or ends
+    with a backtick, or with a space at both ends and something else between (one space
+    each side would be stripped)."""
     text = printable(text)
     ticks = "`" * (_longest_run(text, "`") + 1)
-    return f"{ticks} {text} {ticks}"
+    padded = not text or text[0] == "`" or text[-1] == "`" or (text[0] == text[-1] == " " and text.strip(" ") != "")
+    return f"{ticks} {text} {ticks}" if padded else f"{ticks}{text}{ticks}"
 
 
 def fenced(text: str) -> list[str]:
