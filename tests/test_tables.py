@@ -90,7 +90,8 @@ def _package_modules(package) -> list:
 
 def test_every_module_of_a_registry_package_is_registered():
     """Issue 30: a new op, contrast kind or baseline is a module of its package plus its
-    name in the package's registry line. A module left out of that line would be dead
+    name in the package's registry line (MODULES for ops and kinds, the import line for
+    baselines). A module left out of that line would be dead
     code that no spec can reach (and, for a baseline, no run scores): this names it."""
     from mitspec import contrasts
     from mitspec.contrasts import KINDS
@@ -101,10 +102,11 @@ def test_every_module_of_a_registry_package_is_registered():
     loaded = dict(BASELINES)
     modules = {package.__name__: _package_modules(package) for package in (ops, contrasts, baselines)}
     for m in modules[ops.__name__]:
-        assert m.__name__.endswith(".base") or getattr(m, "OP", None) in ops.OPS, f"{m.__name__}: OP not in OPS"
+        assert m.__name__.endswith(".base") or getattr(m, "OP", None) in ops.OPS, \
+            f"{m.__name__}: add its name to ops.MODULES"
     for m in modules[contrasts.__name__]:
         assert m.__name__.endswith(".base") or getattr(m, "KIND", None) in KINDS.values(), \
-            f"{m.__name__}: KIND not in KINDS"
+            f"{m.__name__}: add its name to contrasts.MODULES"
     assert BASELINES == loaded, ("baselines registered only once their module is imported: add "
                                  f"{sorted(set(BASELINES) - set(loaded))}'s module to baselines/__init__.py")
 
