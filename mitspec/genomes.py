@@ -133,15 +133,21 @@ def markov_tables(genome, order: int) -> tuple[np.ndarray, ...]:
 @lru_cache(maxsize=8)
 def _markov_tables(key, order: int) -> tuple[np.ndarray, ...]:
     fwd = _load(*key)
+    counts = [np.zeros(4 ** (m + 1)) for m in range(order + 1)]
+    for strand in (fwd, reverse_complement(fwd)):
+        for block in range(0, len(strand), COUNT_BLOCK):  # bounded memory on a large genome
+            chunk = strand[block:block + COUNT_BLOCK + order]
+            index, valid = np.zeros(len(chunk), dtype=np.int64), np.ones(len(chunk), dtype=bool)
+            for m in range(order + 1):  # the (m+1)-mers from the m-mers: one pass per order
+                tail = chunk[m:]
+                index = index[:len(tail)] * 4 + np.minimum(tail, 3)
+                valid = valid[:len(tail)] & (tail != N_CODE)
+                starts = max(0, min(COUNT_BLOCK, len(strand) - m - block))  # k-mers that start in this block
+                counts[m] += np.bincount(index[:starts][valid[:starts]], minlength=4 ** (m + 1))
     tables = []
-    for m in range(order + 1):
-        counts = np.zeros(4 ** (m + 1))
-        for strand in (fwd, reverse_complement(fwd)):
-            for block in range(0, max(len(strand) - m, 0), COUNT_BLOCK):  # bounded memory on a large genome
-                index, valid = kmer_index(strand[None, block:block + COUNT_BLOCK + m], m + 1)
-                counts += np.bincount(index[valid], minlength=4 ** (m + 1))
-        counts = counts.reshape(4 ** m, 4) + 1.0
-        tables.append(np.log(counts / counts.sum(axis=1, keepdims=True)))
+    for m, count in enumerate(counts):
+        count = count.reshape(4 ** m, 4) + 1.0
+        tables.append(np.log(count / count.sum(axis=1, keepdims=True)))
     return tuple(tables)
 
 
