@@ -159,27 +159,34 @@ def fit_composition(x: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> F
     return Fit(slopes, penalty, scale)
 
 
-def _refit_slopes(x: np.ndarray, y: np.ndarray, arms: list[np.ndarray], fit: Fit) -> np.ndarray:
-    """(resamples, features) slopes refitted on each resample; arms: (resamples, n_i)
-    row indices of each class; the point fit's penalty and scales."""
-    keep = fit.scale > 0
-    if not np.isfinite(fit.penalty) or not keep.any():
-        return np.zeros((arms[0].shape[0], x.shape[1]))
+def _refit_slopes(x: np.ndarray, ys: Mapping[str, np.ndarray], arms: list[np.ndarray],
+                  fits: Mapping[str, Fit]) -> dict[str, np.ndarray]:
+    """(resamples, features) slopes refitted on each resample, per score vector in `ys`;
+    arms: (resamples, n_i) row indices of each class; fits: each vector's point fit (its
+    penalty; the scales are the features' and so the same for all). The resampled
+    features and their Gram matrices do not depend on the scores: built once for all."""
+    resamples = arms[0].shape[0]
+    out = {name: np.zeros((resamples, x.shape[1])) for name in ys}
+    scale = next(iter(fits.values())).scale if fits else np.zeros(x.shape[1])
+    keep = scale > 0
+    live = [name for name in ys if np.isfinite(fits[name].penalty)]
+    if not live or not keep.any():
+        return out
     xz = np.zeros_like(x)
-    xz[:, keep] = x[:, keep] / fit.scale[keep]
+    xz[:, keep] = x[:, keep] / scale[keep]
     k = int(keep.sum())
-    gram = np.zeros((arms[0].shape[0], k, k))
-    cross = np.zeros((arms[0].shape[0], k))
+    gram = np.zeros((resamples, k, k))
+    cross = {name: np.zeros((resamples, k)) for name in live}
     for idx in arms:
         xa = xz[idx][:, :, keep]
         xa = xa - xa.mean(axis=1, keepdims=True)
-        ya = y[idx] - y[idx].mean(axis=1, keepdims=True)
         gram += np.einsum("rnk,rnj->rkj", xa, xa)
-        cross += np.einsum("rnk,rn->rk", xa, ya)
-    gram += fit.penalty * np.eye(k)
-    coef = np.linalg.solve(gram, cross[..., None])[..., 0]
-    out = np.zeros((arms[0].shape[0], x.shape[1]))
-    out[:, keep] = coef / fit.scale[keep]
+        for name in live:
+            picked = ys[name][idx]
+            cross[name] += np.einsum("rnk,rn->rk", xa, picked - picked.mean(axis=1, keepdims=True))
+    for name in live:
+        coef = np.linalg.solve(gram + fits[name].penalty * np.eye(k), cross[name][..., None])[..., 0]
+        out[name][:, keep] = coef / scale[keep]
     return out
 
 
@@ -291,26 +298,33 @@ def _resampled_arms(first: np.ndarray, second: np.ndarray, paired: bool, boot: _
     return first[boot.indices("share/1", len(first))], second[boot.indices("share/2", len(second))]
 
 
-def composition_share(x: np.ndarray, y: np.ndarray, first: np.ndarray, second: np.ndarray, paired: bool,
-                      boot: _Boot) -> dict:
-    """How much of the arms' mean score difference composition predicts: the point fit,
-    and bootstrap intervals with the fit redone in every resample. x: (rows, features),
-    y: (rows,) scores; first/second: the arms' rows (aligned pairs when paired)."""
-    fit = fit_composition(x, y, [first, second])
-    difference = float(y[first].mean() - y[second].mean())
-    part = float(fit.slopes @ (x[first].mean(axis=0) - x[second].mean(axis=0)))
+def composition_shares(x: np.ndarray, ys: Mapping[str, np.ndarray], first: np.ndarray, second: np.ndarray,
+                       paired: bool, boot: _Boot) -> dict[str, dict]:
+    """How much of the arms' mean score difference composition predicts, per score vector
+    (model) in `ys`: the point fit, and bootstrap intervals with the fit redone in every
+    resample (the same resamples for every model). x: (rows, features), each y: (rows,)
+    scores; first/second: the arms' rows (aligned pairs when paired)."""
+    fits = {name: fit_composition(x, y, [first, second]) for name, y in ys.items()}
     one, two = _resampled_arms(first, second, paired, boot)
-    slopes = _refit_slopes(x, y, [one, two], fit)
-    diffs = y[one].mean(axis=1) - y[two].mean(axis=1)
-    parts = np.einsum("rk,rk->r", slopes, x[one].mean(axis=1) - x[two].mean(axis=1))
-    floor = stats.noise_floor(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = np.where(np.abs(diffs) > floor, parts / diffs, np.nan)
-    share = part / difference if abs(difference) > floor else math.nan
-    low, high = stats.percentile_interval(shares) if np.isfinite(shares).mean() >= 0.95 else (math.nan, math.nan)
-    rest_low, rest_high = stats.percentile_interval(diffs - parts)
-    return {"difference": difference, "composition_part": part, "share": share, "share_low": low, "share_high": high,
-            "remainder_low": rest_low, "remainder_high": rest_high, "fit": fit}
+    refitted = _refit_slopes(x, ys, [one, two], fits)
+    x_diffs = x[one].mean(axis=1) - x[two].mean(axis=1)
+    x_difference = x[first].mean(axis=0) - x[second].mean(axis=0)
+    shares = {}
+    for name, y in ys.items():
+        fit = fits[name]
+        difference = float(y[first].mean() - y[second].mean())
+        part = float(fit.slopes @ x_difference)
+        diffs = y[one].mean(axis=1) - y[two].mean(axis=1)
+        parts = np.einsum("rk,rk->r", refitted[name], x_diffs)
+        floor = stats.noise_floor(y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(np.abs(diffs) > floor, parts / diffs, np.nan)
+        share = part / difference if abs(difference) > floor else math.nan
+        low, high = stats.percentile_interval(ratios) if np.isfinite(ratios).mean() >= 0.95 else (math.nan, math.nan)
+        rest_low, rest_high = stats.percentile_interval(diffs - parts)
+        shares[name] = {"difference": difference, "composition_part": part, "share": share, "share_low": low,
+                        "share_high": high, "remainder_low": rest_low, "remainder_high": rest_high, "fit": fit}
+    return shares
 
 
 def audit(plan: PlanView, sequences: pl.DataFrame, frame: pl.DataFrame, table: pl.DataFrame,
@@ -331,6 +345,11 @@ def audit(plan: PlanView, sequences: pl.DataFrame, frame: pl.DataFrame, table: p
     seed = config.seed if config.seed is not None else plan.seed
     comp_rows, model_rows = [], []
     composition_scorers = sorted(composition_scorers)
+    scores_of, ys = {}, {}  # each model's scores, and as a vector over the composition rows (NaN: unscored)
+    for model in models:
+        scores_of[model] = mine = scored.filter(pl.col("model") == model).sort("row")
+        ys[model] = np.full(len(comp.ids), np.nan)
+        ys[model][mine["row"].to_numpy()] = mine["score"].to_numpy()
     for c in audited:
         kind = KINDS[c["kind"]]
         first, second, paired = _arms(plan, rows_of, c)
@@ -354,11 +373,9 @@ def audit(plan: PlanView, sequences: pl.DataFrame, frame: pl.DataFrame, table: p
             "composition_scorers": [m for m in composition_scorers if (c["name"], m) in headline],
             "reproduced_by": reproduced,
         })
+        shares = composition_shares(comp.features, ys, first, second, paired, boot)
         for model in models:
-            mine = scored.filter(pl.col("model") == model).sort("row")
-            y_all = np.full(len(comp.ids), np.nan)
-            y_all[mine["row"].to_numpy()] = mine["score"].to_numpy()
-            share = composition_share(comp.features, y_all, first, second, paired, boot)
+            mine, share = scores_of[model], shares[model]
             fit = share.pop("fit")
             residual = mine["score"].to_numpy() - comp.features[mine["row"].to_numpy()] @ fit.slopes
             adjusted = mine.with_columns(pl.Series("score", _quantised(residual, mine["score"].to_numpy())))
