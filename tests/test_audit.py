@@ -78,6 +78,23 @@ def test_a_pure_composition_scorer_is_explained_and_a_motif_reader_is_not(plan):
     assert {r["verdict"] for k, r in rows.items() if k[1] == "noise"} == {NO_EFFECT}
 
 
+def test_a_models_audit_does_not_change_when_other_models_join_the_run(plan):
+    """The refit shares its resamples and Gram matrices across models (they depend on the
+    arms, not the scores): one model's rows are the same, bit for bit, alone or beside others."""
+    seqs = plan.sequences["sequence"].to_list()
+    box = np.array([float(s[30:36] == "TATAAT") for s in seqs]) + np.random.default_rng(1).normal(size=len(seqs))
+    others = {"at_only": 3.0 * at_fraction(_codes(plan)), "noise": np.random.default_rng(2).normal(size=len(seqs))}
+    _, _, alone = _run(plan, {"box": box})
+    _, _, beside = _run(plan, {**others, "box": box})
+
+    def same(a, b):
+        return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
+
+    for key, row in alone.items():
+        assert row.keys() == beside[key].keys()
+        assert all(same(value, beside[key][field]) for field, value in row.items()), key
+
+
 def test_composition_features_by_hand():
     seqs = pl.DataFrame({"id": ["a", "b"], "sequence": ["ACGTACGTAC", "CGCGAATTTT"]})
     comp = composition(seqs)
