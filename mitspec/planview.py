@@ -35,6 +35,9 @@ class FeatureView:
 
 @dataclass(frozen=True, slots=True)
 class ClassView:
+    """A class: its title, n instances, the class it derives from, its elements; for a
+    swept class's condition, the sweep's group and the condition's levels."""
+
     name: str
     title: str
     n: int
