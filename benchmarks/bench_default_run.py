@@ -33,8 +33,7 @@ def per_model(spec: Path) -> list[tuple[str, int | None, float]]:
     from mitspec.plan.build import build
     from mitspec.plan.store import load_plan
     from mitspec.scores.cache import NoCache
-    from mitspec.scores.engine import score_cached
-    from mitspec.scores.run import bound_parts
+    from mitspec.scores.run import bound_parts, score_frame
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = load_plan(build(spec, Path(tmp) / "plan").out_dir)
@@ -43,11 +42,11 @@ def per_model(spec: Path) -> list[tuple[str, int | None, float]]:
     rows = []
     for entry in available():
         scorer = resolve(entry.name)
-        if scorer.unmet(plan.view) is not None:
+        if scorer.unmet(plan.view) or scorer.too_long(sequences):  # what `run` skips
             continue
         start = time.perf_counter()
-        for _, bound, part in bound_parts(scorer.for_plan(plan.view), ids, sequences, plan.view):
-            score_cached(bound, part, NoCache())
+        bound = scorer.for_plan(plan.view)  # bound and scored as `run` does (scores/run.py)
+        score_frame(plan.plan_hash, ids, bound, bound_parts(bound, ids, sequences, plan.view), NoCache())
         rows.append((entry.name, entry.params, time.perf_counter() - start))
     return rows
 
